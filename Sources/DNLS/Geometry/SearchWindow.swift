@@ -1,0 +1,63 @@
+/// The space-time window a query searches: `ws × ws` candidates spaced by `stride` around the
+/// (flow-moved) query position in each of `2·temporalRadius + 1` frames.
+public struct SearchWindow: Sendable, Hashable {
+    /// Candidates per window side (`ws`), at least 1.
+    public var size: Int
+    /// Spacing of candidates inside the window (`stride1`), at least 1.
+    public var stride: Int
+    /// Frames searched on each side of the query frame (`wt`), at least 0.
+    public var temporalRadius: Int
+
+    public init(size: Int, stride: Int = 1, temporalRadius: Int = 0) {
+        self.size = size
+        self.stride = stride
+        self.temporalRadius = temporalRadius
+    }
+
+    /// Displacement of window row or column `i` from the window centre: `(i − (ws − 1)/2) · stride`.
+    @inlinable @inline(__always)
+    public func offset(_ i: Int) -> Int { (i - (size - 1) / 2) * stride }
+
+    /// Number of frames searched in a video of `frames` frames: `min(2·wt + 1, frames)`.
+    public func frameCount(videoFrames frames: Int) -> Int { min(2 * temporalRadius + 1, frames) }
+
+    /// Number of candidates per query in a video of `frames` frames.
+    public func candidateCount(videoFrames frames: Int) -> Int { frameCount(videoFrames: frames) * size * size }
+
+    /// The frames searched for a query in frame `t`, in visiting order: the query frame, later
+    /// frames ascending, then earlier frames descending. The `2wt+1`-frame window is shifted (not
+    /// cut) to stay inside `[0, frames)`.
+    public func frameOrder(queryFrame t: Int, videoFrames frames: Int) -> [Int] {
+        let range = frameRange(queryFrame: t, videoFrames: frames)
+        return Array(t..<range.upperBound) + Array((range.lowerBound..<t).reversed())
+    }
+
+    /// The contiguous frames `[start, end)` searched for a query in frame `t`.
+    @inlinable
+    public func frameRange(queryFrame t: Int, videoFrames frames: Int) -> Range<Int> {
+        let wt = temporalRadius
+        let shift = min(0, t - wt) + max(0, t + wt - frames + 1)
+        let start = max(t - wt - shift, 0)
+        let end = min(frames - 1, t + wt - shift) + 1
+        return start..<end
+    }
+
+    /// Frame visited in slot `slot` of the visiting order for a query in frame `t`.
+    @inlinable @inline(__always)
+    public func frame(slot: Int, queryFrame t: Int, range: Range<Int>) -> Int {
+        let later = range.upperBound - t
+        return slot < later ? t + slot : t - 1 - (slot - later)
+    }
+
+    func validate(videoFrames frames: Int) throws(DNLSError) {
+        guard size >= 1 else {
+            throw .invalidArgument(argument: "window.size", expected: "at least 1", actual: "\(size)")
+        }
+        guard stride >= 1 else {
+            throw .invalidArgument(argument: "window.stride", expected: "at least 1", actual: "\(stride)")
+        }
+        guard temporalRadius >= 0 else {
+            throw .invalidArgument(argument: "window.temporalRadius", expected: "at least 0", actual: "\(temporalRadius)")
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// Which backend runs an operation on CPU tensors. CUDA tensors always run on the CUDA backend.
+public enum Implementation: Sendable, Hashable, CaseIterable {
+    /// The fast backend for `Float`, the reference for `Double`.
+    case automatic
+    /// The plain reference loops: slow, clear, generic over `Float` and `Double`; the oracle of
+    /// every test.
+    case reference
+    /// The multithreaded, vectorised CPU backend (`Float` only).
+    case fast
+}
+
+/// Picks the backend for tensors of `Scalar` on `device`.
+func backend<Scalar: PatchScalar>(_: Scalar.Type, device: Device, implementation: Implementation)
+    throws(DNLSError) -> any PatchBackend<Scalar>
+{
+    if case .cuda = device {
+        throw .unavailable(what: "device \(device)", reason: "this build of DNLS has no CUDA backend yet; use .cpu")
+    }
+    switch implementation {
+    case .reference:
+        return ReferenceBackend<Scalar>()
+    case .automatic, .fast:
+        if let fast = FastCPUBackend() as? any PatchBackend<Scalar> { return fast }
+        if implementation == .automatic { return ReferenceBackend<Scalar>() }
+        throw .unavailable(what: "the fast CPU backend for \(Scalar.self)",
+                           reason: "it computes in Float only; use .reference or .automatic for \(Scalar.self)")
+    }
+}
+
+/// Checks that every tensor of an operation lives on the same device and returns it.
+func commonDevice(_ tensors: [(String, Device)]) throws(DNLSError) -> Device {
+    let device = tensors[0].1
+    for (name, d) in tensors.dropFirst() where d != device {
+        throw .deviceMismatch(argument: name, expected: device, actual: d)
+    }
+    return device
+}

@@ -1,0 +1,104 @@
+/// Puts weighted patches back at their neighbour indices and accumulates them, with the sum of
+/// the weights per pixel: patches → video (`gather` in the original dnls).
+///
+/// For every patch `(b, q, m)` and entry `(c, a, e)` whose sample lies in the frame (through
+/// ``PatchGeometry``), `video[pixel] += weight[b, q, m] · patch[b, q, m, c, a, e]` and, once per
+/// entry, `weightSum[pixel] += weight[b, q, m]`. Divide `video` by `weightSum` to aggregate.
+/// With unit weights this is the adjoint of ``PatchScatter``.
+public struct PatchGather: Sendable, Hashable {
+    public var geometry: PatchGeometry
+
+    public init(geometry: PatchGeometry) { self.geometry = geometry }
+
+    /// Accumulates into a zero video of `videoShape`. Returns the video and the weight sum
+    /// `(B, T, 1, H, W)`.
+    public func callAsFunction<S: PatchScalar>(_ patches: Tensor<S>, weights: Tensor<S>? = nil, indices: Tensor<Int32>,
+                                               videoShape: [Int], implementation: Implementation = .automatic)
+        throws(DNLSError) -> (video: Tensor<S>, weightSum: Tensor<S>)
+    {
+        let shape = try VideoShape(dims: videoShape, argument: "videoShape")
+        var video = Tensor<S>(zeros: videoShape)
+        var weightSum = Tensor<S>(zeros: shape.videoShape(channels: 1))
+        try accumulate(patches, weights: weights, indices: indices, into: &video, weightSum: &weightSum,
+                       implementation: implementation)
+        return (video, weightSum)
+    }
+
+    /// Accumulates into existing tensors (for batches of queries): `video` `(B, T, C, H, W)` and
+    /// `weightSum` `(B, T, 1, H, W)`.
+    public func accumulate<S: PatchScalar>(_ patches: Tensor<S>, weights: Tensor<S>? = nil, indices: Tensor<Int32>,
+                                           into video: inout Tensor<S>, weightSum: inout Tensor<S>,
+                                           implementation: Implementation = .automatic) throws(DNLSError) {
+        let shape = try VideoShape(video: video, argument: "video")
+        try geometry.validate(height: shape.height, width: shape.width)
+        guard weightSum.shape == shape.videoShape(channels: 1) else {
+            throw .shapeMismatch(argument: "weightSum", expected: "\(shape.videoShape(channels: 1))", actual: weightSum.shape)
+        }
+        let sites = try neighbourSites(indices, video: shape)
+        try shape.check(patches, argument: "patches", trailing: patchDims(sites, shape, geometry), meaning: "Q, K, C, ps, ps")
+        var devices = [("video", video.device), ("patches", patches.device), ("indices", indices.device)]
+        if let weights {
+            try shape.check(weights, argument: "weights", trailing: [sites.queries, sites.k], meaning: "Q, K")
+            try requireFinite(weights, argument: "weights")
+            devices.append(("weights", weights.device))
+        }
+        let engine = try backend(S.self, device: try commonDevice(devices), implementation: implementation)
+        var sum: [S]? = weightSum.scalars
+        weightSum.scalars = []
+        engine.deposit(patches.scalars, weights: weights?.scalars, sites: sites, geometry: geometry,
+                       into: &video.scalars, shape: shape, weightSum: &sum)
+        weightSum.scalars = sum!
+    }
+
+    /// Gradients w.r.t. the patches `(B, Q, K, C, ps, ps)` and the weights `(B, Q, K)` (the latter
+    /// `nil` when no weights were given), from the gradients w.r.t. the video and, optionally, the
+    /// weight sum.
+    public func backward<S: PatchScalar>(videoGradient: Tensor<S>, weightSumGradient: Tensor<S>? = nil,
+                                         patches: Tensor<S>, weights: Tensor<S>? = nil, indices: Tensor<Int32>,
+                                         implementation: Implementation = .automatic)
+        throws(DNLSError) -> (patches: Tensor<S>, weights: Tensor<S>?)
+    {
+        let shape = try VideoShape(video: videoGradient, argument: "videoGradient")
+        try geometry.validate(height: shape.height, width: shape.width)
+        let sites = try neighbourSites(indices, video: shape)
+        let dims = patchDims(sites, shape, geometry)
+        try shape.check(patches, argument: "patches", trailing: dims, meaning: "Q, K, C, ps, ps")
+        var devices = [("videoGradient", videoGradient.device), ("patches", patches.device), ("indices", indices.device)]
+        if let weights {
+            try shape.check(weights, argument: "weights", trailing: [sites.queries, sites.k], meaning: "Q, K")
+            try requireFinite(weights, argument: "weights")
+            devices.append(("weights", weights.device))
+        }
+        if let weightSumGradient {
+            guard weightSumGradient.shape == shape.videoShape(channels: 1) else {
+                throw .shapeMismatch(argument: "weightSumGradient", expected: "\(shape.videoShape(channels: 1))",
+                                     actual: weightSumGradient.shape)
+            }
+            devices.append(("weightSumGradient", weightSumGradient.device))
+        }
+        let engine = try backend(S.self, device: try commonDevice(devices), implementation: implementation)
+        // The video gradient read at every patch entry: the forward's adjoint.
+        var read = engine.extract(videoGradient.scalars, shape: shape, sites: sites, geometry: geometry)
+        let entries = shape.channels * geometry.patchSize * geometry.patchSize
+        guard let weights else {
+            return (Tensor(uncheckedShape: patches.shape, scalars: read), nil)
+        }
+        var gradWeights = [S](repeating: 0, count: weights.count)
+        for i in 0..<weights.count {
+            var dot: S = 0
+            for e in 0..<entries { dot += patches.scalars[i * entries + e] * read[i * entries + e] }
+            gradWeights[i] = dot
+            for e in 0..<entries { read[i * entries + e] *= weights.scalars[i] }
+        }
+        if let weightSumGradient {
+            let single = VideoShape(batch: shape.batch, frames: shape.frames, channels: 1, height: shape.height,
+                                    width: shape.width, batched: true)
+            let counts = engine.extract(weightSumGradient.scalars, shape: single, sites: sites, geometry: geometry)
+            let perPatch = geometry.patchSize * geometry.patchSize
+            for i in 0..<weights.count {
+                for e in 0..<perPatch { gradWeights[i] += counts[i * perPatch + e] }
+            }
+        }
+        return (Tensor(uncheckedShape: patches.shape, scalars: read), Tensor(uncheckedShape: weights.shape, scalars: gradWeights))
+    }
+}

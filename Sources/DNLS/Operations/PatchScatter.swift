@@ -1,0 +1,52 @@
+/// Extracts the patch at every neighbour index: video → patches (`scatter` in the original dnls).
+///
+/// `patches[b, q, m, c, a, e]` is the video sample of entry `(a, e)` of the patch at
+/// `indices[b, q, m]`, read through ``PatchGeometry``. An index `(−1, −1, −1)` (an empty search
+/// slot) gives a zero patch. The backward is the exact adjoint: it adds each patch entry back onto
+/// the pixel it read, reflected samples included.
+public struct PatchScatter: Sendable, Hashable {
+    public var geometry: PatchGeometry
+
+    public init(geometry: PatchGeometry) { self.geometry = geometry }
+
+    /// Patches `(B, Q, K, C, ps, ps)` at `indices` `(B, Q, K, 3)` of `video`.
+    public func callAsFunction<S: PatchScalar>(_ video: Tensor<S>, indices: Tensor<Int32>,
+                                               implementation: Implementation = .automatic) throws(DNLSError) -> Tensor<S> {
+        let shape = try VideoShape(video: video, argument: "video")
+        try geometry.validate(height: shape.height, width: shape.width)
+        let sites = try neighbourSites(indices, video: shape)
+        let engine = try backend(S.self, device: try commonDevice([("video", video.device), ("indices", indices.device)]),
+                                 implementation: implementation)
+        let patches = engine.extract(video.scalars, shape: shape, sites: sites, geometry: geometry)
+        return Tensor(uncheckedShape: shape.output(patchDims(sites, shape, geometry)), scalars: patches)
+    }
+
+    /// The adjoint: adds the patch gradients back into a video of `videoShape`.
+    public func backward<S: PatchScalar>(patchGradient: Tensor<S>, indices: Tensor<Int32>, videoShape: [Int],
+                                         implementation: Implementation = .automatic) throws(DNLSError) -> Tensor<S> {
+        let shape = try VideoShape(dims: videoShape, argument: "videoShape")
+        try geometry.validate(height: shape.height, width: shape.width)
+        let sites = try neighbourSites(indices, video: shape)
+        try shape.check(patchGradient, argument: "patchGradient", trailing: patchDims(sites, shape, geometry),
+                        meaning: "Q, K, C, ps, ps")
+        let engine = try backend(S.self, device: try commonDevice([("patchGradient", patchGradient.device), ("indices", indices.device)]),
+                                 implementation: implementation)
+        var video = [S](repeating: 0, count: shape.count)
+        var noSum: [S]? = nil
+        engine.deposit(patchGradient.scalars, weights: nil, sites: sites, geometry: geometry, into: &video,
+                       shape: shape, weightSum: &noSum)
+        return Tensor(uncheckedShape: videoShape, scalars: video)
+    }
+}
+
+/// Validates a neighbour index tensor `(B, Q, K, 3)` against a video and wraps it as patch sites.
+func neighbourSites(_ indices: Tensor<Int32>, video: VideoShape) throws(DNLSError) -> PatchSites {
+    let dims = try video.check(indices, argument: "indices", trailing: [nil, nil, 3], meaning: "Q, K, 3")
+    try checkPositions(indices.scalars, video: video, argument: "indices", allowMissing: true)
+    return PatchSites(neighbours: indices.scalars, queries: dims[0], k: dims[1])
+}
+
+/// Trailing dimensions of the patch tensor of `sites`: `(Q, K, C, ps, ps)`.
+func patchDims(_ sites: PatchSites, _ video: VideoShape, _ geometry: PatchGeometry) -> [Int] {
+    [sites.queries, sites.k, video.channels, geometry.patchSize, geometry.patchSize]
+}

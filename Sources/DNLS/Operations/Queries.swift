@@ -1,0 +1,94 @@
+/// Which query positions an operation works on.
+public enum Queries: Sendable, Hashable {
+    /// A range of query numbers of a grid (`nil`: every query of the grid). The same positions are
+    /// used for every batch item.
+    case grid(QueryGrid, batch: Range<Int>? = nil)
+    /// Explicit `(t, h, w)` positions, an `Int32` tensor `(B, Q, 3)` (or `(Q, 3)` for 4-D videos).
+    case positions(Tensor<Int32>)
+}
+
+/// Resolved query positions: `count` per batch item, position of query `i` of item `b`.
+struct QueryList: Sendable {
+    enum Source: Sendable {
+        case grid(QueryGrid, start: Int)
+        case explicit([Int32])
+    }
+    let source: Source
+    let count: Int
+
+    init(_ queries: Queries, video: VideoShape) throws(DNLSError) {
+        switch queries {
+        case let .grid(grid, batch):
+            let batch = batch ?? 0..<grid.count
+            try grid.validate(batch: batch)
+            try grid.region.validate(frames: video.frames, height: video.height, width: video.width, argument: "grid.region")
+            source = .grid(grid, start: batch.lowerBound)
+            count = batch.count
+        case let .positions(tensor):
+            let dims = try video.check(tensor, argument: "queries", trailing: [nil, 3], meaning: "Q, 3")
+            try checkPositions(tensor.scalars, video: video, argument: "queries", allowMissing: false)
+            source = .explicit(tensor.scalars)
+            count = dims[0]
+        }
+    }
+
+    @inline(__always)
+    func position(batch b: Int, _ i: Int) -> Position {
+        switch source {
+        case let .grid(grid, start):
+            return grid.position(start + i)
+        case let .explicit(scalars):
+            let o = (b * count + i) * 3
+            return Position(t: Int(scalars[o]), h: Int(scalars[o + 1]), w: Int(scalars[o + 2]))
+        }
+    }
+}
+
+/// Checks `(t, h, w)` triples against the video; `(−1, −1, −1)` marks "no neighbour" when allowed.
+func checkPositions(_ triples: [Int32], video: VideoShape, argument: String, allowMissing: Bool) throws(DNLSError) {
+    let T = Int32(video.frames), H = Int32(video.height), W = Int32(video.width)
+    var o = 0
+    while o < triples.count {
+        let t = triples[o], h = triples[o + 1], w = triples[o + 2]
+        let inside = t >= 0 && t < T && h >= 0 && h < H && w >= 0 && w < W
+        if !inside && !(allowMissing && t == -1 && h == -1 && w == -1) {
+            throw .outOfRange(
+                argument: argument, value: "(\(t), \(h), \(w)) at entry \(o / 3)",
+                valid: "the video [0, \(T)) × [0, \(H)) × [0, \(W))" + (allowMissing ? " or the marker (−1, −1, −1)" : ""))
+        }
+        o += 3
+    }
+}
+
+/// Where each patch `(b, q, m)` of a patch tensor `(B, Q, K, C, ps, ps)` sits in the video.
+struct PatchSites: Sendable {
+    enum Source: Sendable {
+        /// Neighbour indices `(B, Q, K, 3)`; `t == −1` marks an empty slot (zero patch).
+        case neighbours([Int32])
+        /// Grid queries `start ..< start + queries`, one patch each (K = 1).
+        case grid(QueryGrid, start: Int)
+    }
+    let source: Source
+    let queries: Int
+    let k: Int
+
+    init(neighbours triples: [Int32], queries: Int, k: Int) {
+        source = .neighbours(triples); self.queries = queries; self.k = k
+    }
+
+    init(grid: QueryGrid, batch: Range<Int>) {
+        source = .grid(grid, start: batch.lowerBound); queries = batch.count; k = 1
+    }
+
+    /// Position of patch `m` of query `q` in batch item `b`; `t == −1` when the slot is empty.
+    @inline(__always)
+    func site(_ b: Int, _ q: Int, _ m: Int) -> Position {
+        switch source {
+        case let .neighbours(triples):
+            let o = ((b * queries + q) * k + m) * 3
+            return Position(t: Int(triples[o]), h: Int(triples[o + 1]), w: Int(triples[o + 2]))
+        case let .grid(grid, start):
+            return grid.position(start + q)
+        }
+    }
+}

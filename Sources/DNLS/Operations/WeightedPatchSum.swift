@@ -1,0 +1,46 @@
+/// Per query, the weighted sum of its K neighbour patches, without materialising them (`wpsum`).
+///
+/// `out[b, q, 0, c, a, e] = Σ_m weights[b, q, m] · patch(indices[b, q, m])[c, a, e]`, a
+/// `(B, Q, 1, C, ps, ps)` tensor ready for ``PatchFold``. Empty slots (index −1) contribute nothing.
+public struct WeightedPatchSum: Sendable, Hashable {
+    public var geometry: PatchGeometry
+
+    public init(geometry: PatchGeometry) { self.geometry = geometry }
+
+    /// The weighted patch sums `(B, Q, 1, C, ps, ps)`.
+    public func callAsFunction<S: PatchScalar>(_ video: Tensor<S>, weights: Tensor<S>, indices: Tensor<Int32>,
+                                               implementation: Implementation = .automatic) throws(DNLSError) -> Tensor<S> {
+        let (shape, sites, engine) = try prepare(video, weights: weights, indices: indices, implementation: implementation)
+        let out = engine.weightedSum(video.scalars, shape: shape, weights: weights.scalars, sites: sites, geometry: geometry)
+        return Tensor(uncheckedShape: shape.output([sites.queries, 1, shape.channels, geometry.patchSize, geometry.patchSize]),
+                      scalars: out)
+    }
+
+    /// Gradients w.r.t. the video and the weights, from the gradient w.r.t. the output.
+    public func backward<S: PatchScalar>(outputGradient: Tensor<S>, video: Tensor<S>, weights: Tensor<S>,
+                                         indices: Tensor<Int32>, implementation: Implementation = .automatic)
+        throws(DNLSError) -> (video: Tensor<S>, weights: Tensor<S>)
+    {
+        let (shape, sites, engine) = try prepare(video, weights: weights, indices: indices, implementation: implementation)
+        let ps = geometry.patchSize
+        try shape.check(outputGradient, argument: "outputGradient", trailing: [sites.queries, 1, shape.channels, ps, ps],
+                        meaning: "Q, 1, C, ps, ps")
+        _ = try commonDevice([("video", video.device), ("outputGradient", outputGradient.device)])
+        let (gv, gw) = engine.weightedSumBackward(video.scalars, shape: shape, weights: weights.scalars, sites: sites,
+                                                  geometry: geometry, gradient: outputGradient.scalars)
+        return (Tensor(uncheckedShape: video.shape, scalars: gv), Tensor(uncheckedShape: weights.shape, scalars: gw))
+    }
+
+    private func prepare<S: PatchScalar>(_ video: Tensor<S>, weights: Tensor<S>, indices: Tensor<Int32>,
+                                         implementation: Implementation)
+        throws(DNLSError) -> (VideoShape, PatchSites, any PatchBackend<S>)
+    {
+        let shape = try VideoShape(video: video, argument: "video")
+        try geometry.validate(height: shape.height, width: shape.width)
+        let sites = try neighbourSites(indices, video: shape)
+        try shape.check(weights, argument: "weights", trailing: [sites.queries, sites.k], meaning: "Q, K")
+        try requireFinite(weights, argument: "weights")
+        let device = try commonDevice([("video", video.device), ("weights", weights.device), ("indices", indices.device)])
+        return (shape, sites, try backend(S.self, device: device, implementation: implementation))
+    }
+}

@@ -1,0 +1,37 @@
+/// Everything that can go wrong when calling DNLS, as a value that says what was wrong and what
+/// was expected.
+///
+/// Every public operation validates its inputs before any work starts and throws one of these
+/// instead of crashing or silently clamping. The `argument` of each case is the name of the
+/// parameter as it appears in the API (`"video"`, `"indices"`, `"k"`, …).
+public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A scalar argument is out of its valid range (for example `patchSize: 0`).
+    case invalidArgument(argument: String, expected: String, actual: String)
+    /// A tensor has the wrong rank or shape.
+    case shapeMismatch(argument: String, expected: String, actual: [Int])
+    /// An index tensor names a position outside the video, or a region/range lies outside its domain.
+    case outOfRange(argument: String, value: String, valid: String)
+    /// A tensor holds a NaN or infinite value where that would poison the result.
+    case nonFinite(argument: String, position: [Int])
+    /// Two tensors that must live on the same device do not.
+    case deviceMismatch(argument: String, expected: Device, actual: Device)
+    /// The requested device or backend cannot run here (no GPU, no NVRTC, no fast path for a type).
+    case unavailable(what: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidArgument(argument, expected, actual):
+            return "invalid argument `\(argument)`: expected \(expected), got \(actual)"
+        case let .shapeMismatch(argument, expected, actual):
+            return "shape mismatch for `\(argument)`: expected \(expected), got \(actual)"
+        case let .outOfRange(argument, value, valid):
+            return "`\(argument)` out of range: \(value) is outside \(valid)"
+        case let .nonFinite(argument, position):
+            return "`\(argument)` holds a NaN or infinite value at \(position)"
+        case let .deviceMismatch(argument, expected, actual):
+            return "`\(argument)` is on \(actual) but the operation runs on \(expected)"
+        case let .unavailable(what, reason):
+            return "\(what) is unavailable: \(reason)"
+        }
+    }
+}
