@@ -3,7 +3,7 @@ struct FastCPUBackend: PatchBackend {
     typealias Scalar = Float
     let reference = ReferenceBackend<Float>()
 
-    func search(_ problem: SearchProblem<Float>) -> (distances: [Float], indices: [Int32]) { reference.search(problem) }
+    func search(_ problem: SearchProblem<Float>) -> (distances: [Float], indices: [Int32]) { fastSearch(problem) }
     func searchBackward(_ problem: SearchProblem<Float>, indices: [Int32], gradient: [Float]) -> (video: [Float], keys: [Float]) {
         reference.searchBackward(problem, indices: indices, gradient: gradient)
     }
