@@ -1,4 +1,149 @@
-/// Fast CPU patch search (placeholder: the reference until the fast kernel lands).
+import Dispatch
+
+/// Fast CPU patch search.
+///
+/// Queries are grouped by batch item and frame, sorted into row bands, and cut into chunks that
+/// run on all cores; each chunk owns its queries' output rows, so results do not depend on
+/// scheduling. Without flow every query of a chunk shares each candidate offset, so a chunk's
+/// distances for one offset come from a box filter over a per-pixel difference image
+/// (``BoxFilteredSearch``): O(C + 2·ps) work per query and offset instead of O(C·ps²). With flow
+/// each query has its own window centres and is scored directly (``DirectSearch``).
 func fastSearch(_ problem: SearchProblem<Float>) -> (distances: [Float], indices: [Int32]) {
-    ReferenceBackend<Float>().search(problem)
+    let s = problem.shape, Q = problem.queries.count, slots = problem.slots
+    var distances = [Float](repeating: problem.emptyDistance, count: s.batch * Q * slots)
+    var indices = [Int32](repeating: -1, count: s.batch * Q * slots * 3)
+    let chunks = SearchChunk.partition(problem)
+    distances.withUnsafeMutableBufferPointer { d in
+        indices.withUnsafeMutableBufferPointer { i in
+            let out = SearchOutput(distances: d.baseAddress!, indices: i.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: chunks.count) { c in
+                if problem.flows.isZero {
+                    BoxFilteredSearch(problem: problem, chunk: chunks[c]).run(into: out)
+                } else {
+                    DirectSearch(problem: problem, chunk: chunks[c]).run(into: out)
+                }
+            }
+        }
+    }
+    return (distances, indices)
 }
+
+/// Output arrays of a search, written by chunks that own disjoint query rows.
+struct SearchOutput: @unchecked Sendable {
+    let distances: UnsafeMutablePointer<Float>
+    let indices: UnsafeMutablePointer<Int32>
+}
+
+/// A query of a chunk: its number within the batch and its position.
+struct ChunkQuery {
+    let number: Int
+    let h: Int, w: Int
+}
+
+/// Queries of one batch item and one frame, in row-major position order.
+struct SearchChunk: Sendable {
+    let batch: Int
+    let frame: Int
+    let queries: [ChunkQuery]
+
+    /// Splits a problem's queries into chunks of one (batch item, frame), ordered by row then
+    /// column so that each chunk covers a compact band, and sized to keep every core busy.
+    static func partition(_ problem: SearchProblem<Float>) -> [SearchChunk] {
+        let s = problem.shape, Q = problem.queries.count
+        var chunks: [SearchChunk] = []
+        let target = max(64, min(2048, (s.batch * Q) / (8 * max(1, activeProcessorCount()))))
+        for b in 0..<s.batch {
+            var byFrame = [[ChunkQuery]](repeating: [], count: s.frames)
+            for q in 0..<Q {
+                let p = problem.queries.position(batch: b, q)
+                byFrame[p.t].append(ChunkQuery(number: q, h: p.h, w: p.w))
+            }
+            for (t, var list) in byFrame.enumerated() where !list.isEmpty {
+                list.sort { ($0.h, $0.w, $0.number) < ($1.h, $1.w, $1.number) }
+                var start = 0
+                while start < list.count {
+                    var end = min(list.count, start + target)
+                    // Finish the row, so that chunks are whole rows of queries when possible.
+                    while end < list.count, list[end].h == list[end - 1].h, end - start < 2 * target { end += 1 }
+                    chunks.append(SearchChunk(batch: b, frame: t, queries: Array(list[start..<end])))
+                    start = end
+                }
+            }
+        }
+        return chunks
+    }
+}
+
+/// The best `k` candidates of each query of a chunk, kept sorted as they stream in.
+///
+/// Keys are distances for L2 and negated similarities for inner product, so smaller is always
+/// better; ties go to the earlier enumeration number and NaN ranks after every number.
+struct TopK {
+    let k: Int
+    var keys: [Float]
+    var enumerations: [Int32]
+    var filled: [Int32]
+
+    init(queries: Int, k: Int) {
+        self.k = k
+        keys = [Float](repeating: .infinity, count: queries * k)
+        enumerations = [Int32](repeating: -1, count: queries * k)
+        filled = [Int32](repeating: 0, count: queries)
+    }
+
+    @inline(__always)
+    static func ahead(_ ka: Float, _ ea: Int32, of kb: Float, _ eb: Int32) -> Bool {
+        if ka.isNaN { return kb.isNaN && ea < eb }
+        if kb.isNaN { return true }
+        return ka < kb || (ka == kb && ea < eb)
+    }
+
+    /// Offers candidate `enumeration` with `key` to query `q`.
+    @inline(__always)
+    mutating func offer(_ q: Int, key: Float, enumeration: Int32) {
+        let base = q * k
+        let n = Int(filled[q])
+        if n == k {
+            if !TopK.ahead(key, enumeration, of: keys[base + k - 1], enumerations[base + k - 1]) { return }
+        } else {
+            filled[q] = Int32(n + 1)
+        }
+        var slot = min(n, k - 1)
+        while slot > 0, TopK.ahead(key, enumeration, of: keys[base + slot - 1], enumerations[base + slot - 1]) {
+            keys[base + slot] = keys[base + slot - 1]
+            enumerations[base + slot] = enumerations[base + slot - 1]
+            slot -= 1
+        }
+        keys[base + slot] = key
+        enumerations[base + slot] = enumeration
+    }
+}
+
+extension SearchProblem where Scalar == Float {
+    /// Writes one output slot: distance and the `(t, h, w)` of the candidate.
+    @inline(__always)
+    func store(_ out: SearchOutput, batch b: Int, query q: Int, slot: Int, distance: Float, at p: Position) {
+        let o = (b * queries.count + q) * slots + slot
+        out.distances[o] = distance
+        out.indices[3 * o] = Int32(p.t)
+        out.indices[3 * o + 1] = Int32(p.h)
+        out.indices[3 * o + 2] = Int32(p.w)
+    }
+
+    /// Key of a score for ``TopK`` (smaller is better) and back.
+    @inline(__always)
+    func key(_ score: Float) -> Float { metric == .l2 ? score : -score }
+}
+
+/// Number of cores the scheduler can use.
+func activeProcessorCount() -> Int {
+    #if canImport(Glibc)
+    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    #else
+    return 1
+    #endif
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
