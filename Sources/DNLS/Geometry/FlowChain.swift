@@ -2,9 +2,12 @@
 /// frame `t` to `t − 1`. Each is `(B, T, 2, H, W)` (or `(T, 2, H, W)`): channel 0 displaces the
 /// column (x), channel 1 the row (y). A missing flow means zero displacement.
 public struct Flows<Scalar: PatchScalar>: Sendable {
+    /// Displacement from frame `t` to `t + 1`, `(B, T, 2, H, W)`; `nil` means zero.
     public var forward: Tensor<Scalar>?
+    /// Displacement from frame `t` to `t − 1`, `(B, T, 2, H, W)`; `nil` means zero.
     public var backward: Tensor<Scalar>?
 
+    /// Flows in either or both directions.
     public init(forward: Tensor<Scalar>? = nil, backward: Tensor<Scalar>? = nil) {
         self.forward = forward
         self.backward = backward

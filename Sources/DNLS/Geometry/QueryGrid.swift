@@ -1,7 +1,10 @@
 /// A frame, row and column position in a video.
 public struct Position: Sendable, Hashable, CustomStringConvertible {
+    /// Frame, row and column.
     public var t: Int, h: Int, w: Int
+    /// A position from its frame, row and column.
     public init(t: Int, h: Int, w: Int) { self.t = t; self.h = h; self.w = w }
+    /// `(t, h, w)`.
     public var description: String { "(\(t), \(h), \(w))" }
 }
 

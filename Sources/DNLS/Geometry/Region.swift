@@ -1,8 +1,11 @@
 /// A half-open space-time box of a video: frames `[t0, t1)`, rows `[top, bottom)`, columns
 /// `[left, right)`.
 public struct Region: Sendable, Hashable {
+    /// First frame and one past the last.
     public var t0: Int, t1: Int
+    /// First row and one past the last.
     public var top: Int, bottom: Int
+    /// First column and one past the last.
     public var left: Int, right: Int
 
     /// A region from its half-open bounds.
@@ -17,8 +20,11 @@ public struct Region: Sendable, Hashable {
         Region(frames: 0..<frames, rows: 0..<height, columns: 0..<width)
     }
 
+    /// The frames `t0 ..< t1`.
     public var frames: Range<Int> { t0..<t1 }
+    /// The rows `top ..< bottom`.
     public var rows: Range<Int> { top..<bottom }
+    /// The columns `left ..< right`.
     public var columns: Range<Int> { left..<right }
 
     /// Checks that the region is non-empty and inside a video of `frames × height × width`.
@@ -34,5 +40,6 @@ public struct Region: Sendable, Hashable {
 }
 
 extension Region: CustomStringConvertible {
+    /// `[t0, t1) × [top, bottom) × [left, right)`.
     public var description: String { "[\(t0), \(t1)) × [\(top), \(bottom)) × [\(left), \(right))" }
 }

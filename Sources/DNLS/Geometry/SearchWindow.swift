@@ -8,6 +8,7 @@ public struct SearchWindow: Sendable, Hashable {
     /// Frames searched on each side of the query frame (`wt`), at least 0.
     public var temporalRadius: Int
 
+    /// A window of `size × size` candidates spaced by `stride`, over `2·temporalRadius + 1` frames.
     public init(size: Int, stride: Int = 1, temporalRadius: Int = 0) {
         self.size = size
         self.stride = stride

@@ -6,8 +6,10 @@
 /// entry, `weightSum[pixel] += weight[b, q, m]`. Divide `video` by `weightSum` to aggregate.
 /// With unit weights this is the adjoint of ``PatchScatter``.
 public struct PatchGather: Sendable, Hashable {
+    /// How patches read and write the video.
     public var geometry: PatchGeometry
 
+    /// The operation for patches of `geometry`.
     public init(geometry: PatchGeometry) { self.geometry = geometry }
 
     /// Accumulates into a zero video of `videoShape`. Returns the video and the weight sum

@@ -5,8 +5,10 @@
 /// slot) gives a zero patch. The backward is the exact adjoint: it adds each patch entry back onto
 /// the pixel it read, reflected samples included.
 public struct PatchScatter: Sendable, Hashable {
+    /// How patches read and write the video.
     public var geometry: PatchGeometry
 
+    /// The operation for patches of `geometry`.
     public init(geometry: PatchGeometry) { self.geometry = geometry }
 
     /// Patches `(B, Q, K, C, ps, ps)` at `indices` `(B, Q, K, 3)` of `video`.

@@ -25,6 +25,7 @@ public struct PatchSearch: Sendable, Hashable {
     /// Number of leading channels that enter the distance (`nil`: all). Honoured in the backward too.
     public var channels: Int?
 
+    /// A search; arguments are checked against the videos when it runs.
     public init(geometry: PatchGeometry, window: SearchWindow, k: Int? = 10, metric: SearchMetric = .l2,
                 channels: Int? = nil) {
         self.geometry = geometry

@@ -5,8 +5,10 @@
 /// read through ``PatchGeometry/border``. The backward is the exact adjoint (``PatchFold``'s
 /// forward), reflected samples and pixels outside the region included.
 public struct PatchUnfold: Sendable, Hashable {
+    /// How patches read and write the video.
     public var geometry: PatchGeometry
 
+    /// The operation for patches of `geometry`.
     public init(geometry: PatchGeometry) { self.geometry = geometry }
 
     /// The patches of queries `batch` (default: all) of `grid`.
@@ -36,8 +38,10 @@ public struct PatchUnfold: Sendable, Hashable {
 /// exact adjoints. Normalise with the fold of ones: `fold(unfold(x)) / fold(1) == x` on every
 /// covered pixel.
 public struct PatchFold: Sendable, Hashable {
+    /// How patches read and write the video.
     public var geometry: PatchGeometry
 
+    /// The operation for patches of `geometry`.
     public init(geometry: PatchGeometry) { self.geometry = geometry }
 
     /// Folds into a zero video of `videoShape`.

@@ -3,8 +3,10 @@
 /// `out[b, q, 0, c, a, e] = Σ_m weights[b, q, m] · patch(indices[b, q, m])[c, a, e]`, a
 /// `(B, Q, 1, C, ps, ps)` tensor ready for ``PatchFold``. Empty slots (index −1) contribute nothing.
 public struct WeightedPatchSum: Sendable, Hashable {
+    /// How patches read and write the video.
     public var geometry: PatchGeometry
 
+    /// The operation for patches of `geometry`.
     public init(geometry: PatchGeometry) { self.geometry = geometry }
 
     /// The weighted patch sums `(B, Q, 1, C, ps, ps)`.

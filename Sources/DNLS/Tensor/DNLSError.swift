@@ -18,6 +18,7 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The requested device or backend cannot run here (no GPU, no NVRTC, no fast path for a type).
     case unavailable(what: String, reason: String)
 
+    /// A sentence naming the argument, what was expected and what was given.
     public var description: String {
         switch self {
         case let .invalidArgument(argument, expected, actual):

@@ -5,6 +5,7 @@ public enum Device: Sendable, Hashable, CustomStringConvertible {
     /// The NVIDIA GPU with the given ordinal; operations run on the CUDA backend.
     case cuda(Int)
 
+    /// `cpu` or `cuda(n)`.
     public var description: String {
         switch self {
         case .cpu: return "cpu"
