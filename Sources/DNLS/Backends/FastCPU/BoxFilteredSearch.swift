@@ -32,15 +32,18 @@ struct BoxFilteredSearch {
         let boxSums = UnsafeMutablePointer<Float>.allocate(capacity: nqy * nqx)
         defer { qTile.deallocate(); kTile.deallocate(); diff.deallocate(); rowSums.deallocate(); boxSums.deallocate() }
 
-        let frameBase = { (video: [Float], t: Int) in ((chunk.batch * s.frames + t) * s.channels) * H * W }
-        fillTile(qTile, from: p.video, base: frameBase(p.video, chunk.frame), rows: y0, ny, columns: x0, nx)
+        let frameBase = { (t: Int) in ((chunk.batch * s.frames + t) * s.channels) * H * W }
+        fillTile(qTile, from: p.video, base: frameBase(chunk.frame), rows: y0, ny, columns: x0, nx)
 
-        var top = p.k.map { TopK(queries: queries.count, k: $0) }
+        let top = p.k.map { TopK(queries: queries.count, k: $0) }
+        defer { top?.deallocate() }
+        // Each query's cell in the box-sum image.
+        let cells = queries.map { ($0.h - hq0) * nqx + ($0.w - wq0) }
         let range = window.frameRange(queryFrame: chunk.frame, videoFrames: s.frames)
         let perFrame = window.size * window.size
         for slot in 0..<range.count {
             let n = window.frame(slot: slot, queryFrame: chunk.frame, range: range)
-            fillTile(kTile, from: p.keys, base: frameBase(p.keys, n), rows: y0 + dmin, nky, columns: x0 + dmin, nkx)
+            fillTile(kTile, from: p.keys, base: frameBase(n), rows: y0 + dmin, nky, columns: x0 + dmin, nkx)
             for i in 0..<window.size {
                 let di = window.offset(i)
                 if hq1 + di < 0 || hq0 + di >= H { continue }
@@ -56,16 +59,22 @@ struct BoxFilteredSearch {
                         boxSum(boxSums + y * nqx, rowSums + y * nqx, count: nqx, taps: ps, step: dil * nqx)
                     }
                     let enumeration = slot * perFrame + i * window.size + j
+                    // Candidate (h + di, w + dj) is in the frame for h in rows, w in columns.
+                    let rows = max(0, -di)..<min(H, H - di), columns = max(0, -dj)..<min(W, W - dj)
+                    if let top {
+                        let sign: Float = p.metric == .l2 ? 1 : -1
+                        for qi in 0..<queries.count {
+                            let q = queries[qi]
+                            guard rows.contains(q.h), columns.contains(q.w) else { continue }
+                            top.offer(qi, key: sign * boxSums[cells[qi]], enumeration: Int32(enumeration))
+                        }
+                        continue
+                    }
                     for (qi, q) in queries.enumerated() {
                         let h = q.h + di, w = q.w + dj
                         guard h >= 0, h < H, w >= 0, w < W else { continue }
-                        let score = boxSums[(q.h - hq0) * nqx + (q.w - wq0)]
-                        if top != nil {
-                            top!.offer(qi, key: p.key(score), enumeration: Int32(enumeration))
-                        } else {
-                            p.store(out, batch: chunk.batch, query: q.number, slot: enumeration, distance: score,
-                                    at: Position(t: n, h: h, w: w))
-                        }
+                        p.store(out, batch: chunk.batch, query: q.number, slot: enumeration, distance: boxSums[cells[qi]],
+                                at: Position(t: n, h: h, w: w))
                     }
                 }
             }

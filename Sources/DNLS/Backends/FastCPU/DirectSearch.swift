@@ -19,16 +19,19 @@ struct DirectSearch {
         let l2 = p.metric == .l2
 
         let patch = UnsafeMutablePointer<Float>.allocate(capacity: C * ps * ps)
-        let tile = UnsafeMutablePointer<Float>.allocate(capacity: C * side * side)
-        let sums = UnsafeMutablePointer<Float>.allocate(capacity: ws)
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: C * side * side + 8)
+        tile.initialize(repeating: 0, count: C * side * side + 8)
+        // Padded so that 8-wide loads past the last window column stay inside the allocations.
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: ws + 8)
         defer { patch.deallocate(); tile.deallocate(); sums.deallocate() }
         var centres = [Position](repeating: Position(t: 0, h: 0, w: 0), count: range.count)
         var columns = [Int](repeating: 0, count: side)
-        var top = p.k.map { TopK(queries: 1, k: $0) }
+        let top = p.k.map { TopK(queries: chunk.queries.count, k: $0) }
+        defer { top?.deallocate() }
 
         p.video.withUnsafeBufferPointer { video in
         p.keys.withUnsafeBufferPointer { keys in
-            for q in chunk.queries {
+            for (qi, q) in chunk.queries.enumerated() {
                 // The query patch, in (channel, row, column) order.
                 for c in 0..<C {
                     let plane = video.baseAddress! + ((chunk.batch * s.frames + chunk.frame) * s.channels + c) * H * W
@@ -42,7 +45,6 @@ struct DirectSearch {
                 }
                 chain.centres(batch: chunk.batch, query: Position(t: chunk.frame, h: q.h, w: q.w), window: window,
                               range: range, into: &centres)
-                if top != nil { top = TopK(queries: 1, k: top!.k) }
                 for slot in 0..<range.count {
                     let centre = centres[slot]
                     // Tile origin: the top-left pixel read by the window's top-left candidate.
@@ -60,27 +62,13 @@ struct DirectSearch {
                     for i in 0..<ws {
                         let h = centre.h + window.offset(i)
                         guard h >= 0, h < H else { continue }
-                        sums.update(repeating: 0, count: ws)
-                        for c in 0..<C {
-                            for a in 0..<ps {
-                                let tileRow = tile + (c * side + i * wstride + a * dil) * side
-                                for e in 0..<ps {
-                                    let v = patch[(c * ps + a) * ps + e]
-                                    let src = tileRow + e * dil
-                                    if l2 {
-                                        for j in 0..<ws { let t = v - src[j * wstride]; sums[j] += t * t }
-                                    } else {
-                                        for j in 0..<ws { sums[j] += v * src[j * wstride] }
-                                    }
-                                }
-                            }
-                        }
+                        windowRowSums(sums, patch: patch, tile: tile + i * wstride * side, channels: C, side: side, l2: l2)
                         for j in 0..<ws {
                             let w = centre.w + window.offset(j)
                             guard w >= 0, w < W else { continue }
                             let enumeration = slot * perFrame + i * ws + j
-                            if top != nil {
-                                top!.offer(0, key: p.key(sums[j]), enumeration: Int32(enumeration))
+                            if let top {
+                                top.offer(qi, key: p.key(sums[j]), enumeration: Int32(enumeration))
                             } else {
                                 p.store(out, batch: chunk.batch, query: q.number, slot: enumeration, distance: sums[j],
                                         at: Position(t: centre.t, h: h, w: w))
@@ -89,15 +77,60 @@ struct DirectSearch {
                     }
                 }
                 guard let top else { continue }
-                for r in 0..<Int(top.filled[0]) {
-                    let e = Int(top.enumerations[r])
+                for r in 0..<Int(top.filled[qi]) {
+                    let e = Int(top.enumerations[qi * top.k + r])
                     let slot = e / perFrame, i = (e % perFrame) / ws, j = e % ws
                     let centre = centres[slot]
-                    p.store(out, batch: chunk.batch, query: q.number, slot: r, distance: p.key(top.keys[r]),
+                    p.store(out, batch: chunk.batch, query: q.number, slot: r, distance: p.key(top.keys[qi * top.k + r]),
                             at: Position(t: centre.t, h: centre.h + window.offset(i), w: centre.w + window.offset(j)))
                 }
             }
         }
+        }
+    }
+
+    /// Distances of the `ws` candidates of one window row: `sums[j] = Σ_{c,a,e} term(patch[c,a,e],
+    /// tile[c, a·dil, j·stride + e·dil])`, summed in (channel, row, column) order for every `j`.
+    /// With window stride 1 the candidates are neighbours in the tile and go 8 at a time.
+    @inline(__always)
+    private func windowRowSums(_ sums: UnsafeMutablePointer<Float>, patch: UnsafeMutablePointer<Float>,
+                               tile: UnsafeMutablePointer<Float>, channels: Int, side: Int, l2: Bool) {
+        let ps = problem.geometry.patchSize, dil = problem.geometry.dilation
+        let ws = problem.window.size, wstride = problem.window.stride
+        if wstride == 1 {
+            var j0 = 0
+            while j0 < ws {
+                var acc = SIMD8<Float>(repeating: 0)
+                for c in 0..<channels {
+                    for a in 0..<ps {
+                        let row = tile + (c * side + a * dil) * side + j0
+                        let weights = patch + (c * ps + a) * ps
+                        for e in 0..<ps {
+                            let v = SIMD8<Float>(repeating: weights[e])
+                            let k = load8(row + e * dil)
+                            if l2 { let t = v - k; acc += t * t } else { acc += v * k }
+                        }
+                    }
+                }
+                store8(acc, sums + j0)
+                j0 += 8
+            }
+            return
+        }
+        sums.update(repeating: 0, count: ws)
+        for c in 0..<channels {
+            for a in 0..<ps {
+                let row = tile + (c * side + a * dil) * side
+                for e in 0..<ps {
+                    let v = patch[(c * ps + a) * ps + e]
+                    let src = row + e * dil
+                    if l2 {
+                        for j in 0..<ws { let t = v - src[j * wstride]; sums[j] += t * t }
+                    } else {
+                        for j in 0..<ws { sums[j] += v * src[j * wstride] }
+                    }
+                }
+            }
         }
     }
 }

@@ -77,18 +77,29 @@ struct SearchChunk: Sendable {
 /// The best `k` candidates of each query of a chunk, kept sorted as they stream in.
 ///
 /// Keys are distances for L2 and negated similarities for inner product, so smaller is always
-/// better; ties go to the earlier enumeration number and NaN ranks after every number.
+/// better; ties go to the earlier enumeration number and NaN ranks after every number. Candidates
+/// must be offered in increasing enumeration order, which lets a full list reject a key that is
+/// not strictly smaller than its worst with one comparison (``threshold``).
 struct TopK {
     let k: Int
-    var keys: [Float]
-    var enumerations: [Int32]
-    var filled: [Int32]
+    let keys: UnsafeMutablePointer<Float>
+    let enumerations: UnsafeMutablePointer<Int32>
+    let filled: UnsafeMutablePointer<Int32>
+    /// Per query: the worst kept key once the list is full, NaN before (so nothing is rejected).
+    let threshold: UnsafeMutablePointer<Float>
 
     init(queries: Int, k: Int) {
         self.k = k
-        keys = [Float](repeating: .infinity, count: queries * k)
-        enumerations = [Int32](repeating: -1, count: queries * k)
-        filled = [Int32](repeating: 0, count: queries)
+        keys = .allocate(capacity: queries * k)
+        enumerations = .allocate(capacity: queries * k)
+        filled = .allocate(capacity: queries)
+        filled.initialize(repeating: 0, count: queries)
+        threshold = .allocate(capacity: queries)
+        threshold.initialize(repeating: .nan, count: queries)
+    }
+
+    func deallocate() {
+        keys.deallocate(); enumerations.deallocate(); filled.deallocate(); threshold.deallocate()
     }
 
     @inline(__always)
@@ -100,22 +111,28 @@ struct TopK {
 
     /// Offers candidate `enumeration` with `key` to query `q`.
     @inline(__always)
-    mutating func offer(_ q: Int, key: Float, enumeration: Int32) {
-        let base = q * k
+    func offer(_ q: Int, key: Float, enumeration: Int32) {
+        if key >= threshold[q] { return }
+        insert(q, key: key, enumeration: enumeration)
+    }
+
+    private func insert(_ q: Int, key: Float, enumeration: Int32) {
+        let base = keys + q * k, order = enumerations + q * k
         let n = Int(filled[q])
         if n == k {
-            if !TopK.ahead(key, enumeration, of: keys[base + k - 1], enumerations[base + k - 1]) { return }
+            if !TopK.ahead(key, enumeration, of: base[k - 1], order[k - 1]) { return }
         } else {
             filled[q] = Int32(n + 1)
         }
         var slot = min(n, k - 1)
-        while slot > 0, TopK.ahead(key, enumeration, of: keys[base + slot - 1], enumerations[base + slot - 1]) {
-            keys[base + slot] = keys[base + slot - 1]
-            enumerations[base + slot] = enumerations[base + slot - 1]
+        while slot > 0, TopK.ahead(key, enumeration, of: base[slot - 1], order[slot - 1]) {
+            base[slot] = base[slot - 1]
+            order[slot] = order[slot - 1]
             slot -= 1
         }
-        keys[base + slot] = key
-        enumerations[base + slot] = enumeration
+        base[slot] = key
+        order[slot] = enumeration
+        if Int(filled[q]) == k { threshold[q] = base[k - 1] }
     }
 }
 
