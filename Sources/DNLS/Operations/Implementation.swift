@@ -18,6 +18,9 @@ func backend<Scalar: PatchScalar>(_: Scalar.Type, device: Device, implementation
     }
     switch implementation {
     case .reference:
+        // A concrete Float type, so the optimiser specialises the reference loops instead of
+        // running them as unspecialised generic code through the existential.
+        if let reference = FloatReferenceBackend() as? any PatchBackend<Scalar> { return reference }
         return ReferenceBackend<Scalar>()
     case .automatic, .fast:
         if let fast = FastCPUBackend() as? any PatchBackend<Scalar> { return fast }
