@@ -14,7 +14,13 @@ public struct PatchUnfold: Sendable, Hashable {
     /// The patches of queries `batch` (default: all) of `grid`.
     public func callAsFunction<S: PatchScalar>(_ video: Tensor<S>, grid: QueryGrid, batch: Range<Int>? = nil,
                                                implementation: Implementation = .automatic) throws(DNLSError) -> Tensor<S> {
-        let shape = try VideoShape(video: video, argument: "video")
+        try unfold(video, argument: "video", grid: grid, batch: batch, implementation: implementation)
+    }
+
+    /// The forward, reporting errors about `video` under the caller's parameter name.
+    func unfold<S: PatchScalar>(_ video: Tensor<S>, argument: String, grid: QueryGrid, batch: Range<Int>?,
+                                implementation: Implementation) throws(DNLSError) -> Tensor<S> {
+        let shape = try VideoShape(video: video, argument: argument)
         let sites = try gridSites(grid, batch: batch, video: shape, geometry: geometry)
         let engine = try backend(S.self, device: video.device, implementation: implementation)
         return Tensor(uncheckedShape: shape.output(patchDims(sites, shape, geometry)),
@@ -26,8 +32,11 @@ public struct PatchUnfold: Sendable, Hashable {
                                          videoShape: [Int], implementation: Implementation = .automatic)
         throws(DNLSError) -> Tensor<S>
     {
-        try PatchFold(geometry: geometry)(patchGradient, grid: grid, batch: batch, videoShape: videoShape,
-                                          implementation: implementation)
+        _ = try VideoShape(dims: videoShape, argument: "videoShape")
+        var video = Tensor<S>(zeros: videoShape)
+        try PatchFold(geometry: geometry).fold(patchGradient, argument: "patchGradient", grid: grid, batch: batch,
+                                               into: &video, implementation: implementation)
+        return video
     }
 }
 
@@ -60,11 +69,17 @@ public struct PatchFold: Sendable, Hashable {
                                            into video: inout Tensor<S>, implementation: Implementation = .automatic)
         throws(DNLSError)
     {
+        try fold(patches, argument: "patches", grid: grid, batch: batch, into: &video, implementation: implementation)
+    }
+
+    /// The forward, reporting errors about `patches` under the caller's parameter name.
+    func fold<S: PatchScalar>(_ patches: Tensor<S>, argument: String, grid: QueryGrid, batch: Range<Int>?,
+                              into video: inout Tensor<S>, implementation: Implementation) throws(DNLSError) {
         let shape = try VideoShape(video: video, argument: "video")
         let sites = try gridSites(grid, batch: batch, video: shape, geometry: geometry)
-        try shape.check(patches, argument: "patches", trailing: patchDims(sites, shape, geometry),
+        try shape.check(patches, argument: argument, trailing: patchDims(sites, shape, geometry),
                         meaning: "Q = \(sites.queries), 1, C = \(shape.channels), ps, ps")
-        let device = try commonDevice([("video", video.device), ("patches", patches.device)])
+        let device = try commonDevice([("video", video.device), (argument, patches.device)])
         let engine = try backend(S.self, device: device, implementation: implementation)
         var noSum: [S]? = nil
         engine.deposit(patches.scalars, weights: nil, sites: sites, geometry: geometry, into: &video.scalars,
@@ -74,7 +89,8 @@ public struct PatchFold: Sendable, Hashable {
     /// The adjoint: the video gradient read at every patch entry, `(B, Q, 1, C, ps, ps)`.
     public func backward<S: PatchScalar>(videoGradient: Tensor<S>, grid: QueryGrid, batch: Range<Int>? = nil,
                                          implementation: Implementation = .automatic) throws(DNLSError) -> Tensor<S> {
-        try PatchUnfold(geometry: geometry)(videoGradient, grid: grid, batch: batch, implementation: implementation)
+        try PatchUnfold(geometry: geometry).unfold(videoGradient, argument: "videoGradient", grid: grid, batch: batch,
+                                                   implementation: implementation)
     }
 }
 
