@@ -5,24 +5,8 @@ import Testing
 // fast method except `search` is meant to be bit-identical to `ReferenceBackend<Float>` (same
 // accumulation order per output element), and deterministic: a second run gives the same bits.
 
-/// SplitMix64, seeded per case.
-private struct FastBackendRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in `range`.
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.count))
-    }
-
+/// Draws used by this file's sweep, on the library's seeded generator.
+private extension SplitMix64 {
     mutating func coin() -> Bool { next() & 1 == 1 }
 
     /// Uniform in [−1, 1).
@@ -56,7 +40,7 @@ struct FastBackendCase: Sendable, CustomTestStringConvertible {
     /// ps ∈ {1, 2, 3, 4, 7} × dilation {1, 2} × anchor × border, with B, C, T and the frame varying.
     static let sweep: [FastBackendCase] = {
         var cases: [FastBackendCase] = []
-        var rng = FastBackendRandom(seed: 0xFA57)
+        var rng = SplitMix64(seed: 0xFA57)
         var i = 0
         for ps in [1, 2, 3, 4, 7] {
             for dilation in [1, 2] {
@@ -103,7 +87,7 @@ private func expectBits(_ actual: [Float], _ expected: [Float], _ what: String,
 
 /// Neighbour triples `(B, Q, K, 3)`: `emptyPercent` % empty slots, the others often near the
 /// borders (or uniform when `nearBorders` is false).
-private func randomNeighbours(_ rng: inout FastBackendRandom, _ s: VideoShape, queries Q: Int, k K: Int,
+private func randomNeighbours(_ rng: inout SplitMix64, _ s: VideoShape, queries Q: Int, k K: Int,
                               emptyPercent: Int = 15, nearBorders: Bool = true) -> [Int32] {
     var out: [Int32] = []
     for _ in 0..<(s.batch * Q * K) {
@@ -120,7 +104,7 @@ private func randomNeighbours(_ rng: inout FastBackendRandom, _ s: VideoShape, q
 }
 
 /// A query grid over a region touching at least one border of the frame, and a batch of it.
-private func randomGrid(_ rng: inout FastBackendRandom, _ c: FastBackendCase) throws -> (QueryGrid, Range<Int>) {
+private func randomGrid(_ rng: inout SplitMix64, _ c: FastBackendCase) throws -> (QueryGrid, Range<Int>) {
     let s = c.shape
     func span(_ n: Int) -> Range<Int> {
         let lo = rng.coin() ? 0 : rng.int(0...(n / 2))
@@ -146,7 +130,7 @@ struct FastBackendTests {
     /// extract, deposit (weights × weightSum), weightedSum and its backward, on neighbour and grid sites.
     @Test(arguments: FastBackendCase.sweep)
     func patchOperations(_ c: FastBackendCase) throws {
-        var rng = FastBackendRandom(seed: c.seed)
+        var rng = SplitMix64(seed: c.seed)
         let s = c.shape, g = c.geometry, entries = s.channels * g.patchSize * g.patchSize
         let video = rng.floats(s.count)
         let Q = rng.int(2...6), K = rng.int(1...6)
@@ -210,7 +194,7 @@ struct FastBackendTests {
     /// grid queries, neighbour lists with empty slots.
     @Test(arguments: FastBackendCase.sweep)
     func searchBackward(_ c: FastBackendCase) throws {
-        var rng = FastBackendRandom(seed: c.seed ^ 0x5EA2C4)
+        var rng = SplitMix64(seed: c.seed ^ 0x5EA2C4)
         let s = c.shape
         let video = rng.floats(s.count)
         let crossKeys = rng.floats(s.count)
@@ -256,7 +240,7 @@ struct FastBackendTests {
 
     /// One input large enough for the default tuning to go parallel (row bands, query chunks).
     @Test func largeInputUsesParallelPaths() throws {
-        var rng = FastBackendRandom(seed: 0xB16)
+        var rng = SplitMix64(seed: 0xB16)
         let g = PatchGeometry(patchSize: 7, dilation: 1, anchor: .center, border: .reflect)
         let s = VideoShape(batch: 1, frames: 2, channels: 3, height: 36, width: 30, batched: true)
         let Q = 90, K = 4, entries = s.channels * 49

@@ -12,7 +12,7 @@ import Testing
     }
 
     static let cases: [Case] = {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         return (0..<32).map { n in
             Case(ps: [1, 2, 3, 4, 5, 7][rng.below(6)], dilation: 1 + rng.below(2), ws: [1, 3, 4, 7][rng.below(4)],
                  windowStride: 1 + rng.below(2), wt: rng.below(3), k: [1, 3, 7, nil][rng.below(4)],
@@ -24,7 +24,7 @@ import Testing
 
     @Test(arguments: cases)
     func matchesReference(_ c: Case) throws {
-        var rng = SplitMix(seed: c.seed)
+        var rng = SplitMix64(seed: c.seed)
         let B = 1 + rng.below(2), T = 1 + rng.below(4), C = 1 + rng.below(3), H = 8 + rng.below(6), W = 8 + rng.below(6)
         let video = Tensor<Float>(uncheckedShape: [B, T, C, H, W], scalars: (0..<B * T * C * H * W).map { _ in rng.unit() })
         let keys = Tensor<Float>(uncheckedShape: [B, T, C, H, W], scalars: (0..<B * T * C * H * W).map { _ in rng.unit() })
@@ -70,17 +70,8 @@ import Testing
     }
 }
 
-/// A small seeded generator (SplitMix64) for this file's random cases.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Draws used by this file's random cases, on the library's seeded generator.
+private extension SplitMix64 {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }

@@ -8,20 +8,8 @@ import Testing
 
 // MARK: - Random numbers
 
-/// SplitMix64: a tiny, seedable, high-quality 64-bit generator, so every test is reproducible.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Conveniences on the library's seeded generator, so every test is reproducible.
+extension SplitMix64 {
     /// Uniform in [0, 1) with 53 random bits.
     mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
