@@ -12,7 +12,11 @@ let package = Package(
     ],
     targets: [
         // The library: public API, geometry, and the backends. No third-party dependencies.
-        .target(name: "DNLS"),
+        // C types of the few CUDA driver and NVRTC entry points we call (no toolkit needed to build).
+        .target(name: "CCUDA"),
+        // dlopen of the driver and NVRTC at run time, contexts, buffers, kernels. Knows nothing of patches.
+        .target(name: "CUDADriver", dependencies: ["CCUDA"]),
+        .target(name: "DNLS", dependencies: ["CUDADriver"]),
         // The command-line tool: benchmarks today, denoising and self-tests later.
         .executableTarget(
             name: "dnls",
@@ -21,7 +25,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "DNLSTests", dependencies: ["DNLS"]),
+        .testTarget(name: "DNLSTests", dependencies: ["DNLS", "CUDADriver", "CCUDA"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -530,7 +530,7 @@ func expectGradient(_ analytic: [Double], _ numeric: [Double], relative: Double 
 
 /// The case of a ``DNLSError``, without its payload.
 enum DNLSErrorKind: Sendable, Equatable {
-    case invalidArgument, shapeMismatch, outOfRange, nonFinite, deviceMismatch, unavailable
+    case invalidArgument, shapeMismatch, outOfRange, nonFinite, deviceMismatch, unavailable, deviceFailure
 }
 
 extension DNLSError {
@@ -542,10 +542,11 @@ extension DNLSError {
         case .nonFinite: return .nonFinite
         case .deviceMismatch: return .deviceMismatch
         case .unavailable: return .unavailable
+        case .deviceFailure: return .deviceFailure
         }
     }
 
-    /// The argument the error names (nil for `.unavailable`).
+    /// The argument the error names (nil for `.unavailable` and `.deviceFailure`).
     var argumentName: String? {
         switch self {
         case let .invalidArgument(argument, _, _): return argument
@@ -553,7 +554,7 @@ extension DNLSError {
         case let .outOfRange(argument, _, _): return argument
         case let .nonFinite(argument, _): return argument
         case let .deviceMismatch(argument, _, _): return argument
-        case .unavailable: return nil
+        case .unavailable, .deviceFailure: return nil
         }
     }
 }

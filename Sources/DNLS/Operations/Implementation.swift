@@ -1,4 +1,5 @@
-/// Which backend runs an operation on CPU tensors. CUDA tensors always run on the CUDA backend.
+/// Which backend runs an operation on CPU tensors. CUDA tensors always run on the CUDA backend
+/// (`Float` only).
 public enum Implementation: Sendable, Hashable, CaseIterable {
     /// The fast backend for `Float`, the reference for `Double`.
     case automatic
@@ -13,8 +14,11 @@ public enum Implementation: Sendable, Hashable, CaseIterable {
 func backend<Scalar: PatchScalar>(_: Scalar.Type, device: Device, implementation: Implementation)
     throws(DNLSError) -> any PatchBackend<Scalar>
 {
-    if case .cuda = device {
-        throw .unavailable(what: "device \(device)", reason: "this build of DNLS has no CUDA backend yet; use .cpu")
+    if case let .cuda(ordinal) = device {
+        guard let gpu = try CUDABackend(ordinal: ordinal) as? any PatchBackend<Scalar> else {
+            throw .unavailable(what: "the CUDA backend for \(Scalar.self)", reason: "it computes in Float only")
+        }
+        return gpu
     }
     switch implementation {
     case .reference:

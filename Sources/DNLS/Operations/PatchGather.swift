@@ -19,8 +19,8 @@ public struct PatchGather: Sendable, Hashable {
         throws(DNLSError) -> (video: Tensor<S>, weightSum: Tensor<S>)
     {
         let shape = try VideoShape(dims: videoShape, argument: "videoShape")
-        var video = Tensor<S>(zeros: videoShape)
-        var weightSum = Tensor<S>(zeros: shape.videoShape(channels: 1))
+        var video = try Tensor<S>.zeros(videoShape, on: patches.device)
+        var weightSum = try Tensor<S>.zeros(shape.videoShape(channels: 1), on: patches.device)
         try accumulate(patches, weights: weights, indices: indices, into: &video, weightSum: &weightSum,
                        implementation: implementation)
         return (video, weightSum)
@@ -44,12 +44,15 @@ public struct PatchGather: Sendable, Hashable {
             try requireFinite(weights, argument: "weights")
             devices.append(("weights", weights.device))
         }
+        devices.append(("weightSum", weightSum.device))
         let engine = try backend(S.self, device: try commonDevice(devices), implementation: implementation)
-        var sum: [S]? = weightSum.scalars
-        weightSum.scalars = []
-        engine.deposit(patches.scalars, weights: weights?.scalars, sites: sites, geometry: geometry,
-                       into: &video.scalars, shape: shape, weightSum: &sum)
-        weightSum.scalars = sum!
+        // Move the weight sum out of the caller's variable so the kernel adds into it in place.
+        let sumShape = weightSum.shape
+        var sum: Tensor<S>? = weightSum
+        weightSum = Tensor(uncheckedShape: [0], scalars: [])
+        try engine.depositPatches(patches, weights: weights, sites: sites, geometry: geometry, into: &video,
+                                  shape: shape, weightSum: &sum)
+        weightSum = sum!.withShape(sumShape)
     }
 
     /// Gradients w.r.t. the patches `(B, Q, K, C, ps, ps)` and the weights `(B, Q, K)` (the latter
@@ -79,28 +82,9 @@ public struct PatchGather: Sendable, Hashable {
             devices.append(("weightSumGradient", weightSumGradient.device))
         }
         let engine = try backend(S.self, device: try commonDevice(devices), implementation: implementation)
-        // The video gradient read at every patch entry: the forward's adjoint.
-        var read = engine.extract(videoGradient.scalars, shape: shape, sites: sites, geometry: geometry)
-        let entries = shape.channels * geometry.patchSize * geometry.patchSize
-        guard let weights else {
-            return (Tensor(uncheckedShape: patches.shape, scalars: read), nil)
-        }
-        var gradWeights = [S](repeating: 0, count: weights.count)
-        for i in 0..<weights.count {
-            var dot: S = 0
-            for e in 0..<entries { dot += patches.scalars[i * entries + e] * read[i * entries + e] }
-            gradWeights[i] = dot
-            for e in 0..<entries { read[i * entries + e] *= weights.scalars[i] }
-        }
-        if let weightSumGradient {
-            let single = VideoShape(batch: shape.batch, frames: shape.frames, channels: 1, height: shape.height,
-                                    width: shape.width, batched: true)
-            let counts = engine.extract(weightSumGradient.scalars, shape: single, sites: sites, geometry: geometry)
-            let perPatch = geometry.patchSize * geometry.patchSize
-            for i in 0..<weights.count {
-                for e in 0..<perPatch { gradWeights[i] += counts[i * perPatch + e] }
-            }
-        }
-        return (Tensor(uncheckedShape: patches.shape, scalars: read), Tensor(uncheckedShape: weights.shape, scalars: gradWeights))
+        let (gradPatches, gradWeights) = try engine.gatherBackward(
+            videoGradient: videoGradient, weightSumGradient: weightSumGradient, patches: patches, weights: weights,
+            sites: sites, geometry: geometry, shape: shape)
+        return (gradPatches.withShape(patches.shape), gradWeights?.withShape(weights!.shape))
     }
 }

@@ -19,8 +19,8 @@ public struct PatchScatter: Sendable, Hashable {
         let sites = try neighbourSites(indices, video: shape)
         let engine = try backend(S.self, device: try commonDevice([("video", video.device), ("indices", indices.device)]),
                                  implementation: implementation)
-        let patches = engine.extract(video.scalars, shape: shape, sites: sites, geometry: geometry)
-        return Tensor(uncheckedShape: shape.output(patchDims(sites, shape, geometry)), scalars: patches)
+        let patches = try engine.extractPatches(video, shape: shape, sites: sites, geometry: geometry)
+        return patches.withShape(shape.output(patchDims(sites, shape, geometry)))
     }
 
     /// The adjoint: adds the patch gradients back into a video of `videoShape`.
@@ -31,21 +31,22 @@ public struct PatchScatter: Sendable, Hashable {
         let sites = try neighbourSites(indices, video: shape)
         try shape.check(patchGradient, argument: "patchGradient", trailing: patchDims(sites, shape, geometry),
                         meaning: "Q, K, C, ps, ps")
-        let engine = try backend(S.self, device: try commonDevice([("patchGradient", patchGradient.device), ("indices", indices.device)]),
-                                 implementation: implementation)
-        var video = [S](repeating: 0, count: shape.count)
-        var noSum: [S]? = nil
-        engine.deposit(patchGradient.scalars, weights: nil, sites: sites, geometry: geometry, into: &video,
-                       shape: shape, weightSum: &noSum)
-        return Tensor(uncheckedShape: videoShape, scalars: video)
+        let device = try commonDevice([("patchGradient", patchGradient.device), ("indices", indices.device)])
+        let engine = try backend(S.self, device: device, implementation: implementation)
+        var video = try Tensor<S>.zeros(videoShape, on: device)
+        var noSum: Tensor<S>? = nil
+        try engine.depositPatches(patchGradient, weights: nil, sites: sites, geometry: geometry, into: &video,
+                                  shape: shape, weightSum: &noSum)
+        return video
     }
 }
 
 /// Validates a neighbour index tensor `(B, Q, K, 3)` against a video and wraps it as patch sites.
 func neighbourSites(_ indices: Tensor<Int32>, video: VideoShape) throws(DNLSError) -> PatchSites {
     let dims = try video.check(indices, argument: "indices", trailing: [nil, nil, 3], meaning: "Q, K, 3")
-    try checkPositions(indices.scalars, video: video, argument: "indices", allowMissing: true)
-    return PatchSites(neighbours: indices.scalars, queries: dims[0], k: dims[1])
+    let triples = try indices.hostElements()
+    try checkPositions(triples, video: video, argument: "indices", allowMissing: true)
+    return PatchSites(neighbours: triples, queries: dims[0], k: dims[1])
 }
 
 /// Trailing dimensions of the patch tensor of `sites`: `(Q, K, C, ps, ps)`.

@@ -50,11 +50,10 @@ public struct PatchSearch: Sendable, Hashable {
     ) throws(DNLSError) -> SearchResult<S> {
         let problem = try makeProblem(video, keys: keys, queries: queries, flows: flows)
         let engine = try backend(S.self, device: video.device, implementation: implementation)
-        let (distances, indices) = engine.search(problem)
+        let (distances, indices) = try engine.searchForward(problem)
         let Q = problem.queries.count, slots = problem.slots
-        return SearchResult(
-            distances: Tensor(uncheckedShape: problem.shape.output([Q, slots]), scalars: distances),
-            indices: Tensor(uncheckedShape: problem.shape.output([Q, slots, 3]), scalars: indices))
+        return SearchResult(distances: distances.withShape(problem.shape.output([Q, slots])),
+                            indices: indices.withShape(problem.shape.output([Q, slots, 3])))
     }
 
     /// Gradients of a scalar loss w.r.t. both videos, given its gradient w.r.t. the distances.
@@ -75,15 +74,12 @@ public struct PatchSearch: Sendable, Hashable {
                               ("indices", indices.device)])
         try s.check(distanceGradient, argument: "distanceGradient", trailing: [Q, slots], meaning: "Q = \(Q), K = \(slots)")
         try s.check(indices, argument: "indices", trailing: [Q, slots, 3], meaning: "Q = \(Q), K = \(slots), 3")
-        try checkPositions(indices.scalars, video: s, argument: "indices", allowMissing: true)
+        try checkPositions(try indices.hostElements(), video: s, argument: "indices", allowMissing: true)
         let engine = try backend(S.self, device: video.device, implementation: implementation)
-        var (gradVideo, gradKeys) = engine.searchBackward(problem, indices: indices.scalars, gradient: distanceGradient.scalars)
-        if keys == nil {
-            for i in gradVideo.indices { gradVideo[i] += gradKeys[i] }
-            return SearchGradients(video: Tensor(uncheckedShape: video.shape, scalars: gradVideo), keys: nil)
-        }
-        return SearchGradients(video: Tensor(uncheckedShape: video.shape, scalars: gradVideo),
-                               keys: Tensor(uncheckedShape: video.shape, scalars: gradKeys))
+        let (gradVideo, gradKeys) = try engine.searchBackward(
+            problem, indices: indices.withShape([s.batch, Q, slots, 3]), gradient: distanceGradient.withShape([s.batch, Q, slots]),
+            selfSearch: keys == nil)
+        return SearchGradients(video: gradVideo.withShape(video.shape), keys: gradKeys?.withShape(video.shape))
     }
 
     /// Validates every argument and resolves them into a backend problem.
@@ -115,8 +111,10 @@ public struct PatchSearch: Sendable, Hashable {
         }
         if case let .positions(p) = queries { devices.append(("queries", p.device)) }
         _ = try commonDevice(devices)
+        let keys = keys ?? video
         return SearchProblem(
-            video: video.scalars, keys: keys?.scalars ?? video.scalars, shape: shape,
+            videoTensor: video, keysTensor: keys,
+            video: video.device == .cpu ? video.scalars : [], keys: keys.device == .cpu ? keys.scalars : [], shape: shape,
             queries: try QueryList(queries, video: shape), geometry: geometry, window: window, k: k,
             metric: metric, channels: channels ?? shape.channels, flows: flows)
     }

@@ -23,8 +23,8 @@ public struct PatchUnfold: Sendable, Hashable {
         let shape = try VideoShape(video: video, argument: argument)
         let sites = try gridSites(grid, batch: batch, video: shape, geometry: geometry)
         let engine = try backend(S.self, device: video.device, implementation: implementation)
-        return Tensor(uncheckedShape: shape.output(patchDims(sites, shape, geometry)),
-                      scalars: engine.extract(video.scalars, shape: shape, sites: sites, geometry: geometry))
+        return try engine.extractPatches(video, shape: shape, sites: sites, geometry: geometry)
+            .withShape(shape.output(patchDims(sites, shape, geometry)))
     }
 
     /// The adjoint: the patch gradients folded back into a video of `videoShape`.
@@ -33,7 +33,7 @@ public struct PatchUnfold: Sendable, Hashable {
         throws(DNLSError) -> Tensor<S>
     {
         _ = try VideoShape(dims: videoShape, argument: "videoShape")
-        var video = Tensor<S>(zeros: videoShape)
+        var video = try Tensor<S>.zeros(videoShape, on: patchGradient.device)
         try PatchFold(geometry: geometry).fold(patchGradient, argument: "patchGradient", grid: grid, batch: batch,
                                                into: &video, implementation: implementation)
         return video
@@ -59,7 +59,7 @@ public struct PatchFold: Sendable, Hashable {
         throws(DNLSError) -> Tensor<S>
     {
         _ = try VideoShape(dims: videoShape, argument: "videoShape")
-        var video = Tensor<S>(zeros: videoShape)
+        var video = try Tensor<S>.zeros(videoShape, on: patches.device)
         try accumulate(patches, grid: grid, batch: batch, into: &video, implementation: implementation)
         return video
     }
@@ -81,9 +81,9 @@ public struct PatchFold: Sendable, Hashable {
                         meaning: "Q = \(sites.queries), 1, C = \(shape.channels), ps, ps")
         let device = try commonDevice([("video", video.device), (argument, patches.device)])
         let engine = try backend(S.self, device: device, implementation: implementation)
-        var noSum: [S]? = nil
-        engine.deposit(patches.scalars, weights: nil, sites: sites, geometry: geometry, into: &video.scalars,
-                       shape: shape, weightSum: &noSum)
+        var noSum: Tensor<S>? = nil
+        try engine.depositPatches(patches, weights: nil, sites: sites, geometry: geometry, into: &video,
+                                  shape: shape, weightSum: &noSum)
     }
 
     /// The adjoint: the video gradient read at every patch entry, `(B, Q, 1, C, ps, ps)`.

@@ -1,5 +1,5 @@
 /// Which query positions an operation works on.
-public enum Queries: Sendable, Hashable {
+public enum Queries: Sendable, Equatable {
     /// A range of query numbers of a grid (`nil`: every query of the grid). The same positions are
     /// used for every batch item.
     case grid(QueryGrid, batch: Range<Int>? = nil)
@@ -26,8 +26,9 @@ struct QueryList: Sendable {
             count = batch.count
         case let .positions(tensor):
             let dims = try video.check(tensor, argument: "queries", trailing: [nil, 3], meaning: "Q, 3")
-            try checkPositions(tensor.scalars, video: video, argument: "queries", allowMissing: false)
-            source = .explicit(tensor.scalars)
+            let positions = try tensor.hostElements()
+            try checkPositions(positions, video: video, argument: "queries", allowMissing: false)
+            source = .explicit(positions)
             count = dims[0]
         }
     }
@@ -80,6 +81,28 @@ struct PatchSites: Sendable {
         source = .grid(grid, start: batch.lowerBound); queries = batch.count; k = 1
     }
 
+    /// One site per query, at the query positions.
+    init(positions queries: QueryList) {
+        switch queries.source {
+        case let .grid(grid, start): self.init(grid: grid, batch: start..<start + queries.count)
+        case let .explicit(triples): self.init(neighbours: triples, queries: queries.count, k: 1)
+        }
+    }
+
+    /// True when every batch item shares the sites (grid sites).
+    var isShared: Bool {
+        if case .grid = source { return true }
+        return false
+    }
+
+    /// The site triples in host memory: `(B, Q, K, 3)`, or `(Q, 1, 3)` when shared.
+    func hostTriples() -> [Int32] {
+        switch source {
+        case let .neighbours(triples): return triples
+        case let .grid(grid, start): return gridPositions(grid, start: start, count: queries)
+        }
+    }
+
     /// Position of patch `m` of query `q` in batch item `b`; `t == −1` when the slot is empty.
     @inline(__always)
     func site(_ b: Int, _ q: Int, _ m: Int) -> Position {
@@ -91,4 +114,15 @@ struct PatchSites: Sendable {
             return grid.position(start + q)
         }
     }
+}
+
+/// Positions of grid queries `start ..< start + count` as flat `(t, h, w)` triples.
+func gridPositions(_ grid: QueryGrid, start: Int, count: Int) -> [Int32] {
+    var triples = [Int32]()
+    triples.reserveCapacity(3 * count)
+    for q in start..<start + count {
+        let p = grid.position(q)
+        triples += [Int32(p.t), Int32(p.h), Int32(p.w)]
+    }
+    return triples
 }

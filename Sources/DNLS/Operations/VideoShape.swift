@@ -75,7 +75,7 @@ func requireSameShape<S>(_ a: Tensor<S>, _ b: Tensor<S>, argument: String, as re
 
 /// Checks that every value is finite.
 func requireFinite<S: PatchScalar>(_ t: Tensor<S>, argument: String) throws(DNLSError) {
-    if let i = t.scalars.firstIndex(where: { !$0.isFinite }) {
+    if let i = try t.hostElements().firstIndex(where: { !$0.isFinite }) {
         var position = [Int](repeating: 0, count: t.rank), rest = i
         for axis in stride(from: t.rank - 1, through: 0, by: -1) {
             position[axis] = rest % t.shape[axis]; rest /= t.shape[axis]

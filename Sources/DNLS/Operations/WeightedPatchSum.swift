@@ -13,9 +13,8 @@ public struct WeightedPatchSum: Sendable, Hashable {
     public func callAsFunction<S: PatchScalar>(_ video: Tensor<S>, weights: Tensor<S>, indices: Tensor<Int32>,
                                                implementation: Implementation = .automatic) throws(DNLSError) -> Tensor<S> {
         let (shape, sites, engine) = try prepare(video, weights: weights, indices: indices, implementation: implementation)
-        let out = engine.weightedSum(video.scalars, shape: shape, weights: weights.scalars, sites: sites, geometry: geometry)
-        return Tensor(uncheckedShape: shape.output([sites.queries, 1, shape.channels, geometry.patchSize, geometry.patchSize]),
-                      scalars: out)
+        let out = try engine.weightedPatchSum(video, shape: shape, weights: weights, sites: sites, geometry: geometry)
+        return out.withShape(shape.output([sites.queries, 1, shape.channels, geometry.patchSize, geometry.patchSize]))
     }
 
     /// Gradients w.r.t. the video and the weights, from the gradient w.r.t. the output.
@@ -28,9 +27,9 @@ public struct WeightedPatchSum: Sendable, Hashable {
         try shape.check(outputGradient, argument: "outputGradient", trailing: [sites.queries, 1, shape.channels, ps, ps],
                         meaning: "Q, 1, C, ps, ps")
         _ = try commonDevice([("video", video.device), ("outputGradient", outputGradient.device)])
-        let (gv, gw) = engine.weightedSumBackward(video.scalars, shape: shape, weights: weights.scalars, sites: sites,
-                                                  geometry: geometry, gradient: outputGradient.scalars)
-        return (Tensor(uncheckedShape: video.shape, scalars: gv), Tensor(uncheckedShape: weights.shape, scalars: gw))
+        let (gv, gw) = try engine.weightedPatchSumBackward(video, shape: shape, weights: weights, sites: sites,
+                                                           geometry: geometry, gradient: outputGradient)
+        return (gv.withShape(video.shape), gw.withShape(weights.shape))
     }
 
     private func prepare<S: PatchScalar>(_ video: Tensor<S>, weights: Tensor<S>, indices: Tensor<Int32>,

@@ -17,6 +17,8 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
     case deviceMismatch(argument: String, expected: Device, actual: Device)
     /// The requested device or backend cannot run here (no GPU, no NVRTC, no fast path for a type).
     case unavailable(what: String, reason: String)
+    /// The device failed while running an operation (a driver call or a kernel returned an error).
+    case deviceFailure(device: Device, reason: String)
 
     /// A sentence naming the argument, what was expected and what was given.
     public var description: String {
@@ -33,6 +35,8 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
             return "`\(argument)` is on \(actual) but the operation runs on \(expected)"
         case let .unavailable(what, reason):
             return "\(what) is unavailable: \(reason)"
+        case let .deviceFailure(device, reason):
+            return "\(device) failed: \(reason)"
         }
     }
 }

@@ -1,20 +1,44 @@
+import CUDADriver
+
 /// A dense, contiguous, row-major array of scalars with a shape and a device.
 ///
-/// `Tensor` is a value type with copy-on-write storage. Videos are `Tensor<Float>` of shape
-/// `(B, T, C, H, W)` or `(T, C, H, W)`; index tensors are `Tensor<Int32>` whose last axis holds
-/// `(t, h, w)` triples. `Tensor<Double>` is accepted by the CPU reference backend.
+/// `Tensor` is a value type with copy-on-write storage, in host memory (``Device/cpu``) or on a
+/// GPU (``Device/cuda(_:)``). Videos are `Tensor<Float>` of shape `(B, T, C, H, W)` or
+/// `(T, C, H, W)`; index tensors are `Tensor<Int32>` whose last axis holds `(t, h, w)` triples.
+/// `Tensor<Double>` is accepted by the CPU reference backend. Move a tensor between devices with
+/// ``to(_:)``.
 ///
 /// ```swift
 /// var video = Tensor<Float>(zeros: [5, 3, 64, 64])
 /// video[0, 1, 10, 20] = 0.5
+/// let onGPU = try video.to(.cuda(0))
 /// ```
 public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// The extent of each axis, outermost first.
     public let shape: [Int]
-    /// Where the storage lives. Only ``Device/cpu`` tensors can be created today.
+    /// Where the storage lives.
     public let device: Device
-    /// The elements in row-major order.
-    public internal(set) var scalars: [Scalar]
+    /// The elements of a host tensor.
+    var host: [Scalar]
+    /// The memory of a GPU tensor.
+    var deviceStorage: DeviceStorage?
+
+    /// The elements in row-major order. Only for tensors on ``Device/cpu``: move a GPU tensor
+    /// with `to(.cpu)` first (reading `scalars` of a GPU tensor is a programming error).
+    public var scalars: [Scalar] {
+        get {
+            precondition(device == .cpu, "Tensor.scalars of a tensor on \(device): call .to(.cpu) first")
+            return host
+        }
+        set {
+            precondition(device == .cpu, "Tensor.scalars of a tensor on \(device): call .to(.cpu) first")
+            host = newValue
+        }
+        _modify {
+            precondition(device == .cpu, "Tensor.scalars of a tensor on \(device): call .to(.cpu) first")
+            yield &host
+        }
+    }
 
     /// A tensor with the given shape and elements (row-major).
     /// - Throws: ``DNLSError/shapeMismatch(argument:expected:actual:)`` when the element count
@@ -28,20 +52,18 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         guard count == scalars.count else {
             throw .shapeMismatch(argument: "scalars", expected: "\(count) elements for shape \(shape)", actual: [scalars.count])
         }
-        self.shape = shape
-        self.device = .cpu
-        self.scalars = scalars
+        self.init(uncheckedShape: shape, scalars: scalars)
     }
 
-    /// A tensor of the given shape filled with `value`.
+    /// A host tensor of the given shape filled with `value`.
+    /// - Precondition: every extent is non-negative (like `Array(repeating:count:)`).
     public init(repeating value: Scalar, shape: [Int]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "tensor extents must be non-negative")
-        self.shape = shape
-        self.device = .cpu
-        self.scalars = Array(repeating: value, count: shape.reduce(1, *))
+        precondition(shape.allSatisfy { $0 >= 0 }, "tensor extents must be non-negative, got \(shape)")
+        self.init(uncheckedShape: shape, scalars: Array(repeating: value, count: shape.reduce(1, *)))
     }
 
-    /// A tensor of the given shape filled with zeros.
+    /// A host tensor of the given shape filled with zeros.
+    /// - Precondition: every extent is non-negative.
     public init(zeros shape: [Int]) {
         self.init(repeating: .zero, shape: shape)
     }
@@ -50,20 +72,94 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     init(uncheckedShape shape: [Int], scalars: [Scalar]) {
         self.shape = shape
         self.device = .cpu
-        self.scalars = scalars
+        self.host = scalars
+        self.deviceStorage = nil
+    }
+
+    /// A GPU tensor whose contents are undefined until written.
+    init(uninitializedOn device: Device, shape: [Int]) throws(DNLSError) {
+        guard case let .cuda(ordinal) = device else {
+            self.init(zeros: shape)
+            return
+        }
+        let runtime = try CUDARuntime.shared(ordinal: ordinal)
+        let bytes = shape.reduce(1, *) * MemoryLayout<Scalar>.stride
+        let storage = try cuda(device) { () throws(CUDAError) in
+            DeviceStorage(try DeviceBuffer(context: runtime.context, byteCount: bytes))
+        }
+        self.init(shape: shape, device: device, host: [], deviceStorage: storage)
     }
 
     /// The number of axes.
     public var rank: Int { shape.count }
     /// The number of elements.
-    public var count: Int { scalars.count }
+    public var count: Int { shape.reduce(1, *) }
 
     /// The same elements viewed with another shape of the same element count.
     public func reshaped(_ newShape: [Int]) throws(DNLSError) -> Tensor {
         guard newShape.allSatisfy({ $0 >= 0 }), newShape.reduce(1, *) == count else {
             throw .shapeMismatch(argument: "shape", expected: "\(count) elements", actual: newShape)
         }
-        return Tensor(uncheckedShape: newShape, scalars: scalars)
+        return withShape(newShape)
+    }
+
+    /// The same storage under another shape of the same element count (trusted; no copy).
+    func withShape(_ newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, device: device, host: host, deviceStorage: deviceStorage)
+    }
+
+    /// A tensor of zeros on `device`.
+    static func zeros(_ shape: [Int], on device: Device) throws(DNLSError) -> Tensor {
+        guard device != .cpu else { return Tensor(zeros: shape) }
+        let t = try Tensor(uninitializedOn: device, shape: shape)
+        try cuda(device) { () throws(CUDAError) in try t.deviceStorage!.buffer.fill(pattern: 0) }
+        return t
+    }
+
+    private init(shape: [Int], device: Device, host: [Scalar], deviceStorage: DeviceStorage?) {
+        self.shape = shape; self.device = device; self.host = host; self.deviceStorage = deviceStorage
+    }
+
+    /// The same elements on `device`: a copy through host memory when the devices differ, `self`
+    /// otherwise.
+    /// - Throws: ``DNLSError/unavailable(what:reason:)`` when the GPU, its driver or NVRTC cannot
+    ///   be found (the reason lists where they were looked for), ``DNLSError/deviceFailure(device:reason:)``
+    ///   when a copy fails.
+    public func to(_ target: Device) throws(DNLSError) -> Tensor {
+        if target == device { return self }
+        let hostCopy = try hostElements()
+        if target == .cpu { return Tensor(uncheckedShape: shape, scalars: hostCopy) }
+        let moved = try Tensor(uninitializedOn: target, shape: shape)
+        let storage = moved.deviceStorage!
+        try cuda(target) { () throws(CUDAError) in
+            let failure: CUDAError? = hostCopy.withUnsafeBytes { bytes in
+                do throws(CUDAError) { try storage.buffer.upload(bytes); return nil } catch { return error }
+            }
+            if let failure { throw failure }
+        }
+        return moved
+    }
+
+    /// The elements in host memory, downloaded when the tensor is on a GPU.
+    func hostElements() throws(DNLSError) -> [Scalar] {
+        guard let deviceStorage else { return host }
+        var elements = [Scalar](repeating: .zero, count: count)
+        try cuda(device) { () throws(CUDAError) in
+            let failure: CUDAError? = elements.withUnsafeMutableBytes { bytes in
+                do throws(CUDAError) { try deviceStorage.buffer.download(into: bytes); return nil } catch { return error }
+            }
+            if let failure { throw failure }
+        }
+        return elements
+    }
+
+    /// Gives a GPU tensor its own memory before a kernel writes into it in place (copy on write).
+    mutating func makeDeviceStorageUnique() throws(DNLSError) {
+        guard deviceStorage != nil, !isKnownUniquelyReferenced(&deviceStorage!) else { return }
+        let copy = try Tensor(uninitializedOn: device, shape: shape)
+        let source = deviceStorage!
+        try cuda(device) { () throws(CUDAError) in try copy.deviceStorage!.buffer.copy(from: source.buffer) }
+        deviceStorage = copy.deviceStorage
     }
 
     /// The row-major offset of a multi-index.
@@ -78,18 +174,32 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         return offset
     }
 
-    /// Element access by multi-index, e.g. `video[b, t, c, h, w]`.
+    /// Element access by multi-index, e.g. `video[b, t, c, h, w]` (host tensors only).
     public subscript(_ index: Int...) -> Scalar {
         get { scalars[offset(of: index)] }
         set { scalars[offset(of: index)] = newValue }
     }
 }
 
-extension Tensor: Equatable, Hashable {}
+/// The GPU memory behind a tensor, shared by copies of the tensor until one of them writes.
+final class DeviceStorage: @unchecked Sendable {
+    let buffer: DeviceBuffer
+    init(_ buffer: consuming DeviceBuffer) { self.buffer = buffer }
+}
+
+extension Tensor: Equatable {
+    /// Equal shapes, devices and elements (GPU tensors are compared after a download).
+    public static func == (a: Tensor, b: Tensor) -> Bool {
+        guard a.shape == b.shape, a.device == b.device else { return false }
+        if a.device == .cpu { return a.host == b.host }
+        if a.deviceStorage === b.deviceStorage { return true }
+        return (try? a.hostElements()) == (try? b.hostElements())
+    }
+}
 
 extension Tensor where Scalar: BinaryFloatingPoint {
     /// The same values converted to another floating-point type (for example Float → Double for
-    /// gradient checks in the reference backend).
+    /// gradient checks in the reference backend). Host tensors only.
     public func converted<Other: BinaryFloatingPoint & TensorScalar>(to _: Other.Type = Other.self) -> Tensor<Other> {
         Tensor<Other>(uncheckedShape: shape, scalars: scalars.map { Other($0) })
     }

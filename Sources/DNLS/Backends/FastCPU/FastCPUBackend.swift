@@ -1,7 +1,7 @@
 /// The fast CPU backend: multithreaded `Float` kernels, bit-identical to ``ReferenceBackend``
 /// for every method but `search` (see `FastSearch.swift`), and deterministic: every output
 /// element has a single writer task that adds in the reference's order.
-struct FastCPUBackend: PatchBackend {
+struct FastCPUBackend: HostPatchKernels {
     typealias Scalar = Float
 
     /// How the kernels split their work across cores; results never depend on it.

@@ -3,7 +3,7 @@
 /// It is the oracle of every test: each other backend must agree with it within Float32
 /// rounding. Loops run in the order (batch, query, neighbour, channel, row, column), so its sums
 /// are also the serial order that deterministic backends reproduce.
-struct ReferenceBackend<Scalar: PatchScalar>: PatchBackend {
+struct ReferenceBackend<Scalar: PatchScalar>: HostPatchKernels {
 
     /// Video value at a patch sample, zero where the border rule reads nothing.
     @inline(__always)
@@ -245,7 +245,7 @@ struct ReferenceBackend<Scalar: PatchScalar>: PatchBackend {
 }
 
 /// ``ReferenceBackend`` for `Float`, as a concrete type so that its loops are specialised.
-struct FloatReferenceBackend: PatchBackend {
+struct FloatReferenceBackend: HostPatchKernels {
     typealias Scalar = Float
     private let reference = ReferenceBackend<Float>()
 

@@ -1,0 +1,87 @@
+// The few CUDA driver and NVRTC types and entry points DNLS calls, declared here so that no CUDA
+// toolkit is needed at build time. Everything is resolved at run time with dlopen/dlsym; these are
+// only the C types of those symbols. Values and signatures follow the public driver API (cuda.h)
+// and NVRTC (nvrtc.h); only what DNLS uses is declared.
+#ifndef DNLS_CCUDA_H
+#define DNLS_CCUDA_H
+
+#include <stddef.h>
+
+typedef int CUresult;                       // 0 = CUDA_SUCCESS
+typedef int CUdevice;
+typedef unsigned long long CUdeviceptr;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUstream_st *CUstream;
+typedef struct CUevent_st *CUevent;
+
+typedef int nvrtcResult;                    // 0 = NVRTC_SUCCESS
+typedef struct _nvrtcProgram *nvrtcProgram;
+
+// Device attributes used by DNLS (values from cuda.h's CUdevice_attribute).
+enum {
+    DNLS_CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 1,
+    DNLS_CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK = 8,
+    DNLS_CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16,
+    DNLS_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
+    DNLS_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
+    DNLS_CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97,
+};
+
+// Function attribute: the dynamic shared memory a kernel may ask for.
+enum { DNLS_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8 };
+
+// Driver API.
+typedef CUresult (*PFN_cuInit)(unsigned int flags);
+typedef CUresult (*PFN_cuDriverGetVersion)(int *version);
+typedef CUresult (*PFN_cuDeviceGetCount)(int *count);
+typedef CUresult (*PFN_cuDeviceGet)(CUdevice *device, int ordinal);
+typedef CUresult (*PFN_cuDeviceGetName)(char *name, int length, CUdevice device);
+typedef CUresult (*PFN_cuDeviceGetAttribute)(int *value, int attribute, CUdevice device);
+typedef CUresult (*PFN_cuDeviceTotalMem)(size_t *bytes, CUdevice device);
+typedef CUresult (*PFN_cuDevicePrimaryCtxRetain)(CUcontext *context, CUdevice device);
+typedef CUresult (*PFN_cuDevicePrimaryCtxRelease)(CUdevice device);
+typedef CUresult (*PFN_cuCtxSetCurrent)(CUcontext context);
+typedef CUresult (*PFN_cuCtxSynchronize)(void);
+typedef CUresult (*PFN_cuMemGetInfo)(size_t *free, size_t *total);
+typedef CUresult (*PFN_cuMemAlloc)(CUdeviceptr *pointer, size_t bytes);
+typedef CUresult (*PFN_cuMemFree)(CUdeviceptr pointer);
+typedef CUresult (*PFN_cuMemcpyHtoD)(CUdeviceptr destination, const void *source, size_t bytes);
+typedef CUresult (*PFN_cuMemcpyDtoH)(void *destination, CUdeviceptr source, size_t bytes);
+typedef CUresult (*PFN_cuMemcpyDtoD)(CUdeviceptr destination, CUdeviceptr source, size_t bytes);
+typedef CUresult (*PFN_cuMemsetD32)(CUdeviceptr destination, unsigned int value, size_t count);
+typedef CUresult (*PFN_cuModuleLoadData)(CUmodule *module, const void *image);
+typedef CUresult (*PFN_cuModuleUnload)(CUmodule module);
+typedef CUresult (*PFN_cuModuleGetFunction)(CUfunction *function, CUmodule module, const char *name);
+typedef CUresult (*PFN_cuFuncSetAttribute)(CUfunction function, int attribute, int value);
+typedef CUresult (*PFN_cuLaunchKernel)(CUfunction function,
+                                       unsigned int gridX, unsigned int gridY, unsigned int gridZ,
+                                       unsigned int blockX, unsigned int blockY, unsigned int blockZ,
+                                       unsigned int sharedBytes, CUstream stream,
+                                       void **parameters, void **extra);
+typedef CUresult (*PFN_cuStreamCreate)(CUstream *stream, unsigned int flags);
+typedef CUresult (*PFN_cuStreamDestroy)(CUstream stream);
+typedef CUresult (*PFN_cuStreamSynchronize)(CUstream stream);
+typedef CUresult (*PFN_cuEventCreate)(CUevent *event, unsigned int flags);
+typedef CUresult (*PFN_cuEventDestroy)(CUevent event);
+typedef CUresult (*PFN_cuEventRecord)(CUevent event, CUstream stream);
+typedef CUresult (*PFN_cuEventSynchronize)(CUevent event);
+typedef CUresult (*PFN_cuEventElapsedTime)(float *milliseconds, CUevent start, CUevent end);
+typedef CUresult (*PFN_cuGetErrorName)(CUresult error, const char **name);
+typedef CUresult (*PFN_cuGetErrorString)(CUresult error, const char **message);
+
+// NVRTC.
+typedef const char *(*PFN_nvrtcGetErrorString)(nvrtcResult result);
+typedef nvrtcResult (*PFN_nvrtcVersion)(int *major, int *minor);
+typedef nvrtcResult (*PFN_nvrtcCreateProgram)(nvrtcProgram *program, const char *source, const char *name,
+                                              int headerCount, const char *const *headers,
+                                              const char *const *includeNames);
+typedef nvrtcResult (*PFN_nvrtcDestroyProgram)(nvrtcProgram *program);
+typedef nvrtcResult (*PFN_nvrtcCompileProgram)(nvrtcProgram program, int optionCount, const char *const *options);
+typedef nvrtcResult (*PFN_nvrtcGetProgramLogSize)(nvrtcProgram program, size_t *size);
+typedef nvrtcResult (*PFN_nvrtcGetProgramLog)(nvrtcProgram program, char *log);
+typedef nvrtcResult (*PFN_nvrtcGetCUBINSize)(nvrtcProgram program, size_t *size);
+typedef nvrtcResult (*PFN_nvrtcGetCUBIN)(nvrtcProgram program, char *cubin);
+
+#endif

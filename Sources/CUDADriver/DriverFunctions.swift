@@ -1,0 +1,104 @@
+import CCUDA
+
+/// The driver entry points DNLS calls, as a table of C function pointers.
+///
+/// ``load(from:)`` fills it from `libcuda.so.1`; tests fill it with fakes to exercise the error
+/// paths on machines without a GPU.
+public struct DriverFunctions: @unchecked Sendable {
+    public var cuInit: PFN_cuInit
+    public var cuDriverGetVersion: PFN_cuDriverGetVersion
+    public var cuDeviceGetCount: PFN_cuDeviceGetCount
+    public var cuDeviceGet: PFN_cuDeviceGet
+    public var cuDeviceGetName: PFN_cuDeviceGetName
+    public var cuDeviceGetAttribute: PFN_cuDeviceGetAttribute
+    public var cuDeviceTotalMem: PFN_cuDeviceTotalMem
+    public var cuDevicePrimaryCtxRetain: PFN_cuDevicePrimaryCtxRetain
+    public var cuDevicePrimaryCtxRelease: PFN_cuDevicePrimaryCtxRelease
+    public var cuCtxSetCurrent: PFN_cuCtxSetCurrent
+    public var cuCtxSynchronize: PFN_cuCtxSynchronize
+    public var cuMemGetInfo: PFN_cuMemGetInfo
+    public var cuMemAlloc: PFN_cuMemAlloc
+    public var cuMemFree: PFN_cuMemFree
+    public var cuMemcpyHtoD: PFN_cuMemcpyHtoD
+    public var cuMemcpyDtoH: PFN_cuMemcpyDtoH
+    public var cuMemcpyDtoD: PFN_cuMemcpyDtoD
+    public var cuMemsetD32: PFN_cuMemsetD32
+    public var cuModuleLoadData: PFN_cuModuleLoadData
+    public var cuModuleUnload: PFN_cuModuleUnload
+    public var cuModuleGetFunction: PFN_cuModuleGetFunction
+    public var cuFuncSetAttribute: PFN_cuFuncSetAttribute
+    public var cuLaunchKernel: PFN_cuLaunchKernel
+    public var cuStreamCreate: PFN_cuStreamCreate
+    public var cuStreamDestroy: PFN_cuStreamDestroy
+    public var cuStreamSynchronize: PFN_cuStreamSynchronize
+    public var cuEventCreate: PFN_cuEventCreate
+    public var cuEventDestroy: PFN_cuEventDestroy
+    public var cuEventRecord: PFN_cuEventRecord
+    public var cuEventSynchronize: PFN_cuEventSynchronize
+    public var cuEventElapsedTime: PFN_cuEventElapsedTime
+    public var cuGetErrorName: PFN_cuGetErrorName
+    public var cuGetErrorString: PFN_cuGetErrorString
+
+    /// Places `libcuda.so.1` is looked for, in order: the loader's search path, then the usual
+    /// driver folders.
+    public static let searchPaths = [
+        "libcuda.so.1",
+        "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+        "/usr/lib64/libcuda.so.1",
+        "/usr/local/nvidia/lib64/libcuda.so.1",
+        "/usr/lib/wsl/lib/libcuda.so.1",
+    ]
+
+    /// Opens the driver library and resolves every entry point.
+    public static func load() throws(CUDAError) -> DriverFunctions {
+        try load(from: DynamicLibrary.open("the CUDA driver (libcuda.so.1)", candidates: searchPaths))
+    }
+
+    static func load(from lib: DynamicLibrary) throws(CUDAError) -> DriverFunctions {
+        DriverFunctions(
+            cuInit: try lib.symbol("cuInit", as: PFN_cuInit.self),
+            cuDriverGetVersion: try lib.symbol("cuDriverGetVersion", as: PFN_cuDriverGetVersion.self),
+            cuDeviceGetCount: try lib.symbol("cuDeviceGetCount", as: PFN_cuDeviceGetCount.self),
+            cuDeviceGet: try lib.symbol("cuDeviceGet", as: PFN_cuDeviceGet.self),
+            cuDeviceGetName: try lib.symbol("cuDeviceGetName", as: PFN_cuDeviceGetName.self),
+            cuDeviceGetAttribute: try lib.symbol("cuDeviceGetAttribute", as: PFN_cuDeviceGetAttribute.self),
+            cuDeviceTotalMem: try lib.symbol("cuDeviceTotalMem_v2", as: PFN_cuDeviceTotalMem.self),
+            cuDevicePrimaryCtxRetain: try lib.symbol("cuDevicePrimaryCtxRetain", as: PFN_cuDevicePrimaryCtxRetain.self),
+            cuDevicePrimaryCtxRelease: try lib.symbol("cuDevicePrimaryCtxRelease_v2", as: PFN_cuDevicePrimaryCtxRelease.self),
+            cuCtxSetCurrent: try lib.symbol("cuCtxSetCurrent", as: PFN_cuCtxSetCurrent.self),
+            cuCtxSynchronize: try lib.symbol("cuCtxSynchronize", as: PFN_cuCtxSynchronize.self),
+            cuMemGetInfo: try lib.symbol("cuMemGetInfo_v2", as: PFN_cuMemGetInfo.self),
+            cuMemAlloc: try lib.symbol("cuMemAlloc_v2", as: PFN_cuMemAlloc.self),
+            cuMemFree: try lib.symbol("cuMemFree_v2", as: PFN_cuMemFree.self),
+            cuMemcpyHtoD: try lib.symbol("cuMemcpyHtoD_v2", as: PFN_cuMemcpyHtoD.self),
+            cuMemcpyDtoH: try lib.symbol("cuMemcpyDtoH_v2", as: PFN_cuMemcpyDtoH.self),
+            cuMemcpyDtoD: try lib.symbol("cuMemcpyDtoD_v2", as: PFN_cuMemcpyDtoD.self),
+            cuMemsetD32: try lib.symbol("cuMemsetD32_v2", as: PFN_cuMemsetD32.self),
+            cuModuleLoadData: try lib.symbol("cuModuleLoadData", as: PFN_cuModuleLoadData.self),
+            cuModuleUnload: try lib.symbol("cuModuleUnload", as: PFN_cuModuleUnload.self),
+            cuModuleGetFunction: try lib.symbol("cuModuleGetFunction", as: PFN_cuModuleGetFunction.self),
+            cuFuncSetAttribute: try lib.symbol("cuFuncSetAttribute", as: PFN_cuFuncSetAttribute.self),
+            cuLaunchKernel: try lib.symbol("cuLaunchKernel", as: PFN_cuLaunchKernel.self),
+            cuStreamCreate: try lib.symbol("cuStreamCreate", as: PFN_cuStreamCreate.self),
+            cuStreamDestroy: try lib.symbol("cuStreamDestroy_v2", as: PFN_cuStreamDestroy.self),
+            cuStreamSynchronize: try lib.symbol("cuStreamSynchronize", as: PFN_cuStreamSynchronize.self),
+            cuEventCreate: try lib.symbol("cuEventCreate", as: PFN_cuEventCreate.self),
+            cuEventDestroy: try lib.symbol("cuEventDestroy_v2", as: PFN_cuEventDestroy.self),
+            cuEventRecord: try lib.symbol("cuEventRecord", as: PFN_cuEventRecord.self),
+            cuEventSynchronize: try lib.symbol("cuEventSynchronize", as: PFN_cuEventSynchronize.self),
+            cuEventElapsedTime: try lib.symbol("cuEventElapsedTime", as: PFN_cuEventElapsedTime.self),
+            cuGetErrorName: try lib.symbol("cuGetErrorName", as: PFN_cuGetErrorName.self),
+            cuGetErrorString: try lib.symbol("cuGetErrorString", as: PFN_cuGetErrorString.self))
+    }
+
+    /// Turns a driver result into a typed error carrying the driver's name and message for it.
+    public func check(_ result: CUresult, _ call: String) throws(CUDAError) {
+        guard result != 0 else { return }
+        var name: UnsafePointer<CChar>? = nil
+        var message: UnsafePointer<CChar>? = nil
+        _ = cuGetErrorName(result, &name)
+        _ = cuGetErrorString(result, &message)
+        throw .driver(call: call, code: result, name: name.map { String(cString: $0) } ?? "CUDA_ERROR_\(result)",
+                      message: message.map { String(cString: $0) } ?? "unknown error")
+    }
+}

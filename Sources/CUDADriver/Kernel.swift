@@ -1,0 +1,53 @@
+import CCUDA
+
+/// A loaded kernel entry point. Its module stays loaded for the life of the ``KernelCache``.
+public struct CUDAKernel: @unchecked Sendable {
+    public let context: CUDAContext
+    public let function: CUfunction
+    public let name: String
+
+    /// One kernel parameter, passed by value.
+    public enum Argument: Sendable {
+        case pointer(CUdeviceptr)
+        case int32(Int32)
+        case int64(Int64)
+        case float(Float)
+
+        /// The value's bytes in the low end of an 8-byte slot (little-endian).
+        var slot: UInt64 {
+            switch self {
+            case let .pointer(p): return p
+            case let .int32(v): return UInt64(UInt32(bitPattern: v))
+            case let .int64(v): return UInt64(bitPattern: v)
+            case let .float(v): return UInt64(v.bitPattern)
+            }
+        }
+    }
+
+    /// Lets the kernel use up to `bytes` of dynamic shared memory (needed above 48 KiB).
+    public func allowSharedMemory(bytes: Int) throws(CUDAError) {
+        try context.makeCurrent()
+        try context.driver.check(
+            context.driver.cuFuncSetAttribute(function, Int32(DNLS_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES),
+                                              Int32(bytes)), "cuFuncSetAttribute(\(name))")
+    }
+
+    /// Launches the kernel on `stream` (the default stream when `nil`).
+    public func launch(grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int = 0,
+                       stream: CUDAStream? = nil, arguments: [Argument]) throws(CUDAError) {
+        guard grid.0 > 0, grid.1 > 0, grid.2 > 0, grid.0 < (1 << 31), grid.1 < 65536, grid.2 < 65536 else {
+            throw .invalidArgument("kernel \(name): grid \(grid) outside the device's limits")
+        }
+        try context.makeCurrent()
+        var slots = arguments.map(\.slot)
+        let result: CUresult = slots.withUnsafeMutableBufferPointer { buffer in
+            var pointers: [UnsafeMutableRawPointer?] = (0..<buffer.count).map { UnsafeMutableRawPointer(buffer.baseAddress! + $0) }
+            return pointers.withUnsafeMutableBufferPointer { p in
+                context.driver.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
+                                              UInt32(block.0), UInt32(block.1), UInt32(block.2),
+                                              UInt32(sharedBytes), stream?.handle, p.baseAddress, nil)
+            }
+        }
+        try context.driver.check(result, "cuLaunchKernel(\(name))")
+    }
+}

@@ -1,0 +1,58 @@
+import CUDADriver
+import Synchronization
+
+/// The CUDA context and kernel cache of one GPU, created on first use.
+final class CUDARuntime: @unchecked Sendable {
+    let context: CUDAContext
+    let kernels: KernelCache
+
+    private static let runtimes = Mutex<[Int: CUDARuntime]>([:])
+
+    private init(context: CUDAContext) {
+        self.context = context
+        kernels = KernelCache(context: context)
+    }
+
+    /// The runtime of `.cuda(ordinal)`, or a typed error naming what is missing and where it was
+    /// looked for.
+    static func shared(ordinal: Int) throws(DNLSError) -> CUDARuntime {
+        let result: Result<CUDARuntime, DNLSError> = runtimes.withLock { table in
+            if let runtime = table[ordinal] { return .success(runtime) }
+            do throws(CUDAError) {
+                let runtime = CUDARuntime(context: try CUDAContext.shared(ordinal: ordinal))
+                table[ordinal] = runtime
+                return .success(runtime)
+            } catch {
+                return .failure(DNLSError(error, device: .cuda(ordinal)))
+            }
+        }
+        return try result.get()
+    }
+
+    /// The module's entry point `name`, specialised with `constants`.
+    func kernel(_ name: String, constants: [String: String] = [:]) throws(DNLSError) -> CUDAKernel {
+        do throws(CUDAError) {
+            return try kernels.kernel(name, in: KernelSource(name: "dnls", source: CUDAKernelSource.text, constants: constants))
+        } catch {
+            throw DNLSError(error, device: .cuda(context.ordinal))
+        }
+    }
+}
+
+extension DNLSError {
+    /// Maps a driver-layer error to the public error type.
+    init(_ error: CUDAError, device: Device) {
+        switch error {
+        case .libraryNotFound, .symbolMissing, .noDevice:
+            self = .unavailable(what: "device \(device)", reason: error.description)
+        default:
+            self = .deviceFailure(device: device, reason: error.description)
+        }
+    }
+}
+
+/// Runs a driver-layer call, mapping its error.
+@inline(__always)
+func cuda<R>(_ device: Device, _ body: () throws(CUDAError) -> R) throws(DNLSError) -> R {
+    do throws(CUDAError) { return try body() } catch { throw DNLSError(error, device: device) }
+}
