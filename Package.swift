@@ -26,6 +26,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DNLSTests", dependencies: ["DNLS", "CUDADriver", "CCUDA"]),
+        .testTarget(name: "CUDADriverTests", dependencies: ["CUDADriver", "CCUDA"]),
     ],
     swiftLanguageModes: [.v6]
 )

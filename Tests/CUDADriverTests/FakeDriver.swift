@@ -1,0 +1,265 @@
+// A fake CUDA driver and a fake NVRTC, as tables of C function pointers, so that the driver layer's
+// error paths and bookkeeping can be tested on machines without a GPU.
+//
+// The entries are non-capturing closures (they must convert to `@convention(c)`); what they do is
+// steered by the static state in `Fake`, which every test resets. Tests that use it run in the one
+// serialised suite `FakeDriverTests`.
+
+import CCUDA
+@testable import CUDADriver
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A C string that lives as long as the process: a string literal's bytes (they end in NUL).
+func cString(_ literal: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(literal.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+/// Behaviour and call counts of the fake driver and the fake NVRTC.
+enum Fake {
+    /// Calls the fakes count.
+    enum Call: Int, CaseIterable {
+        case cuInit, primaryCtxRetain, primaryCtxRelease, memAlloc, memFree, moduleLoad, moduleUnload
+        case moduleGetFunction, launch, streamCreate, streamDestroy, eventCreate, eventDestroy
+        case createProgram, compileProgram, destroyProgram, getCUBIN
+    }
+
+    private static let counts = Mutex<[Int]>(Array(repeating: 0, count: Call.allCases.count))
+
+    static func record(_ call: Call) { counts.withLock { $0[call.rawValue] += 1 } }
+    static func count(_ call: Call) -> Int { counts.withLock { $0[call.rawValue] } }
+
+    // Results the fakes return (0 = success).
+    nonisolated(unsafe) static var initResult: CUresult = 0
+    nonisolated(unsafe) static var deviceCount: Int32 = 1
+    nonisolated(unsafe) static var ctxSetCurrentResult: CUresult = 0
+    nonisolated(unsafe) static var primaryCtxRetainGivesContext = true
+    nonisolated(unsafe) static var memAllocResult: CUresult = 0
+    nonisolated(unsafe) static var streamCreateResult: CUresult = 0
+    nonisolated(unsafe) static var createProgramResult: nvrtcResult = 0
+    nonisolated(unsafe) static var compileResult: nvrtcResult = 0
+
+    // What the fakes were given.
+    nonisolated(unsafe) static var lastAllocationBytes = -1
+    nonisolated(unsafe) static var freedAddresses: [CUdeviceptr] = []
+    nonisolated(unsafe) static var compileOptions: [String] = []
+    nonisolated(unsafe) static var programNames: [String] = []
+    nonisolated(unsafe) static var loadedImages: [String] = []
+    nonisolated(unsafe) static var launchGrid: [UInt32] = []
+    nonisolated(unsafe) static var launchSharedBytes: UInt32 = 0
+    nonisolated(unsafe) static var launchSlots: [UInt64] = []
+    /// How many parameters `cuLaunchKernel` reads (C gives it no count).
+    nonisolated(unsafe) static var launchParameterCount = 0
+
+    /// "Device memory": one host block handed out by a bump allocator, so copies really move bytes.
+    static let memorySize = 1 << 20
+    nonisolated(unsafe) static let memory = UnsafeMutableRawPointer.allocate(byteCount: memorySize, alignment: 256)
+    nonisolated(unsafe) static var memoryUsed = 0
+    static var memoryBase: CUdeviceptr { CUdeviceptr(UInt(bitPattern: memory)) }
+
+    /// The fake context, module, function, stream and event handles (never dereferenced).
+    nonisolated(unsafe) static let context = OpaquePointer(bitPattern: 0xC0_0000)!
+    nonisolated(unsafe) static let module = OpaquePointer(bitPattern: 0x30_0000)!
+    nonisolated(unsafe) static let function = OpaquePointer(bitPattern: 0xF0_0000)!
+    nonisolated(unsafe) static let stream = OpaquePointer(bitPattern: 0x50_0000)!
+    nonisolated(unsafe) static let event = OpaquePointer(bitPattern: 0xE0_0000)!
+    nonisolated(unsafe) static let program = OpaquePointer(bitPattern: 0x90_0000)!
+
+    /// Everything back to a working GPU with nothing called yet.
+    static func reset() {
+        counts.withLock { $0 = Array(repeating: 0, count: Call.allCases.count) }
+        initResult = 0
+        deviceCount = 1
+        ctxSetCurrentResult = 0
+        primaryCtxRetainGivesContext = true
+        memAllocResult = 0
+        streamCreateResult = 0
+        createProgramResult = 0
+        compileResult = 0
+        lastAllocationBytes = -1
+        freedAddresses = []
+        compileOptions = []
+        programNames = []
+        loadedImages = []
+        launchGrid = []
+        launchSharedBytes = 0
+        launchSlots = []
+        launchParameterCount = 0
+        memoryUsed = 0
+    }
+
+    /// A driver that works (one "Fake GPU", compute capability 9.0, 132 SMs, driver 13.0) unless
+    /// the state above says otherwise. Error codes 2 and 100 have names and messages; any other
+    /// code is unknown to it, as an unknown code is to the real `cuGetErrorName`.
+    static let driver = DriverFunctions(
+        cuInit: { _ in Fake.record(.cuInit); return Fake.initResult },
+        cuDriverGetVersion: { version in version?.pointee = 13000; return 0 },
+        cuDeviceGetCount: { count in count?.pointee = Fake.deviceCount; return 0 },
+        cuDeviceGet: { device, ordinal in device?.pointee = ordinal; return 0 },
+        cuDeviceGetName: { name, length, _ in
+            guard let name, length > 0 else { return 1 }
+            strncpy(name, cString("Fake GPU"), Int(length) - 1)
+            name[Int(length) - 1] = 0
+            return 0
+        },
+        cuDeviceGetAttribute: { value, attribute, _ in
+            switch attribute {
+            case Int32(DNLS_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR): value?.pointee = 9
+            case Int32(DNLS_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR): value?.pointee = 0
+            case Int32(DNLS_CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT): value?.pointee = 132
+            case Int32(DNLS_CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN): value?.pointee = 232_448
+            case Int32(DNLS_CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK): value?.pointee = 49_152
+            case Int32(DNLS_CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK): value?.pointee = 1024
+            default: return 1
+            }
+            return 0
+        },
+        cuDeviceTotalMem: { bytes, _ in bytes?.pointee = 80 << 30; return 0 },
+        cuDevicePrimaryCtxRetain: { context, _ in
+            Fake.record(.primaryCtxRetain)
+            context?.pointee = Fake.primaryCtxRetainGivesContext ? Fake.context : nil
+            return 0
+        },
+        cuDevicePrimaryCtxRelease: { _ in Fake.record(.primaryCtxRelease); return 0 },
+        cuCtxSetCurrent: { _ in Fake.ctxSetCurrentResult },
+        cuCtxSynchronize: { 0 },
+        cuMemGetInfo: { free, total in free?.pointee = 1 << 30; total?.pointee = 2 << 30; return 0 },
+        cuMemAlloc: { pointer, bytes in
+            Fake.record(.memAlloc)
+            Fake.lastAllocationBytes = bytes
+            guard Fake.memAllocResult == 0 else { return Fake.memAllocResult }
+            let start = (Fake.memoryUsed + 255) & ~255
+            guard start + bytes <= Fake.memorySize else { return 2 }
+            Fake.memoryUsed = start + bytes
+            pointer?.pointee = Fake.memoryBase + CUdeviceptr(start)
+            return 0
+        },
+        cuMemFree: { pointer in
+            Fake.record(.memFree)
+            Fake.freedAddresses.append(pointer)
+            return 0
+        },
+        cuMemcpyHtoD: { destination, source, bytes in
+            guard let source, let target = UnsafeMutableRawPointer(bitPattern: UInt(destination)) else { return 1 }
+            target.copyMemory(from: source, byteCount: bytes)
+            return 0
+        },
+        cuMemcpyDtoH: { destination, source, bytes in
+            guard let destination, let from = UnsafeRawPointer(bitPattern: UInt(source)) else { return 1 }
+            destination.copyMemory(from: from, byteCount: bytes)
+            return 0
+        },
+        cuMemcpyDtoD: { destination, source, bytes in
+            guard let target = UnsafeMutableRawPointer(bitPattern: UInt(destination)),
+                  let from = UnsafeRawPointer(bitPattern: UInt(source)) else { return 1 }
+            target.copyMemory(from: from, byteCount: bytes)
+            return 0
+        },
+        cuMemsetD32: { destination, value, count in
+            guard let target = UnsafeMutableRawPointer(bitPattern: UInt(destination)) else { return 1 }
+            let words = target.bindMemory(to: UInt32.self, capacity: count)
+            for i in 0..<count { words[i] = value }
+            return 0
+        },
+        cuModuleLoadData: { module, image in
+            Fake.record(.moduleLoad)
+            guard let image else { return 1 }
+            Fake.loadedImages.append(String(cString: image.assumingMemoryBound(to: CChar.self)))
+            module?.pointee = Fake.module
+            return 0
+        },
+        cuModuleUnload: { _ in Fake.record(.moduleUnload); return 0 },
+        cuModuleGetFunction: { function, _, name in
+            Fake.record(.moduleGetFunction)
+            guard let name, strcmp(name, cString("missing")) != 0 else { return 500 }
+            function?.pointee = Fake.function
+            return 0
+        },
+        cuFuncSetAttribute: { _, _, _ in 0 },
+        cuLaunchKernel: { _, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, _, parameters, _ in
+            Fake.record(.launch)
+            Fake.launchGrid = [gridX, gridY, gridZ, blockX, blockY, blockZ]
+            Fake.launchSharedBytes = sharedBytes
+            Fake.launchSlots = (0..<Fake.launchParameterCount).map { parameters![$0]!.load(as: UInt64.self) }
+            return 0
+        },
+        cuStreamCreate: { stream, _ in
+            Fake.record(.streamCreate)
+            guard Fake.streamCreateResult == 0 else { return Fake.streamCreateResult }
+            stream?.pointee = Fake.stream
+            return 0
+        },
+        cuStreamDestroy: { _ in Fake.record(.streamDestroy); return 0 },
+        cuStreamSynchronize: { _ in 0 },
+        cuEventCreate: { event, _ in Fake.record(.eventCreate); event?.pointee = Fake.event; return 0 },
+        cuEventDestroy: { _ in Fake.record(.eventDestroy); return 0 },
+        cuEventRecord: { _, _ in 0 },
+        cuEventSynchronize: { _ in 0 },
+        cuEventElapsedTime: { milliseconds, _, _ in milliseconds?.pointee = 2.5; return 0 },
+        cuGetErrorName: { code, name in
+            switch code {
+            case 2: name?.pointee = cString("CUDA_ERROR_OUT_OF_MEMORY")
+            case 100: name?.pointee = cString("CUDA_ERROR_NO_DEVICE")
+            case 500: name?.pointee = cString("CUDA_ERROR_NOT_FOUND")
+            default: name?.pointee = nil; return 1
+            }
+            return 0
+        },
+        cuGetErrorString: { code, message in
+            switch code {
+            case 2: message?.pointee = cString("out of memory")
+            case 100: message?.pointee = cString("no CUDA-capable device is detected")
+            case 500: message?.pointee = cString("named symbol not found")
+            default: message?.pointee = nil; return 1
+            }
+            return 0
+        })
+
+    /// The log the fake compiler writes when `compileResult` is not 0.
+    static let compileLog: StaticString = "bad kernel"
+    /// The "binary" the fake compiler produces (a C string, so the fake loader can read it back).
+    static let cubin: StaticString = "FAKECUBIN"
+
+    /// An NVRTC (version 13.0) that compiles anything to `cubin` unless the state says otherwise.
+    static let nvrtc = NVRTCFunctions(
+        nvrtcGetErrorString: { result in
+            switch result {
+            case 3: return cString("NVRTC_ERROR_INVALID_INPUT")
+            case 6: return cString("NVRTC_ERROR_COMPILATION")
+            default: return cString("NVRTC_ERROR_UNKNOWN")
+            }
+        },
+        nvrtcVersion: { major, minor in major?.pointee = 13; minor?.pointee = 0; return 0 },
+        nvrtcCreateProgram: { program, _, name, _, _, _ in
+            Fake.record(.createProgram)
+            guard Fake.createProgramResult == 0 else { return Fake.createProgramResult }
+            Fake.programNames.append(name.map { String(cString: $0) } ?? "")
+            program?.pointee = Fake.program
+            return 0
+        },
+        nvrtcDestroyProgram: { program in
+            Fake.record(.destroyProgram)
+            program?.pointee = nil
+            return 0
+        },
+        nvrtcCompileProgram: { _, count, options in
+            Fake.record(.compileProgram)
+            Fake.compileOptions = (0..<Int(count)).map { String(cString: options![$0]!) }
+            return Fake.compileResult
+        },
+        nvrtcGetProgramLogSize: { _, size in size?.pointee = Fake.compileLog.utf8CodeUnitCount + 1; return 0 },
+        nvrtcGetProgramLog: { _, log in
+            guard let log else { return 3 }
+            strcpy(log, cString(Fake.compileLog))
+            return 0
+        },
+        nvrtcGetCUBINSize: { _, size in size?.pointee = Fake.cubin.utf8CodeUnitCount + 1; return 0 },
+        nvrtcGetCUBIN: { _, binary in
+            Fake.record(.getCUBIN)
+            guard let binary else { return 3 }
+            strcpy(binary, cString(Fake.cubin))
+            return 0
+        })
+}
