@@ -17,15 +17,18 @@ let package = Package(
         // dlopen of the driver and NVRTC at run time, contexts, buffers, kernels. Knows nothing of patches.
         .target(name: "CUDADriver", dependencies: ["CCUDA"]),
         .target(name: "DNLS", dependencies: ["CUDADriver"]),
+        // The conformance suite: every backend against the CPU reference; run by `swift test` and `dnls selftest`.
+        .target(name: "DNLSConformance", dependencies: ["DNLS"]),
         // The command-line tool: benchmarks today, denoising and self-tests later.
         .executableTarget(
             name: "dnls",
             dependencies: [
                 "DNLS",
+                "DNLSConformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "DNLSTests", dependencies: ["DNLS", "CUDADriver", "CCUDA"]),
+        .testTarget(name: "DNLSTests", dependencies: ["DNLS", "DNLSConformance", "CUDADriver", "CCUDA"]),
         .testTarget(name: "CUDADriverTests", dependencies: ["CUDADriver", "CCUDA"]),
     ],
     swiftLanguageModes: [.v6]

@@ -38,6 +38,10 @@ public struct CUDAKernel: @unchecked Sendable {
         guard grid.0 > 0, grid.1 > 0, grid.2 > 0, grid.0 < (1 << 31), grid.1 < 65536, grid.2 < 65536 else {
             throw .invalidArgument("kernel \(name): grid \(grid) outside the device's limits")
         }
+        guard block.0 > 0, block.1 > 0, block.2 > 0, block.0 * block.1 * block.2 <= 1024,
+              sharedBytes >= 0, sharedBytes <= Int(UInt32.max) else {
+            throw .invalidArgument("kernel \(name): block \(block) or shared memory \(sharedBytes) bytes outside the device's limits")
+        }
         try context.makeCurrent()
         var slots = arguments.map(\.slot)
         let result: CUresult = slots.withUnsafeMutableBufferPointer { buffer in

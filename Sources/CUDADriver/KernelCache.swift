@@ -22,17 +22,18 @@ public struct KernelSource: Sendable, Hashable {
 
 /// Compiles kernel sources with NVRTC for the live GPU and keeps the loaded modules.
 ///
-/// Thread-safe. Modules are keyed by source, specialisation constants, architecture and NVRTC
+/// Thread-safe. Modules are keyed by source, specialisation constants, architecture and driver
 /// version; compiled binaries are also kept on disk under `$XDG_CACHE_HOME/dnls` (or
-/// `~/.cache/dnls`), so a later process skips NVRTC.
+/// `~/.cache/dnls`), so a later process skips NVRTC. A cached binary the driver rejects is
+/// compiled again.
 public final class KernelCache: @unchecked Sendable {
     public let context: CUDAContext
     private let nvrtc: Result<NVRTCFunctions, CUDAError>
     private let directory: String?
     private let modules = Mutex<[String: CUmodule]>([:])
 
-    /// A cache for `context`. NVRTC is loaded lazily: a cache whose modules are all on disk
-    /// works without it.
+    /// A cache for `context`. NVRTC is looked for now (unless given); if it is missing, a cache
+    /// whose modules are all on disk still works, and compiling reports where NVRTC was looked for.
     public init(context: CUDAContext, nvrtc: Result<NVRTCFunctions, CUDAError>? = nil, directory: String? = KernelCache.defaultDirectory()) {
         self.context = context
         self.directory = directory
@@ -77,16 +78,21 @@ public final class KernelCache: @unchecked Sendable {
 
     private func module(_ source: KernelSource) throws(CUDAError) -> CUmodule {
         let options = self.options(source)
-        let key = ([source.source] + options).joined(separator: "\u{0}")
+        // NVRTC's version is left out so that binaries on disk serve a process without NVRTC; a
+        // binary the driver cannot load is compiled again.
+        let key = ([source.source] + options + ["driver \(context.driverVersion)"])
+            .joined(separator: "\u{0}")
         let result: Result<CUmodule, CUDAError> = modules.withLock { table in
             if let module = table[key] { return .success(module) }
             do throws(CUDAError) {
-                let image: [UInt8]
-                if let cached = cachedBinary(key: key) { image = cached } else { image = try compile(source, options: options, key: key) }
                 try context.makeCurrent()
                 var module: CUmodule? = nil
-                let status = image.withUnsafeBytes { context.driver.cuModuleLoadData(&module, $0.baseAddress) }
-                try context.driver.check(status, "cuModuleLoadData(\(source.name))")
+                let load = { (image: [UInt8]) in image.withUnsafeBytes { self.context.driver.cuModuleLoadData(&module, $0.baseAddress) } }
+                if let cached = cachedBinary(key: key), load(cached) == 0 {
+                    // Loaded from disk.
+                } else {
+                    try context.driver.check(load(try compile(source, options: options, key: key)), "cuModuleLoadData(\(source.name))")
+                }
                 guard let module else { throw CUDAError.invalidArgument("cuModuleLoadData returned no module") }
                 table[key] = module
                 return .success(module)
@@ -107,6 +113,9 @@ public final class KernelCache: @unchecked Sendable {
         defer { cOptions.forEach { free($0) } }
         let status = cOptions.map { UnsafePointer($0) }.withUnsafeBufferPointer {
             nvrtc.nvrtcCompileProgram(program, Int32($0.count), $0.baseAddress)
+        }
+        if status != 0 && status != 6 {  // 6 = NVRTC_ERROR_COMPILATION: the log says why
+            try nvrtc.check(status, "nvrtcCompileProgram")
         }
         if status != 0 {
             var size = 0

@@ -1,4 +1,5 @@
 import CUDADriver
+import Synchronization
 
 /// A dense, contiguous, row-major array of scalars with a shape and a device.
 ///
@@ -85,7 +86,9 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         let runtime = try CUDARuntime.shared(ordinal: ordinal)
         let bytes = shape.reduce(1, *) * MemoryLayout<Scalar>.stride
         let storage = try cuda(device) { () throws(CUDAError) in
-            DeviceStorage(try DeviceBuffer(context: runtime.context, byteCount: bytes))
+            let storage = DeviceStorage(try DeviceBuffer(context: runtime.context, byteCount: bytes))
+            if Diagnostics.poisonsDeviceAllocations { try storage.buffer.fill(pattern: 0x7FC0_0000) }
+            return storage
         }
         self.init(shape: shape, device: device, host: [], deviceStorage: storage)
     }
@@ -202,5 +205,18 @@ extension Tensor where Scalar: BinaryFloatingPoint {
     /// gradient checks in the reference backend). Host tensors only.
     public func converted<Other: BinaryFloatingPoint & TensorScalar>(to _: Other.Type = Other.self) -> Tensor<Other> {
         Tensor<Other>(uncheckedShape: shape, scalars: scalars.map { Other($0) })
+    }
+}
+
+/// Switches that help test backends; not for production use.
+public enum Diagnostics {
+    private static let poison = Atomic<Bool>(false)
+
+    /// When on, every new GPU buffer an operation allocates is filled with NaN (and `Int32`
+    /// buffers with `0x7FC00000`) before kernels write it, so an element a kernel forgets to
+    /// write shows up as NaN instead of passing by luck.
+    public static var poisonsDeviceAllocations: Bool {
+        get { poison.load(ordering: .relaxed) }
+        set { poison.store(newValue, ordering: .relaxed) }
     }
 }

@@ -56,3 +56,22 @@ extension DNLSError {
 func cuda<R>(_ device: Device, _ body: () throws(CUDAError) -> R) throws(DNLSError) -> R {
     do throws(CUDAError) { return try body() } catch { throw DNLSError(error, device: device) }
 }
+
+extension Device {
+    /// Checks that operations can run here: for `.cuda(n)` the driver must load, GPU `n` must
+    /// exist and NVRTC must compile the kernels. The error names what is missing and where it was
+    /// looked for. `.cpu` is always available.
+    public func checkAvailable() throws(DNLSError) {
+        guard case let .cuda(ordinal) = self else { return }
+        _ = try CUDARuntime.shared(ordinal: ordinal).kernel("extract_patches", constants: ["KMAX": "1", "WHOLE": "0"])
+    }
+
+    /// A one-line description of the GPU (name, compute capability, driver version), or `nil`
+    /// for the CPU or a GPU that cannot be opened.
+    public var gpuDescription: String? {
+        guard case let .cuda(ordinal) = self, let runtime = try? CUDARuntime.shared(ordinal: ordinal) else { return nil }
+        let c = runtime.context
+        return "\(c.name), compute capability \(c.computeCapability.major).\(c.computeCapability.minor), "
+            + "\(c.multiprocessors) SMs, driver \(c.driverVersion / 1000).\(c.driverVersion % 1000 / 10)"
+    }
+}

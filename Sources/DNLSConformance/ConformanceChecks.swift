@@ -1,0 +1,226 @@
+import DNLS
+
+extension ConformanceCase {
+    /// Runs every operation of this case on `device` and on the CPU reference; returns what differed.
+    public func check(on device: Device, implementation: Implementation) -> [String] {
+        var problems = Problems()
+        do {
+            try checkAll(device: device, implementation: device == .cpu ? implementation : .automatic, &problems)
+        } catch {
+            problems.add("threw: \(error)")
+        }
+        return problems.lines
+    }
+
+    private func checkAll(device: Device, implementation impl: Implementation, _ problems: inout Problems) throws {
+        var rng = SplitMix64(seed: seed)
+        let shape = [batch, frames, channels, height, width]
+        let video = random(shape, &rng), keys = random(shape, &rng)
+        let flowShape = [batch, frames, 2, height, width]
+        let flows = self.flows ? Flows(forward: random(flowShape, &rng, -3..<3), backward: random(flowShape, &rng, -3..<3))
+                               : Flows<Float>.none
+        let grid = try QueryGrid(region: region, stride: queryStride)
+        let queries = Queries.grid(grid)
+        let Q = grid.count
+        let candidates = window.candidateCount(videoFrames: frames)
+        let search = PatchSearch(geometry: geometry, window: window, k: k.map { min($0, candidates) }, metric: metric)
+        let K = search.k ?? candidates
+
+        // Inputs on the device under test.
+        let dVideo = try video.to(device), dKeys = try keys.to(device)
+        let dFlows = Flows(forward: try flows.forward?.to(device), backward: try flows.backward?.to(device))
+
+        // Search forward: robust comparison (sums may round differently), then determinism.
+        let reference = try search(video, keys: keys, queries: queries, flows: flows, implementation: .reference)
+        var whole = search; whole.k = nil
+        let table = try whole(video, keys: keys, queries: queries, flows: flows, implementation: .reference)
+        let run = { () throws in try search(dVideo, keys: dKeys, queries: queries, flows: dFlows, implementation: impl) }
+        let got = try run(), again = try run()
+        try compareSearch(got, reference, table: table, slots: K, candidates: candidates, queries: Q, &problems)
+        try problems.expectIdentical("search distances", got.distances, again.distances)
+        try problems.expectIdentical("search indices", got.indices, again.indices)
+
+        // Search backward, for the reference's neighbours: cross search and self-search.
+        let indices = reference.indices
+        let dIndices = try indices.to(device)
+        let gradient = random([batch, Q, K], &rng, -1..<1)
+        let dGradient = try gradient.to(device)
+        let cross = try search.backward(distanceGradient: gradient, indices: indices, video: video, keys: keys,
+                                        queries: queries, implementation: .reference)
+        let backward = { () throws in
+            try search.backward(distanceGradient: dGradient, indices: dIndices, video: dVideo, keys: dKeys,
+                                queries: queries, implementation: impl)
+        }
+        let gotCross = try backward(), againCross = try backward()
+        try problems.expectClose("search backward (video)", gotCross.video, cross.video)
+        try problems.expectClose("search backward (keys)", gotCross.keys!, cross.keys!)
+        try problems.expectIdentical("search backward", gotCross.video, againCross.video)
+        try problems.expectIdentical("search backward (keys)", gotCross.keys!, againCross.keys!)
+        let selfWant = try search.backward(distanceGradient: gradient, indices: indices, video: video, queries: queries,
+                                           implementation: .reference)
+        let selfGot = try search.backward(distanceGradient: dGradient, indices: dIndices, video: dVideo, queries: queries,
+                                          implementation: impl)
+        try problems.expectClose("self-search backward", selfGot.video, selfWant.video)
+
+        // Scatter and its adjoint at the neighbour indices (empty slots included).
+        let scatter = PatchScatter(geometry: geometry)
+        let patches = try scatter(video, indices: indices, implementation: .reference)
+        try problems.expectPair("scatter", try scatter(dVideo, indices: dIndices, implementation: impl),
+                                try scatter(dVideo, indices: dIndices, implementation: impl), patches)
+        let patchGradient = random(patches.shape, &rng, -1..<1)
+        let dPatchGradient = try patchGradient.to(device)
+        try problems.expectPair(
+            "scatter backward",
+            try scatter.backward(patchGradient: dPatchGradient, indices: dIndices, videoShape: shape, implementation: impl),
+            try scatter.backward(patchGradient: dPatchGradient, indices: dIndices, videoShape: shape, implementation: impl),
+            try scatter.backward(patchGradient: patchGradient, indices: indices, videoShape: shape, implementation: .reference))
+
+        // Gather with weights, forward and backward.
+        let gather = PatchGather(geometry: geometry)
+        let weights = random([batch, Q, K], &rng, 0..<1)
+        let dWeights = try weights.to(device)
+        let gathered = try gather(patchGradient, weights: weights, indices: indices, videoShape: shape, implementation: .reference)
+        let gatherRun = { () throws in
+            try gather(dPatchGradient, weights: dWeights, indices: dIndices, videoShape: shape, implementation: impl)
+        }
+        let g1 = try gatherRun(), g2 = try gatherRun()
+        try problems.expectPair("gather (video)", g1.video, g2.video, gathered.video)
+        try problems.expectPair("gather (weight sum)", g1.weightSum, g2.weightSum, gathered.weightSum)
+        let videoGradient = random(shape, &rng, -1..<1)
+        let sumGradient = random([batch, frames, 1, height, width], &rng, -1..<1)
+        let dVideoGradient = try videoGradient.to(device), dSumGradient = try sumGradient.to(device)
+        let gatherBack = try gather.backward(videoGradient: videoGradient, weightSumGradient: sumGradient, patches: patchGradient,
+                                             weights: weights, indices: indices, implementation: .reference)
+        let gatherBackRun = { () throws in
+            try gather.backward(videoGradient: dVideoGradient, weightSumGradient: dSumGradient, patches: dPatchGradient,
+                                weights: dWeights, indices: dIndices, implementation: impl)
+        }
+        let b1 = try gatherBackRun(), b2 = try gatherBackRun()
+        try problems.expectPair("gather backward (patches)", b1.patches, b2.patches, gatherBack.patches)
+        try problems.expectPair("gather backward (weights)", b1.weights!, b2.weights!, gatherBack.weights!)
+
+        // Weighted patch sum, forward and backward.
+        let wpsum = WeightedPatchSum(geometry: geometry)
+        let sums = try wpsum(video, weights: weights, indices: indices, implementation: .reference)
+        try problems.expectPair("wpsum", try wpsum(dVideo, weights: dWeights, indices: dIndices, implementation: impl),
+                                try wpsum(dVideo, weights: dWeights, indices: dIndices, implementation: impl), sums)
+        let sumsGradient = random(sums.shape, &rng, -1..<1)
+        let dSumsGradient = try sumsGradient.to(device)
+        let wBack = try wpsum.backward(outputGradient: sumsGradient, video: video, weights: weights, indices: indices,
+                                       implementation: .reference)
+        let wRun = { () throws in
+            try wpsum.backward(outputGradient: dSumsGradient, video: dVideo, weights: dWeights, indices: dIndices,
+                               implementation: impl)
+        }
+        let w1 = try wRun(), w2 = try wRun()
+        try problems.expectPair("wpsum backward (video)", w1.video, w2.video, wBack.video)
+        try problems.expectPair("wpsum backward (weights)", w1.weights, w2.weights, wBack.weights)
+
+        // Unfold and fold over the region, in two batches of queries.
+        let unfold = PatchUnfold(geometry: geometry), fold = PatchFold(geometry: geometry)
+        let half = Q / 2
+        for batchRange in [0..<half, half..<Q] where !batchRange.isEmpty {
+            let unfolded = try unfold(video, grid: grid, batch: batchRange, implementation: .reference)
+            try problems.expectPair("iunfold", try unfold(dVideo, grid: grid, batch: batchRange, implementation: impl),
+                                    try unfold(dVideo, grid: grid, batch: batchRange, implementation: impl), unfolded)
+            let folded = try fold(unfolded, grid: grid, batch: batchRange, videoShape: shape, implementation: .reference)
+            let dUnfolded = try unfolded.to(device)
+            try problems.expectPair(
+                "ifold", try fold(dUnfolded, grid: grid, batch: batchRange, videoShape: shape, implementation: impl),
+                try fold(dUnfolded, grid: grid, batch: batchRange, videoShape: shape, implementation: impl), folded)
+            try problems.expectPair(
+                "ifold backward", try fold.backward(videoGradient: dVideoGradient, grid: grid, batch: batchRange, implementation: impl),
+                try fold.backward(videoGradient: dVideoGradient, grid: grid, batch: batchRange, implementation: impl),
+                try fold.backward(videoGradient: videoGradient, grid: grid, batch: batchRange, implementation: .reference))
+            try problems.expectPair(
+                "iunfold backward",
+                try unfold.backward(patchGradient: dUnfolded, grid: grid, batch: batchRange, videoShape: shape, implementation: impl),
+                try unfold.backward(patchGradient: dUnfolded, grid: grid, batch: batchRange, videoShape: shape, implementation: impl),
+                try unfold.backward(patchGradient: unfolded, grid: grid, batch: batchRange, videoShape: shape, implementation: .reference))
+        }
+    }
+
+    /// Top-K results agree when the empty slots match, the sorted distances agree, and every
+    /// returned neighbour really has the returned distance (ties may resolve differently only
+    /// when sums round differently). The whole window must match slot by slot.
+    private func compareSearch(_ got: SearchResult<Float>, _ want: SearchResult<Float>, table: SearchResult<Float>,
+                               slots: Int, candidates: Int, queries: Int, _ problems: inout Problems) throws {
+        let gd = try got.distances.to(.cpu).scalars, gi = try got.indices.to(.cpu).scalars
+        let wd = want.distances.scalars, wi = want.indices.scalars
+        let td = table.distances.scalars, ti = table.indices.scalars
+        for bq in 0..<(batch * queries) {
+            var truth: [[Int32]: Float] = [:]
+            for e in 0..<candidates where ti[3 * (bq * candidates + e)] >= 0 {
+                let o = 3 * (bq * candidates + e)
+                truth[[ti[o], ti[o + 1], ti[o + 2]]] = td[bq * candidates + e]
+            }
+            for m in 0..<slots {
+                let o = bq * slots + m
+                guard problems.expect(Problems.close(gd[o], wd[o]), "search distance [\(bq), \(m)]: \(gd[o]) vs \(wd[o])"),
+                      problems.expect((gi[3 * o] < 0) == (wi[3 * o] < 0), "search empty slot [\(bq), \(m)]")
+                else { return }
+                guard gi[3 * o] >= 0 else { continue }
+                let position = [gi[3 * o], gi[3 * o + 1], gi[3 * o + 2]]
+                if k == nil {
+                    guard problems.expect(position == [wi[3 * o], wi[3 * o + 1], wi[3 * o + 2]], "search index [\(bq), \(m)]")
+                    else { return }
+                } else {
+                    guard let d = truth[position] else {
+                        problems.add("search neighbour [\(bq), \(m)] \(position) is not in the window")
+                        return
+                    }
+                    guard problems.expect(Problems.close(gd[o], d),
+                                          "search neighbour [\(bq), \(m)] \(position) has distance \(d), not \(gd[o])")
+                    else { return }
+                }
+            }
+        }
+    }
+
+    private func random(_ shape: [Int], _ rng: inout SplitMix64, _ range: Range<Float> = 0..<1) -> Tensor<Float> {
+        let count = shape.reduce(1, *)
+        return try! Tensor(shape: shape, scalars: (0..<count).map { _ in Float.random(in: range, using: &rng) })
+    }
+}
+
+/// What a case found wrong.
+struct Problems {
+    var lines: [String] = []
+
+    mutating func add(_ line: String) { lines.append(line) }
+
+    @discardableResult
+    mutating func expect(_ condition: Bool, _ line: @autoclosure () -> String) -> Bool {
+        if !condition { lines.append(line()) }
+        return condition
+    }
+
+    /// Float32-rounding agreement; NaN never passes unless both are NaN.
+    static func close(_ a: Float, _ b: Float, scale: Float = 1) -> Bool {
+        if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
+        if a == b { return true }
+        return abs(a - b) <= 1e-4 * max(scale, abs(b), 1)
+    }
+
+    /// Elementwise agreement within Float32 rounding, relative to the largest reference value.
+    mutating func expectClose(_ what: String, _ got: Tensor<Float>, _ want: Tensor<Float>) throws {
+        let g = try got.to(.cpu).scalars, w = want.scalars
+        guard expect(got.shape == want.shape, "\(what): shape \(got.shape) vs \(want.shape)") else { return }
+        let scale = w.reduce(Float(0)) { max($0, abs($1)) }
+        for i in 0..<g.count where !Problems.close(g[i], w[i], scale: scale) {
+            add("\(what): element \(i) is \(g[i]), reference \(w[i])")
+            return
+        }
+    }
+
+    /// Bitwise equality of two runs.
+    mutating func expectIdentical<S: TensorScalar>(_ what: String, _ a: Tensor<S>, _ b: Tensor<S>) throws {
+        expect(try a.to(.cpu) == b.to(.cpu), "\(what): two runs differ (not deterministic)")
+    }
+
+    /// Two runs identical and close to the reference.
+    mutating func expectPair(_ what: String, _ first: Tensor<Float>, _ second: Tensor<Float>, _ want: Tensor<Float>) throws {
+        try expectClose(what, first, want)
+        try expectIdentical(what, first, second)
+    }
+}
