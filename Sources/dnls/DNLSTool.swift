@@ -1,10 +1,10 @@
 import ArgumentParser
 
-/// The `dnls` command-line tool: benchmarks today; `denoise` and `selftest` come with the CUDA backend.
+/// The `dnls` command-line tool: `bench` times the operations, `selftest` checks a backend against the reference.
 @main
 struct DNLSTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dnls",
         abstract: "Differentiable non-local patch operations on video.",
-        subcommands: [BenchCommand.self])
+        subcommands: [BenchCommand.self, SelftestCommand.self])
 }

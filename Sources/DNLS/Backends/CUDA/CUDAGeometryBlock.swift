@@ -29,7 +29,7 @@ enum AnchorTable {
             throw .invalidArgument(argument: "video", expected: "fewer than 2³¹ pixels and sites for the CUDA backend",
                                    actual: "\(pixels) pixels, \(S) sites")
         }
-        let triples = try sites.hostTriples()
+        let triples = sites.hostTriples()
         let perBatch = sites.isShared ? 0 : 3 * S
         var bucketOf = [Int32](repeating: -1, count: s.batch * S)
         var counts = [Int32](repeating: 0, count: pixels + 1)

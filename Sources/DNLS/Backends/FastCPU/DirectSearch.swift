@@ -10,7 +10,7 @@ struct DirectSearch {
 
     func run(into out: SearchOutput) {
         let p = problem, s = p.shape, g = p.geometry, window = p.window
-        let C = p.channels, H = s.height, W = s.width, ps = g.patchSize, dil = g.dilation
+        let C = p.channels, H = s.height, W = s.width, ps = g.patchSize
         let ws = window.size, wstride = window.stride
         let side = (ws - 1) * wstride + g.span
         let range = window.frameRange(queryFrame: chunk.frame, videoFrames: s.frames)
