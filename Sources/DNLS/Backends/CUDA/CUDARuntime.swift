@@ -32,6 +32,8 @@ final class CUDARuntime: @unchecked Sendable {
     /// The module's entry point `name`, specialised with `constants`.
     func kernel(_ name: String, constants: [String: String] = [:]) throws(DNLSError) -> CUDAKernel {
         do throws(CUDAError) {
+            // Kernels that do not depend on the search's constants share the module built with defaults.
+            let constants = ["KMAX": "1", "WHOLE": "0"].merging(constants) { $1 }
             return try kernels.kernel(name, in: KernelSource(name: "dnls", source: CUDAKernelSource.text, constants: constants))
         } catch {
             throw DNLSError(error, device: .cuda(context.ordinal))
