@@ -50,6 +50,14 @@ public struct ConformanceSuite: Sendable {
         Diagnostics.poisonsDeviceAllocations = device != .cpu
         defer { Diagnostics.poisonsDeviceAllocations = poison }
         var report = Report()
+        if device != .cpu {
+            let problems = Self.checkDeviceMixing(device)
+            if problems.isEmpty { report.passed += 1 } else {
+                report.failed += 1
+                report.failures.append("device mixing: " + problems.joined(separator: "; "))
+            }
+            progress("device mixing is a typed error", problems.isEmpty, problems)
+        }
         for c in cases {
             let problems = c.check(on: device, implementation: implementation)
             if problems.isEmpty { report.passed += 1 } else {
@@ -59,5 +67,31 @@ public struct ConformanceSuite: Sendable {
             progress(c.name, problems.isEmpty, problems)
         }
         return report
+    }
+
+    /// Operations whose tensors live on different devices must throw `.deviceMismatch` naming
+    /// the odd tensor, and results must come back to the host intact.
+    static func checkDeviceMixing(_ device: Device) -> [String] {
+        var problems: [String] = []
+        do {
+            let video = try Tensor<Float>(shape: [2, 1, 6, 6], scalars: (0..<72).map { Float($0) })
+            let indices = try Tensor<Int32>(shape: [1, 1, 3], scalars: [1, 2, 3])
+            let onDevice = try video.to(device)
+            if try onDevice.to(.cpu) != video { problems.append("a round trip to \(device) changed the tensor") }
+            do {
+                _ = try PatchScatter(geometry: PatchGeometry(patchSize: 3))(onDevice, indices: indices)
+                let moved = try indices.to(device)
+                _ = try PatchScatter(geometry: PatchGeometry(patchSize: 3))(video, indices: moved)
+                problems.append("mixing devices did not throw")
+            } catch let error as DNLSError {
+                guard case let .deviceMismatch(argument, _, _) = error, argument == "indices" else {
+                    problems.append("expected deviceMismatch naming `indices`, got \(error)")
+                    return problems
+                }
+            }
+        } catch {
+            problems.append("threw: \(error)")
+        }
+        return problems
     }
 }

@@ -116,4 +116,20 @@ import DNLS
             #expect(Swift.abs(denoised.scalars[i] - whole) <= 1e-5)
         }
     }
+
+    /// The README's GPU snippet: compiled everywhere, run where a GPU is found.
+    @Test(.enabled(if: ConformanceTests.cudaUnavailable == nil, "no usable GPU here"))
+    func gpuSnippet() throws {
+        let video = try Tensor<Float>(shape: [3, 3, 32, 32], scalars: (0..<3 * 3 * 32 * 32).map { Float($0 % 97) / 97 })
+        let search = PatchSearch(geometry: PatchGeometry(patchSize: 5), window: SearchWindow(size: 9, temporalRadius: 1), k: 5)
+        let grid = try QueryGrid(region: .whole(frames: 3, height: 32, width: 32))
+        // README GPU example: start
+        let onGPU = try video.to(.cuda(0))
+        let result = try search(onGPU, queries: .grid(grid))      // runs on the GPU
+        let distances = try result.distances.to(.cpu).scalars
+        // README GPU example: end
+        let cpu = try search(video, queries: .grid(grid))
+        #expect(distances.count == cpu.distances.count)
+    }
 }
+
