@@ -83,7 +83,7 @@ public struct ConformanceSuite: Sendable {
                 let moved = try indices.to(device)
                 _ = try PatchScatter(geometry: PatchGeometry(patchSize: 3))(video, indices: moved)
                 problems.append("mixing devices did not throw")
-            } catch let error as DNLSError {
+            } catch {
                 guard case let .deviceMismatch(argument, _, _) = error, argument == "indices" else {
                     problems.append("expected deviceMismatch naming `indices`, got \(error)")
                     return problems
