@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time the patch operations on seeded random inputs.",
         discussion: """
-            Every case runs on T5 C3 64×64 video, ps 7, reflect border, zero flow, all queries \
+            Every case runs on T5 C3 64×64 video by default (--frames, --channels, --height, --width), ps 7, reflect border, zero flow, all queries \
             (stride 1): search forward and backward with ws 21, wt 2, K 10; scatter, gather and \
             wpsum at the search's neighbours; iunfold and ifold over the whole video. Times are \
             wall-clock (ContinuousClock), median and minimum of the timed runs.
@@ -37,6 +37,21 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Where to run: cpu or cuda.")
     var device: DeviceChoice = .cpu
+
+    @Option(help: "GPU ordinal for --device cuda.")
+    var gpu = 0
+
+    @Option(help: "Video frames (T).")
+    var frames = 5
+
+    @Option(help: "Video channels (C).")
+    var channels = 3
+
+    @Option(help: "Frame height (H).")
+    var height = 64
+
+    @Option(help: "Frame width (W).")
+    var width = 64
 
     @Option(help: "Timed runs per case (fewer when --max-seconds runs out).")
     var repeats = 5
@@ -84,16 +99,21 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        if device == .cuda {
-            writeStandardError("error: GPU timings are not part of dnls bench yet (they come with the GPU speed work); "
-                + "check the CUDA backend with `dnls selftest --device cuda`, or run with --device cpu\n")
+        let target: Device = device == .cpu ? .cpu : .cuda(gpu)
+        do {
+            try target.checkAvailable()
+        } catch {
+            writeStandardError("dnls bench: \(error)\n")
             throw ExitCode.failure
         }
         let progress = Progress(enabled: isatty(2) != 0)
-        let problem = try BenchProblem(seed: seed, announce: progress.show)
-        let cases = benchCases(problem, ops: try selectedOps(), implementations: implementation.implementations,
+        let problem = try BenchProblem(seed: seed, device: target, frames: frames, channels: channels, height: height,
+                                       width: width, announce: progress.show)
+        let cases = benchCases(problem, ops: try selectedOps(),
+                               implementations: target == .cpu ? implementation.implementations : [.automatic],
                                fullReference: fullReference)
-        print("dnls bench: device cpu, \(onlineCPUs()) CPUs online, warmup \(warmup), repeats \(repeats) "
+        let where_ = target.gpuDescription.map { "device \($0)" } ?? "device cpu, \(onlineCPUs()) CPUs online"
+        print("dnls bench: \(where_), warmup \(warmup), repeats \(repeats) "
             + "(at most \(maxSeconds) s timed per case), seed \(seed)")
 
         var results: [BenchResult] = []

@@ -17,7 +17,7 @@ extension Implementation {
         switch self {
         case .reference: return "reference"
         case .fast: return "fast"
-        case .automatic: return "automatic"
+        case .automatic: return "cuda"  // dnls bench uses .automatic only for GPU tensors
         }
     }
 }
@@ -47,23 +47,29 @@ enum Work {
 /// The benchmark problem shared by every case: one random video, the grid of all its queries and
 /// the search whose neighbours the patch operations use.
 ///
-/// T5 C3 64×64, ps 7, ws 21, wt 2, K 10, reflect border, zero flow, every pixel a query.
+/// T5 C3 64×64 by default (`--frames`, `--channels`, `--height`, `--width`), ps 7, ws 21, wt 2,
+/// K 10, reflect border, zero flow, every pixel a query.
 final class BenchProblem {
-    let frames = 5, channels = 3, height = 64, width = 64
+    let frames: Int, channels: Int, height: Int, width: Int
     let search = PatchSearch(geometry: PatchGeometry(patchSize: 7), window: SearchWindow(size: 21, temporalRadius: 2), k: 10)
     let video: Tensor<Float>
     let grid: QueryGrid
     let seed: UInt64
+    /// Where the inputs live and the operations run.
+    let device: Device
     /// Neighbours of every query, from the full-size search (set by the fast search forward case,
     /// or computed on first use).
     var neighbours: Tensor<Int32>?
     /// Called before work that is not timed but takes a while.
     let announce: (String) -> Void
 
-    init(seed: UInt64, announce: @escaping (String) -> Void) throws {
+    init(seed: UInt64, device: Device, frames: Int = 5, channels: Int = 3, height: Int = 64, width: Int = 64,
+         announce: @escaping (String) -> Void) throws {
+        self.frames = frames; self.channels = channels; self.height = height; self.width = width
         self.seed = seed
+        self.device = device
         self.announce = announce
-        video = try randomTensor([frames, channels, height, width], seed: seed)
+        video = try randomTensor([frames, channels, height, width], seed: seed).to(device)
         grid = try QueryGrid(region: .whole(frames: frames, height: height, width: width))
     }
 
@@ -79,7 +85,7 @@ final class BenchProblem {
 
     /// A fresh random tensor whose contents depend only on the seed and `stream`.
     func random(_ shape: [Int], stream: UInt64, in range: Range<Float> = 0..<1) throws -> Tensor<Float> {
-        try randomTensor(shape, seed: seed &* 0x1000 &+ stream, in: range)
+        try randomTensor(shape, seed: seed &* 0x1000 &+ stream, in: range).to(device)
     }
 
     /// The search's neighbour indices `(Q, K, 3)` over all queries.
@@ -109,6 +115,14 @@ final class BenchProblem {
     }
     var patchConfig: String { "T\(frames) C\(channels) \(height)×\(width) ps\(patchSize) K\(k) Q\(queries)" }
     var gridConfig: String { "T\(frames) C\(channels) \(height)×\(width) ps\(patchSize) stride\(grid.stride) Q\(queries)" }
+}
+
+extension BenchProblem {
+    /// Keeps a result alive and waits for the device, so a timed run includes all its GPU work.
+    func finish<T>(_ value: T) throws {
+        blackHole(value)
+        try device.synchronize()
+    }
 }
 
 /// One timed case: an operation on one backend.
@@ -148,7 +162,7 @@ func benchCases(_ p: BenchProblem, ops: [BenchOp], implementations: [Implementat
                             for batch in batches {
                                 let result = try p.search(p.video, queries: .grid(p.grid, batch: batch), implementation: impl)
                                 if batch == nil { p.neighbours = result.indices }
-                                blackHole(result)
+                                try p.finish(result)
                             }
                         }
                     }))
@@ -160,7 +174,7 @@ func benchCases(_ p: BenchProblem, ops: [BenchOp], implementations: [Implementat
                         let indices = try p.neighbourIndices()
                         let gradient = try p.random([p.queries, p.k], stream: 1, in: -1..<1)
                         return {
-                            blackHole(try p.search.backward(distanceGradient: gradient, indices: indices, video: p.video,
+                            try p.finish(try p.search.backward(distanceGradient: gradient, indices: indices, video: p.video,
                                                             queries: .grid(p.grid), implementation: impl))
                         }
                     }))
@@ -171,7 +185,7 @@ func benchCases(_ p: BenchProblem, ops: [BenchOp], implementations: [Implementat
                     prepare: {
                         let indices = try p.neighbourIndices()
                         let scatter = PatchScatter(geometry: p.geometry)
-                        return { blackHole(try scatter(p.video, indices: indices, implementation: impl)) }
+                        return { try p.finish(try scatter(p.video, indices: indices, implementation: impl)) }
                     }))
             case .gather:
                 cases.append(BenchCase(
@@ -183,7 +197,7 @@ func benchCases(_ p: BenchProblem, ops: [BenchOp], implementations: [Implementat
                         let weights = try p.random([p.queries, p.k], stream: 3)
                         let gather = PatchGather(geometry: p.geometry)
                         return {
-                            blackHole(try gather(patches, weights: weights, indices: indices, videoShape: p.video.shape,
+                            try p.finish(try gather(patches, weights: weights, indices: indices, videoShape: p.video.shape,
                                                  implementation: impl))
                         }
                     }))
@@ -195,7 +209,7 @@ func benchCases(_ p: BenchProblem, ops: [BenchOp], implementations: [Implementat
                         let indices = try p.neighbourIndices()
                         let weights = try p.random([p.queries, p.k], stream: 3)
                         let wpsum = WeightedPatchSum(geometry: p.geometry)
-                        return { blackHole(try wpsum(p.video, weights: weights, indices: indices, implementation: impl)) }
+                        return { try p.finish(try wpsum(p.video, weights: weights, indices: indices, implementation: impl)) }
                     }))
             case .iunfold:
                 cases.append(BenchCase(
@@ -203,7 +217,7 @@ func benchCases(_ p: BenchProblem, ops: [BenchOp], implementations: [Implementat
                     work: .bytes(4 * video + 4 * Q * entries),
                     prepare: {
                         let unfold = PatchUnfold(geometry: p.geometry)
-                        return { blackHole(try unfold(p.video, grid: p.grid, implementation: impl)) }
+                        return { try p.finish(try unfold(p.video, grid: p.grid, implementation: impl)) }
                     }))
             case .ifold:
                 cases.append(BenchCase(
@@ -213,7 +227,7 @@ func benchCases(_ p: BenchProblem, ops: [BenchOp], implementations: [Implementat
                         let patches = try p.random([p.queries, 1, p.channels, p.patchSize, p.patchSize], stream: 4)
                         let fold = PatchFold(geometry: p.geometry)
                         return {
-                            blackHole(try fold(patches, grid: p.grid, videoShape: p.video.shape, implementation: impl))
+                            try p.finish(try fold(patches, grid: p.grid, videoShape: p.video.shape, implementation: impl))
                         }
                     }))
             }

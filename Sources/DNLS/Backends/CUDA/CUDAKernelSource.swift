@@ -51,6 +51,21 @@ __device__ __forceinline__ int hop(int x, float d, int n) {
     return (int)fminf(fmaxf(moved, 0.0f), (float)(n - 1));
 }
 
+// One link of the flow chain: moves the centre (ch, cw) of the previous link into frame n.
+// The backward chain (n < qt) starts again at the query when it reaches frame qt - 1.
+__device__ __forceinline__ void chain_hop(int n, int qt, int qh, int qw, int& ch, int& cw,
+                                          const float* fflow, const float* bflow, int b, int T, int H, int W) {
+    int ph = ch, pw = cw;
+    if (n == qt - 1) { ph = qh; pw = qw; }
+    const float* flow = n > qt ? fflow : bflow;
+    int prev = n > qt ? n - 1 : n + 1;
+    if (flow) {
+        i64 base = (((i64)b * T + prev) * 2) * H * W + (i64)ph * W + pw;
+        ch = hop(ph, flow[base + (i64)H * W], H);
+        cw = hop(pw, flow[base], W);
+    } else { ch = ph; cw = pw; }
+}
+
 // Search, one thread per (batch item, query). KMAX is the number of neighbours kept (a compile-time
 // constant so the list lives in registers); WHOLE = 1 writes every candidate at its enumeration slot.
 extern "C" __global__ void search_forward(
@@ -76,17 +91,7 @@ extern "C" __global__ void search_forward(
     int perFrame = ws * ws;
     for (int s = 0; s < F; ++s) {
         int n = g.order[qt * F + s];
-        if (s > 0) {
-            int ph = ch, pw = cw;
-            if (n == qt - 1) { ph = qh; pw = qw; }   // the backward chain starts at the query
-            const float* flow = n > qt ? fflow : bflow;
-            int prev = n > qt ? n - 1 : n + 1;
-            if (flow) {
-                i64 base = (((i64)b * T + prev) * 2) * H * W + (i64)ph * W + pw;
-                ch = hop(ph, flow[base + (i64)H * W], H);
-                cw = hop(pw, flow[base], W);
-            } else { ch = ph; cw = pw; }
-        }
+        if (s > 0) chain_hop(n, qt, qh, qw, ch, cw, fflow, bflow, b, T, H, W);
         for (int i = 0; i < ws; ++i) {
             int h = ch + g.window[i];
             if (h < 0 || h >= H) continue;
@@ -130,15 +135,7 @@ extern "C" __global__ void search_forward(
         int c0 = qh, c1 = qw, n = qt;
         for (int s = 1; s <= slot; ++s) {
             n = g.order[qt * F + s];
-            int ph = c0, pw = c1;
-            if (n == qt - 1) { ph = qh; pw = qw; }
-            const float* flow = n > qt ? fflow : bflow;
-            int prev = n > qt ? n - 1 : n + 1;
-            if (flow) {
-                i64 base = (((i64)b * T + prev) * 2) * H * W + (i64)ph * W + pw;
-                c0 = hop(ph, flow[base + (i64)H * W], H);
-                c1 = hop(pw, flow[base], W);
-            } else { c0 = ph; c1 = pw; }
+            chain_hop(n, qt, qh, qw, c0, c1, fflow, bflow, b, T, H, W);
         }
         inds[3 * o] = n; inds[3 * o + 1] = c0 + g.window[i]; inds[3 * o + 2] = c1 + g.window[j];
     }

@@ -77,3 +77,13 @@ extension Device {
             + "\(c.multiprocessors) SMs, driver \(c.driverVersion / 1000).\(c.driverVersion % 1000 / 10)"
     }
 }
+
+extension Device {
+    /// Waits until all work queued on this device has finished (a no-op on the CPU, whose
+    /// operations return only when done). Use it before reading a host clock.
+    public func synchronize() throws(DNLSError) {
+        guard case let .cuda(ordinal) = self else { return }
+        let context = try CUDARuntime.shared(ordinal: ordinal).context
+        try DNLS.cuda(self) { () throws(CUDAError) in try context.synchronize() }
+    }
+}
