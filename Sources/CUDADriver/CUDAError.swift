@@ -17,6 +17,7 @@ public enum CUDAError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A host-side precondition of the driver layer failed (sizes, arguments).
     case invalidArgument(String)
 
+    /// The error in a sentence, with the driver's own words where it gave any.
     public var description: String {
         switch self {
         case let .libraryNotFound(library, searched):

@@ -5,38 +5,71 @@ import CCUDA
 /// ``load(from:)`` fills it from `libcuda.so.1`; tests fill it with fakes to exercise the error
 /// paths on machines without a GPU.
 public struct DriverFunctions: @unchecked Sendable {
+    /// The driver entry point `cuInit`.
     public var cuInit: PFN_cuInit
+    /// The driver entry point `cuDriverGetVersion`.
     public var cuDriverGetVersion: PFN_cuDriverGetVersion
+    /// The driver entry point `cuDeviceGetCount`.
     public var cuDeviceGetCount: PFN_cuDeviceGetCount
+    /// The driver entry point `cuDeviceGet`.
     public var cuDeviceGet: PFN_cuDeviceGet
+    /// The driver entry point `cuDeviceGetName`.
     public var cuDeviceGetName: PFN_cuDeviceGetName
+    /// The driver entry point `cuDeviceGetAttribute`.
     public var cuDeviceGetAttribute: PFN_cuDeviceGetAttribute
+    /// The driver entry point `cuDeviceTotalMem`.
     public var cuDeviceTotalMem: PFN_cuDeviceTotalMem
+    /// The driver entry point `cuDevicePrimaryCtxRetain`.
     public var cuDevicePrimaryCtxRetain: PFN_cuDevicePrimaryCtxRetain
+    /// The driver entry point `cuDevicePrimaryCtxRelease`.
     public var cuDevicePrimaryCtxRelease: PFN_cuDevicePrimaryCtxRelease
+    /// The driver entry point `cuCtxSetCurrent`.
     public var cuCtxSetCurrent: PFN_cuCtxSetCurrent
+    /// The driver entry point `cuCtxSynchronize`.
     public var cuCtxSynchronize: PFN_cuCtxSynchronize
+    /// The driver entry point `cuMemGetInfo`.
     public var cuMemGetInfo: PFN_cuMemGetInfo
+    /// The driver entry point `cuMemAlloc`.
     public var cuMemAlloc: PFN_cuMemAlloc
+    /// The driver entry point `cuMemFree`.
     public var cuMemFree: PFN_cuMemFree
+    /// The driver entry point `cuMemcpyHtoD`.
     public var cuMemcpyHtoD: PFN_cuMemcpyHtoD
+    /// The driver entry point `cuMemcpyDtoH`.
     public var cuMemcpyDtoH: PFN_cuMemcpyDtoH
+    /// The driver entry point `cuMemcpyDtoD`.
     public var cuMemcpyDtoD: PFN_cuMemcpyDtoD
+    /// The driver entry point `cuMemsetD32`.
     public var cuMemsetD32: PFN_cuMemsetD32
+    /// The driver entry point `cuModuleLoadData`.
     public var cuModuleLoadData: PFN_cuModuleLoadData
+    /// The driver entry point `cuModuleUnload`.
     public var cuModuleUnload: PFN_cuModuleUnload
+    /// The driver entry point `cuModuleGetFunction`.
     public var cuModuleGetFunction: PFN_cuModuleGetFunction
+    /// The driver entry point `cuFuncSetAttribute`.
     public var cuFuncSetAttribute: PFN_cuFuncSetAttribute
+    /// The driver entry point `cuLaunchKernel`.
     public var cuLaunchKernel: PFN_cuLaunchKernel
+    /// The driver entry point `cuStreamCreate`.
     public var cuStreamCreate: PFN_cuStreamCreate
+    /// The driver entry point `cuStreamDestroy`.
     public var cuStreamDestroy: PFN_cuStreamDestroy
+    /// The driver entry point `cuStreamSynchronize`.
     public var cuStreamSynchronize: PFN_cuStreamSynchronize
+    /// The driver entry point `cuEventCreate`.
     public var cuEventCreate: PFN_cuEventCreate
+    /// The driver entry point `cuEventDestroy`.
     public var cuEventDestroy: PFN_cuEventDestroy
+    /// The driver entry point `cuEventRecord`.
     public var cuEventRecord: PFN_cuEventRecord
+    /// The driver entry point `cuEventSynchronize`.
     public var cuEventSynchronize: PFN_cuEventSynchronize
+    /// The driver entry point `cuEventElapsedTime`.
     public var cuEventElapsedTime: PFN_cuEventElapsedTime
+    /// The driver entry point `cuGetErrorName`.
     public var cuGetErrorName: PFN_cuGetErrorName
+    /// The driver entry point `cuGetErrorString`.
     public var cuGetErrorString: PFN_cuGetErrorString
 
     /// Places `libcuda.so.1` is looked for, in order: the loader's search path, then the usual

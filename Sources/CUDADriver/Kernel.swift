@@ -2,8 +2,11 @@ import CCUDA
 
 /// A loaded kernel entry point. Its module stays loaded for the life of the ``KernelCache``.
 public struct CUDAKernel: @unchecked Sendable {
+    /// The context the kernel's module is loaded in.
     public let context: CUDAContext
+    /// The driver's handle of the entry point.
     public let function: CUfunction
+    /// The entry point's name, for errors.
     public let name: String
 
     /// One kernel parameter, passed by value.

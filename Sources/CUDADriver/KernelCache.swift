@@ -13,6 +13,7 @@ public struct KernelSource: Sendable, Hashable {
     /// Specialisation constants, passed as `-D NAME=VALUE`.
     public var constants: [String: String]
 
+    /// A module's source with its specialisation constants.
     public init(name: String, source: String, constants: [String: String] = [:]) {
         self.name = name
         self.source = source
@@ -27,6 +28,7 @@ public struct KernelSource: Sendable, Hashable {
 /// `~/.cache/dnls`), so a later process skips NVRTC. A cached binary the driver rejects is
 /// compiled again.
 public final class KernelCache: @unchecked Sendable {
+    /// The GPU the kernels are compiled for and loaded on.
     public let context: CUDAContext
     private let nvrtc: Result<NVRTCFunctions, CUDAError>
     private let directory: String?

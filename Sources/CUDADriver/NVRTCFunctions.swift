@@ -2,14 +2,23 @@ import CCUDA
 
 /// The NVRTC entry points DNLS calls, as a table of C function pointers.
 public struct NVRTCFunctions: @unchecked Sendable {
+    /// The NVRTC entry point `nvrtcGetErrorString`.
     public var nvrtcGetErrorString: PFN_nvrtcGetErrorString
+    /// The NVRTC entry point `nvrtcVersion`.
     public var nvrtcVersion: PFN_nvrtcVersion
+    /// The NVRTC entry point `nvrtcCreateProgram`.
     public var nvrtcCreateProgram: PFN_nvrtcCreateProgram
+    /// The NVRTC entry point `nvrtcDestroyProgram`.
     public var nvrtcDestroyProgram: PFN_nvrtcDestroyProgram
+    /// The NVRTC entry point `nvrtcCompileProgram`.
     public var nvrtcCompileProgram: PFN_nvrtcCompileProgram
+    /// The NVRTC entry point `nvrtcGetProgramLogSize`.
     public var nvrtcGetProgramLogSize: PFN_nvrtcGetProgramLogSize
+    /// The NVRTC entry point `nvrtcGetProgramLog`.
     public var nvrtcGetProgramLog: PFN_nvrtcGetProgramLog
+    /// The NVRTC entry point `nvrtcGetCUBINSize`.
     public var nvrtcGetCUBINSize: PFN_nvrtcGetCUBINSize
+    /// The NVRTC entry point `nvrtcGetCUBIN`.
     public var nvrtcGetCUBIN: PFN_nvrtcGetCUBIN
 
     /// Library names NVRTC ships under, newest first.

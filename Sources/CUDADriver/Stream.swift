@@ -2,9 +2,12 @@ import CCUDA
 
 /// A CUDA stream; destroyed with its last reference.
 public final class CUDAStream: @unchecked Sendable {
+    /// The context the stream belongs to.
     public let context: CUDAContext
+    /// The driver's handle.
     public let handle: CUstream
 
+    /// Creates a stream on `context`.
     public init(context: CUDAContext) throws(CUDAError) {
         try context.makeCurrent()
         var stream: CUstream? = nil
@@ -27,9 +30,12 @@ public final class CUDAStream: @unchecked Sendable {
 
 /// A CUDA event, for timing work on a stream.
 public final class CUDAEvent: @unchecked Sendable {
+    /// The context the event belongs to.
     public let context: CUDAContext
+    /// The driver's handle.
     public let handle: CUevent
 
+    /// Creates an event on `context`.
     public init(context: CUDAContext) throws(CUDAError) {
         try context.makeCurrent()
         var event: CUevent? = nil

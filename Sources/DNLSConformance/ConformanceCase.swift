@@ -3,14 +3,23 @@ import DNLS
 /// One configuration of the conformance sweep: a video shape, a patch geometry, a search window
 /// and query grid, checked for every operation.
 public struct ConformanceCase: Sendable, CustomStringConvertible {
+    /// The video's extents `(B, T, C, H, W)`.
     public var batch: Int, frames: Int, channels: Int, height: Int, width: Int
+    /// How patches read the video, for every operation.
     public var geometry: PatchGeometry
+    /// The search window.
     public var window: SearchWindow
+    /// Neighbours per query (`nil`: the whole window).
     public var k: Int?
+    /// The search metric.
     public var metric: SearchMetric
+    /// Whether random forward and backward flows are used.
     public var flows: Bool
+    /// The query region, touching the frame borders in some cases.
     public var region: Region
+    /// Spacing of the query grid.
     public var queryStride: Int
+    /// Seed of this case's random inputs.
     public var seed: UInt64
 
     /// `name` lists the parameters, so a failure says what to reproduce.
@@ -19,6 +28,7 @@ public struct ConformanceCase: Sendable, CustomStringConvertible {
             + "\(geometry.anchor) \(geometry.border) ws\(window.size)/\(window.stride) wt\(window.temporalRadius) "
             + "k\(k.map(String.init) ?? "all") \(metric)\(flows ? " flow" : "") region \(region) stride \(queryStride)"
     }
+    /// The case's ``name``.
     public var description: String { name }
 
     /// The sweep: varied small cases; the full scale adds wide channels and large frames.

@@ -20,10 +20,12 @@ public struct ConformanceSuite: Sendable {
     public var device: Device
     /// The implementation under test on the CPU (ignored on a GPU).
     public var implementation: Implementation
+    /// How many and how large the cases are.
     public var scale: Scale
     /// Seed of the random inputs; each case derives its own.
     public var seed: UInt64
 
+    /// A suite for `device` (and, on the CPU, `implementation`).
     public init(device: Device, implementation: Implementation = .fast, scale: Scale = .quick, seed: UInt64 = 1) {
         self.device = device
         self.implementation = implementation
@@ -33,7 +35,9 @@ public struct ConformanceSuite: Sendable {
 
     /// The outcome of a run.
     public struct Report: Sendable {
+        /// Checks that passed.
         public var passed = 0
+        /// Checks that failed.
         public var failed = 0
         /// One line per failed case: its name and what differed.
         public var failures: [String] = []
