@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Video denoising by non-local means, built from the library's own operations.
+///
+/// For each batch of queries: ``PatchSearch`` finds the `neighbours` nearest patches in the
+/// space-time window (optionally following flows); their distances become weights
+/// `exp(−max(d/n − 2σ²·s, 0) / h²)` (`n` = entries per patch, `h = filtering · σ`, `s` = 1 when
+/// the search ran on the noisy video and 0 on an estimate); ``WeightedPatchSum`` sums the
+/// weighted neighbour patches, and ``PatchFold`` puts the sums and the weight totals back. The
+/// result is their ratio. Memory is bounded by the batch of queries: only the numerator and the
+/// denominator are video-sized.
+///
+/// With ``twoStep`` the first estimate guides a second search, whose weights then aggregate the
+/// noisy video again (the classic two-step scheme).
+public struct NonLocalMeans: Sendable, Hashable {
+    /// Noise standard deviation, on the scale of the video's values (0–255 for 8-bit pictures).
+    public var sigma: Float
+    /// Patch side.
+    public var patchSize = 5
+    /// Search window side.
+    public var windowSize = 15
+    /// Frames searched on each side of the query frame.
+    public var temporalRadius = 2
+    /// Neighbours aggregated per query.
+    public var neighbours = 16
+    /// Spacing of the query grid (1: every pixel is a query).
+    public var queryStride = 1
+    /// Queries per batch.
+    public var batchSize = 8192
+    /// `h / σ` of the first step.
+    public var filtering: Float = 0.8
+    /// `h / σ` of the second step.
+    public var secondFiltering: Float = 1.0
+    /// Run the second step, guided by the first estimate.
+    public var twoStep = false
+
+    /// A denoiser for noise of standard deviation `sigma`.
+    public init(sigma: Float) { self.sigma = sigma }
+
+    /// Denoises `noisy` (`(T, C, H, W)` or `(B, T, C, H, W)`), calling `progress(done, total)`
+    /// after each batch of each step.
+    public func callAsFunction(_ noisy: Tensor<Float>, flows: Flows<Float> = .none,
+                               progress: (Int, Int) -> Void = { _, _ in }) throws(DNLSError) -> Tensor<Float> {
+        guard sigma > 0, sigma.isFinite else {
+            throw .invalidArgument(argument: "sigma", expected: "a positive noise level", actual: "\(sigma)")
+        }
+        guard batchSize >= 1 else {
+            throw .invalidArgument(argument: "batchSize", expected: "at least 1", actual: "\(batchSize)")
+        }
+        let steps = twoStep ? 2 : 1
+        let first = try aggregate(noisy, guide: noisy, flows: flows, h: filtering * sigma, subtractNoise: true) {
+            progress($0, $1 * steps)
+        }
+        guard twoStep else { return first }
+        return try aggregate(noisy, guide: first, flows: flows, h: secondFiltering * sigma, subtractNoise: false) {
+            progress($1 + $0, $1 * steps)
+        }
+    }
+
+    /// One step: search on `guide`, average patches of `values` with the search's weights.
+    func aggregate(_ values: Tensor<Float>, guide: Tensor<Float>, flows: Flows<Float>, h: Float, subtractNoise: Bool,
+                   progress: (Int, Int) -> Void) throws(DNLSError) -> Tensor<Float> {
+        let shape = try VideoShape(video: values, argument: "noisy")
+        let geometry = PatchGeometry(patchSize: patchSize)
+        let window = SearchWindow(size: windowSize, temporalRadius: temporalRadius)
+        let k = min(neighbours, window.candidateCount(videoFrames: shape.frames))
+        let search = PatchSearch(geometry: geometry, window: window, k: k)
+        let grid = try QueryGrid(region: .whole(frames: shape.frames, height: shape.height, width: shape.width),
+                                 stride: queryStride)
+        let wpsum = WeightedPatchSum(geometry: geometry), fold = PatchFold(geometry: geometry)
+        var numerator = try Tensor<Float>.zeros(values.shape, on: values.device)
+        var denominator = try Tensor<Float>.zeros(shape.videoShape(channels: 1), on: values.device)
+        let entries = Float(shape.channels * patchSize * patchSize)
+        let noise = subtractNoise ? 2 * sigma * sigma : 0
+        let batches = (grid.count + batchSize - 1) / batchSize
+        for (n, start) in stride(from: 0, to: grid.count, by: batchSize).enumerated() {
+            let batch = start..<min(start + batchSize, grid.count)
+            let found = try search(guide, queries: .grid(grid, batch: batch), flows: flows)
+            let distances = try found.distances.hostElements()
+            let weights = distances.map { d -> Float in d.isFinite ? expf(-max(d / entries - noise, 0) / (h * h)) : 0 }
+            var totals = [Float](repeating: 0, count: distances.count / k)
+            for i in totals.indices { totals[i] = weights[i * k ..< (i + 1) * k].reduce(0, +) }
+            let weightTensor = try Tensor(uncheckedShape: shape.output([batch.count, k]), scalars: weights).to(values.device)
+            let sums = try wpsum(values, weights: weightTensor, indices: found.indices)
+            try fold.accumulate(sums, grid: grid, batch: batch, into: &numerator)
+            // Each query's weight total, spread over its patch: the denominator of the average.
+            let perPatch = patchSize * patchSize
+            var spread = [Float](repeating: 0, count: totals.count * perPatch)
+            for i in totals.indices { for e in 0..<perPatch { spread[i * perPatch + e] = totals[i] } }
+            let totalPatches = try Tensor(uncheckedShape: shape.output([batch.count, 1, 1, patchSize, patchSize]),
+                                          scalars: spread).to(values.device)
+            try fold.accumulate(totalPatches, grid: grid, batch: batch, into: &denominator)
+            progress(n + 1, batches)
+        }
+        let num = try numerator.hostElements(), den = try denominator.hostElements(), fallback = try values.hostElements()
+        var out = [Float](repeating: 0, count: num.count)
+        let plane = shape.height * shape.width
+        for i in 0..<num.count {
+            let d = den[(i / (plane * shape.channels)) * plane + i % plane]
+            out[i] = d > 0 ? num[i] / d : fallback[i]  // a pixel no patch covers keeps its value
+        }
+        return try Tensor(uncheckedShape: values.shape, scalars: out).to(values.device)
+    }
+}
