@@ -531,6 +531,7 @@ func expectGradient(_ analytic: [Double], _ numeric: [Double], relative: Double 
 /// The case of a ``DNLSError``, without its payload.
 enum DNLSErrorKind: Sendable, Equatable {
     case invalidArgument, shapeMismatch, outOfRange, nonFinite, deviceMismatch, unavailable, deviceFailure
+    case fileAccess, fileFormat
 }
 
 extension DNLSError {
@@ -543,10 +544,12 @@ extension DNLSError {
         case .deviceMismatch: return .deviceMismatch
         case .unavailable: return .unavailable
         case .deviceFailure: return .deviceFailure
+        case .fileAccess: return .fileAccess
+        case .fileFormat: return .fileFormat
         }
     }
 
-    /// The argument the error names (nil for `.unavailable` and `.deviceFailure`).
+    /// The argument the error names (nil for `.unavailable`, `.deviceFailure` and the file errors).
     var argumentName: String? {
         switch self {
         case let .invalidArgument(argument, _, _): return argument
@@ -554,7 +557,7 @@ extension DNLSError {
         case let .outOfRange(argument, _, _): return argument
         case let .nonFinite(argument, _): return argument
         case let .deviceMismatch(argument, _, _): return argument
-        case .unavailable, .deviceFailure: return nil
+        case .unavailable, .deviceFailure, .fileAccess, .fileFormat: return nil
         }
     }
 }

@@ -19,6 +19,14 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
     case unavailable(what: String, reason: String)
     /// The device failed while running an operation (a driver call or a kernel returned an error).
     case deviceFailure(device: Device, reason: String)
+    /// A file could not be opened, read, created, written or renamed; `reason` says which and
+    /// gives the system's message (for example "cannot open for reading: No such file or directory
+    /// (errno 2)").
+    case fileAccess(path: String, reason: String)
+    /// A file's contents are not what was expected: not the format, truncated, malformed, or a
+    /// variant DNLS does not read (for a `.npy` file: Fortran order, a big-endian or unsupported
+    /// dtype, a data size that does not match the shape). `reason` names what was found.
+    case fileFormat(path: String, reason: String)
 
     /// A sentence naming the argument, what was expected and what was given.
     public var description: String {
@@ -37,6 +45,10 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(what) is unavailable: \(reason)"
         case let .deviceFailure(device, reason):
             return "\(device) failed: \(reason)"
+        case let .fileAccess(path, reason):
+            return "file `\(path)`: \(reason)"
+        case let .fileFormat(path, reason):
+            return "file `\(path)` is malformed or unsupported: \(reason)"
         }
     }
 }
