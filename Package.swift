@@ -29,6 +29,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DNLSTests", dependencies: ["DNLS", "DNLSConformance", "CUDADriver", "CCUDA"]),
+        .testTarget(name: "DNLSToolTests", dependencies: ["dnls", "DNLS"]),
         .testTarget(name: "CUDADriverTests", dependencies: ["CUDADriver", "CCUDA"]),
     ],
     swiftLanguageModes: [.v6]

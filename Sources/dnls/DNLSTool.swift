@@ -1,10 +1,10 @@
 import ArgumentParser
 
-/// The `dnls` command-line tool: `bench` times the operations, `selftest` checks a backend against the reference.
+/// The `dnls` command-line tool: `denoise` (non-local means), `search`, `bench` and `selftest`.
 @main
 struct DNLSTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dnls",
         abstract: "Differentiable non-local patch operations on video.",
-        subcommands: [BenchCommand.self, SelftestCommand.self])
+        subcommands: [DenoiseCommand.self, SearchCommand.self, BenchCommand.self, SelftestCommand.self])
 }

@@ -1,0 +1,61 @@
+import DNLS
+import Testing
+@testable import dnls
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command-line tool's own pieces: the embedded default scene and `dnls search`'s files.
+@Suite struct ToolTests {
+    @Test func defaultSceneMovesAsItsFlowsSay() {
+        let video = DefaultScene.video()
+        let side = DefaultScene.frameSide, (dx, dy) = DefaultScene.motion
+        #expect(video.shape == [DefaultScene.frames, 3, side, side])
+        #expect(video.scalars.allSatisfy { $0 >= 0 && $0 <= 255 })
+        // Content moves by the forward flow: frame t+1 at (y, x) shows frame t at (y + dy, x + dx).
+        for t in 0..<(DefaultScene.frames - 1) {
+            for (y, x) in [(0, 0), (40, 17), (side - 1 - dy, side - 1 - dx)] {
+                for c in 0..<3 { #expect(video[t + 1, c, y, x] == video[t, c, y + dy, x + dx]) }
+            }
+        }
+        let flows = DefaultScene.flows()
+        #expect(flows.forward![2, 0, 5, 5] == -Float(dx) && flows.forward![2, 1, 5, 5] == -Float(dy))
+        #expect(flows.backward![2, 0, 5, 5] == Float(dx) && flows.backward![2, 1, 5, 5] == Float(dy))
+        // A real photograph, not a flat field.
+        let mean = video.scalars.reduce(0, +) / Float(video.count)
+        let spread = video.scalars.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(video.count)
+        #expect(spread > 100)
+    }
+
+    @Test func base64Decodes() {
+        #expect(DefaultScene.decodeBase64("TWFu") == Array("Man".utf8))
+        #expect(DefaultScene.decodeBase64("TW\nE=") == Array("Ma".utf8))
+    }
+
+    @Test func searchCommandWritesWhatTheLibraryComputes() throws {
+        let folder = "/tmp/dnls-tool-test-\(getpid())"
+        makeDirectory(folder)
+        defer {
+            for name in ["video.npy", "distances.npy", "indices.npy"] { unlink(folder + "/" + name) }
+            rmdir(folder)
+        }
+        var rng = SplitMix64(seed: 11)
+        let video = try Tensor<Float>(shape: [3, 2, 10, 9], scalars: (0..<540).map { _ in Float.random(in: 0..<1, using: &rng) })
+        try NPY.write(video, to: folder + "/video.npy")
+        var command = try SearchCommand.parse([folder + "/video.npy", "--patch-size", "3", "--window", "5",
+                                              "--temporal-radius", "1", "--k", "4", "--query-stride", "2",
+                                              "--output", folder])
+        try command.run()
+        let distances = try NPY.read(folder + "/distances.npy").floatTensor()
+        let indices = try NPY.read(folder + "/indices.npy").int32Tensor()
+        let search = PatchSearch(geometry: PatchGeometry(patchSize: 3), window: SearchWindow(size: 5, temporalRadius: 1), k: 4)
+        let grid = try QueryGrid(region: .whole(frames: 3, height: 10, width: 9), stride: 2)
+        let expected = try search(video, queries: .grid(grid))
+        #expect(distances == expected.distances)
+        #expect(indices == expected.indices)
+        #expect(distances.shape == [grid.count, 4])
+
+        var bad = try SearchCommand.parse([folder + "/missing.npy", "--output", folder])
+        #expect(throws: DNLSError.self) { try bad.run() }
+    }
+}
