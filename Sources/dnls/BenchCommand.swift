@@ -19,10 +19,6 @@ struct BenchCommand: ParsableCommand {
             Operations: \(BenchOp.allCases.map(\.rawValue).joined(separator: ", ")).
             """)
 
-    enum DeviceChoice: String, ExpressibleByArgument, CaseIterable {
-        case cpu, cuda
-    }
-
     enum ImplementationChoice: String, ExpressibleByArgument, CaseIterable {
         case reference, fast, both
 
@@ -36,7 +32,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     @Option(help: "Where to run: cpu or cuda.")
-    var device: DeviceChoice = .cpu
+    var device: DeviceOption = .cpu
 
     @Option(help: "GPU ordinal for --device cuda.")
     var gpu = 0
@@ -99,9 +95,9 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let target: Device = device == .cpu ? .cpu : .cuda(gpu)
+        let target: Device
         do {
-            try target.checkAvailable()
+            target = try device.resolve(gpu: gpu)
         } catch {
             writeStandardError("dnls bench: \(error)\n")
             throw ExitCode.failure

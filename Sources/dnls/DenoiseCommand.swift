@@ -55,7 +55,10 @@ struct DenoiseCommand: ParsableCommand {
     var twoStep = false
 
     @Option(help: "Where to run: cpu or cuda.")
-    var device: String = "cpu"
+    var device: DeviceOption = .cpu
+
+    @Option(help: "GPU ordinal for --device cuda.")
+    var gpu = 0
 
     @Option(help: "Folder for the results.")
     var output = "dnls-out"
@@ -64,13 +67,7 @@ struct DenoiseCommand: ParsableCommand {
     var seed: UInt64 = 25
 
     func run() throws {
-        let target: Device
-        switch device {
-        case "cpu": target = .cpu
-        case "cuda": target = .cuda(0)
-        default: throw ValidationError("--device must be cpu or cuda")
-        }
-        try target.checkAvailable()
+        let target = try device.resolve(gpu: gpu)
         var nlm = NonLocalMeans(sigma: sigma)
         nlm.patchSize = patchSize; nlm.windowSize = window; nlm.temporalRadius = temporalRadius
         nlm.neighbours = neighbours; nlm.queryStride = queryStride; nlm.batchSize = batchSize; nlm.twoStep = twoStep

@@ -60,14 +60,15 @@ struct SearchCommand: ParsableCommand {
     var queryStride = 1
 
     @Option(help: "Where to run: cpu or cuda.")
-    var device = "cpu"
+    var device: DeviceOption = .cpu
+
+    @Option(help: "GPU ordinal for --device cuda.")
+    var gpu = 0
 
     @Option(help: "Folder for distances.npy and indices.npy.")
     var output = "dnls-out"
 
     func run() throws {
-        let target: Device = device == "cuda" ? .cuda(0) : .cpu
-        guard device == "cpu" || device == "cuda" else { throw ValidationError("--device must be cpu or cuda") }
         guard let borderValue = ["reflect": Border.reflect, "zero": .zero][border] else {
             throw ValidationError("--border must be reflect or zero")
         }
@@ -81,7 +82,7 @@ struct SearchCommand: ParsableCommand {
         if k == "all" { kValue = nil } else if let n = Int(k) { kValue = n } else {
             throw ValidationError("--k must be a number or all")
         }
-        try target.checkAvailable()
+        let target = try device.resolve(gpu: gpu)
         let query = try NPY.read(video).floatTensor()
         let keyVideo = try keys.map { path throws in try NPY.read(path).floatTensor().to(target) }
         let flows = Flows(forward: try forwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) },

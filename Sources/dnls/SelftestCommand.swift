@@ -15,10 +15,8 @@ struct SelftestCommand: ParsableCommand {
             poisoned with NaN). Ends with `N passed, M failed`; exits non-zero on any failure.
             """)
 
-    enum DeviceChoice: String, ExpressibleByArgument, CaseIterable { case cpu, cuda }
-
     @Option(help: "Backend under test: cpu (the fast CPU backend) or cuda.")
-    var device: DeviceChoice = .cpu
+    var device: DeviceOption = .cpu
 
     @Option(help: "GPU ordinal for --device cuda.")
     var gpu = 0
@@ -33,9 +31,9 @@ struct SelftestCommand: ParsableCommand {
         guard let scale = ConformanceSuite.Scale(rawValue: scale) else {
             throw ValidationError("--scale must be quick or full")
         }
-        let target: Device = device == .cpu ? .cpu : .cuda(gpu)
+        let target: Device
         do {
-            try target.checkAvailable()
+            target = try device.resolve(gpu: gpu)
         } catch {
             writeStandardError("dnls selftest: \(error)\n")
             throw ExitCode(2)
