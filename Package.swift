@@ -19,17 +19,28 @@ let package = Package(
         .target(name: "DNLS", dependencies: ["CUDADriver"]),
         // The conformance suite: every backend against the CPU reference; run by `swift test` and `dnls selftest`.
         .target(name: "DNLSConformance", dependencies: ["DNLS"]),
+        // PNG (libpng's simplified API) and JPEG (libjpeg, errors returned by setjmp in C) for the
+        // tool. libpng, libjpeg and zlib are linked statically, so the `dnls` binary needs none of
+        // them at run time; building needs their -dev packages (libpng-dev, libjpeg-dev, zlib1g-dev).
+        .target(name: "CImageCodecs"),
+        // Reading PNG/JPEG frames into tensors and writing tensors as PNG; used by `dnls` only.
+        .target(
+            name: "DNLSImageIO",
+            dependencies: ["DNLS", "CImageCodecs"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpng16.a", "-Xlinker", "-l:libjpeg.a", "-Xlinker", "-l:libz.a"])]
+        ),
         // The command-line tool: benchmarks today, denoising and self-tests later.
         .executableTarget(
             name: "dnls",
             dependencies: [
                 "DNLS",
                 "DNLSConformance",
+                "DNLSImageIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "DNLSTests", dependencies: ["DNLS", "DNLSConformance", "CUDADriver", "CCUDA"]),
-        .testTarget(name: "DNLSToolTests", dependencies: ["dnls", "DNLS"]),
+        .testTarget(name: "DNLSToolTests", dependencies: ["dnls", "DNLS", "DNLSImageIO", "CImageCodecs"]),
         .testTarget(name: "CUDADriverTests", dependencies: ["CUDADriver", "CCUDA"]),
     ],
     swiftLanguageModes: [.v6]

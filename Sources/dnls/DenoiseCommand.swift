@@ -1,5 +1,6 @@
 import ArgumentParser
 import DNLS
+import DNLSImageIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,14 +15,17 @@ struct DenoiseCommand: ParsableCommand {
             into a 5-frame video by a camera moving 3 px right and 2 px down per frame, with seeded \
             Gaussian noise of sigma 25. It writes clean, noisy and denoised videos as .npy files \
             into the output folder and compares single-frame search, temporal search without flow, \
-            temporal search with the known flow, and the two-step variant. Videos are (T, C, H, W) \
-            or (B, T, C, H, W) .npy arrays with values on the 0–255 scale; flows (T, 2, H, W).
+            temporal search with the known flow, and the two-step variant, and writes PNG frames of \
+            the best one (denoised_%03d.png) and side-by-side pictures (compare_%03d.png: noisy | \
+            denoised | clean). Videos are (T, C, H, W) or (B, T, C, H, W) .npy arrays, or folders \
+            of PNG/JPEG frames (sorted by file name, all the same size), with values on the 0–255 \
+            scale; flows (T, 2, H, W) .npy arrays.
             """)
 
-    @Option(help: "Noisy video (.npy). Default: the embedded photograph with synthetic noise.")
+    @Option(help: "Noisy video (.npy, or a folder of PNG/JPEG frames). Default: the embedded photograph with synthetic noise.")
     var input: String?
 
-    @Option(help: "Clean reference video (.npy), to report PSNR.")
+    @Option(help: "Clean reference video (.npy, or a folder of PNG/JPEG frames), to report PSNR.")
     var clean: String?
 
     @Option(help: "Forward flow (.npy): frame t → t+1, channel 0 moves x, channel 1 moves y.")
@@ -78,8 +82,8 @@ struct DenoiseCommand: ParsableCommand {
             try runDefault(nlm, device: target, progress: progress)
             return
         }
-        let noisy = try NPY.read(input).floatTensor()
-        let reference = try clean.map { path throws in try NPY.read(path).floatTensor() }
+        let noisy = try readVideo(input)
+        let reference = try clean.map { path throws in try readVideo(path) }
         let flows = Flows(forward: try forwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) },
                           backward: try backwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) })
         let (denoised, seconds) = try timed {
@@ -94,7 +98,8 @@ struct DenoiseCommand: ParsableCommand {
             }
             line += ", PSNR \(format(psnr(noisy, reference))) → \(format(psnr(denoised, reference))) dB"
         }
-        print(line + "; wrote \(output)/denoised.npy")
+        let pictures = try writePictures(noisy: noisy, denoised: denoised, clean: reference)
+        print(line + "; wrote \(output)/denoised.npy" + pictures)
     }
 
     /// The embedded default: the four variants side by side.
@@ -120,6 +125,7 @@ struct DenoiseCommand: ParsableCommand {
         let before = psnr(noisy, clean)
         var rows: [[String]] = []
         var best: (name: String, psnr: Double, seconds: Double)?
+        var bestVideo: Tensor<Float>?
         for (label, file, nlm, flows) in variants {
             let (out, seconds) = try timed {
                 try nlm(noisy.to(device), flows: flows) { progress.show("\(label): batch \($0) of \($1)") }.to(.cpu)
@@ -128,14 +134,34 @@ struct DenoiseCommand: ParsableCommand {
             try NPY.write(out, to: "\(output)/denoised_\(file).npy")
             let after = psnr(out, clean)
             rows.append([label, format(after), format(after - before), format(seconds)])
-            if best == nil || after > best!.psnr { best = (label, after, seconds) }
+            if best == nil || after > best!.psnr { best = (label, after, seconds); bestVideo = out }
         }
+        let pictures = try writePictures(noisy: noisy, denoised: bestVideo!, clean: clean)
         print(renderTable([Column(title: "variant"), Column(title: "PSNR dB", rightAligned: true),
                            Column(title: "gain dB", rightAligned: true), Column(title: "seconds", rightAligned: true)], rows))
         print()
         print("default: \(DefaultScene.frames) frames, 3×\(DefaultScene.frameSide)×\(DefaultScene.frameSide), sigma \(format(Double(sigma))), "
             + "\(device): best \(best!.name), PSNR \(format(before)) → \(format(best!.psnr)) dB in \(format(best!.seconds)) s; "
-            + "wrote \(output)/*.npy")
+            + "wrote \(output)/*.npy" + pictures)
+    }
+
+    /// A `.npy` file, or a folder of PNG/JPEG frames.
+    private func readVideo(_ path: String) throws -> Tensor<Float> {
+        ImageIO.isDirectory(path) ? try ImageIO.readFrames(folder: path) : try NPY.read(path).floatTensor()
+    }
+
+    /// PNG frames of the denoised video and side-by-side pictures (noisy | denoised | clean when
+    /// known), when the frames are gray or RGB; returns the words for the summary line.
+    private func writePictures(noisy: Tensor<Float>, denoised: Tensor<Float>, clean: Tensor<Float>?) throws -> String {
+        let shape = denoised.shape
+        guard shape.count >= 4, [1, 3].contains(shape[shape.count - 3]) else { return "" }
+        let frames = try ImageIO.writeFrames(denoised, folder: output, prefix: "denoised")
+        var videos = [noisy, denoised]
+        if let clean, clean.shape == shape { videos.append(clean) }
+        try ImageIO.writeStrips(videos, folder: output, prefix: "compare")
+        let last = frames.count - 1
+        return ", denoised_000…\(pad3(last)).png and compare_000…\(pad3(last)).png ("
+            + (videos.count == 3 ? "noisy | denoised | clean" : "noisy | denoised") + ")"
     }
 
     private func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
@@ -176,4 +202,10 @@ func makeDirectory(_ path: String) {
         prefix += "/" + component
         mkdir(prefix, 0o755)
     }
+}
+
+/// `n` with at least three digits, like `%03d`.
+func pad3(_ n: Int) -> String {
+    let digits = "\(n)"
+    return String(repeating: "0", count: max(0, 3 - digits.count)) + digits
 }

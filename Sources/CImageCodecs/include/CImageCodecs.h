@@ -1,0 +1,28 @@
+#ifndef DNLS_CIMAGECODECS_H
+#define DNLS_CIMAGECODECS_H
+#include <stddef.h>
+
+/// Decoded 8-bit pixels, interleaved (H, W, C), C = 1 (gray) or 3 (RGB); alpha is dropped.
+/// `pixels` is malloc'd; free it with dnls_image_free.
+typedef struct {
+    unsigned char *pixels;
+    int width;
+    int height;
+    int channels;
+} dnls_image;
+
+/// Each returns 0 on success, or -1 with a message in `error` (nothing allocated, nothing written).
+int dnls_png_read(const char *path, dnls_image *out, char *error, size_t errorSize);
+/// Writes 8-bit gray (channels 1) or RGB (channels 3) pixels as a PNG file.
+int dnls_png_write(const char *path, const unsigned char *pixels, int width, int height, int channels,
+                   char *error, size_t errorSize);
+/// Writes 16-bit gray pixels (used by tests to make 16-bit files).
+int dnls_png_write_gray16(const char *path, const unsigned short *pixels, int width, int height,
+                          char *error, size_t errorSize);
+int dnls_jpeg_read(const char *path, dnls_image *out, char *error, size_t errorSize);
+/// Writes gray or RGB pixels as a baseline JPEG (used by tests to make JPEG files).
+int dnls_jpeg_write(const char *path, const unsigned char *pixels, int width, int height, int channels,
+                    int quality, char *error, size_t errorSize);
+void dnls_image_free(dnls_image *image);
+
+#endif
