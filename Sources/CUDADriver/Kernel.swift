@@ -15,14 +15,18 @@ public struct CUDAKernel: @unchecked Sendable {
         case int32(Int32)
         case int64(Int64)
         case float(Float)
+        /// A C struct passed by value, as its bytes (little-endian, laid out as the kernel declares it).
+        case structure([UInt8])
 
-        /// The value's bytes in the low end of an 8-byte slot (little-endian).
-        var slot: UInt64 {
+        /// The value's bytes (little-endian), as the kernel receives them.
+        public var bytes: [UInt8] {
+            func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { (0..<MemoryLayout<T>.size).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
             switch self {
-            case let .pointer(p): return p
-            case let .int32(v): return UInt64(UInt32(bitPattern: v))
-            case let .int64(v): return UInt64(bitPattern: v)
-            case let .float(v): return UInt64(v.bitPattern)
+            case let .pointer(p): return le(p)
+            case let .int32(v): return le(v)
+            case let .int64(v): return le(v)
+            case let .float(v): return le(v.bitPattern)
+            case let .structure(b): return b
             }
         }
     }
@@ -46,14 +50,19 @@ public struct CUDAKernel: @unchecked Sendable {
             throw .invalidArgument("kernel \(name): block \(block) or shared memory \(sharedBytes) bytes outside the device's limits")
         }
         try context.makeCurrent()
-        var slots = arguments.map(\.slot)
-        let result: CUresult = slots.withUnsafeMutableBufferPointer { buffer in
-            var pointers: [UnsafeMutableRawPointer?] = (0..<buffer.count).map { UnsafeMutableRawPointer(buffer.baseAddress! + $0) }
-            return pointers.withUnsafeMutableBufferPointer { p in
-                context.driver.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
-                                              UInt32(block.0), UInt32(block.1), UInt32(block.2),
-                                              UInt32(sharedBytes), stream?.handle, p.baseAddress, nil)
-            }
+        // Each argument in its own 16-byte-aligned slot of one buffer; the driver reads each through
+        // its pointer with the size the kernel declares.
+        let values = arguments.map(\.bytes)
+        var offsets: [Int] = [], total = 0
+        for v in values { offsets.append(total); total += (max(v.count, 1) + 15) / 16 * 16 }
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 16), alignment: 16)
+        defer { storage.deallocate() }
+        for (v, o) in zip(values, offsets) where !v.isEmpty { v.withUnsafeBytes { (storage + o).copyMemory(from: $0.baseAddress!, byteCount: v.count) } }
+        var pointers: [UnsafeMutableRawPointer?] = offsets.map { storage + $0 }
+        let result: CUresult = pointers.withUnsafeMutableBufferPointer { p in
+            context.driver.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
+                                          UInt32(block.0), UInt32(block.1), UInt32(block.2),
+                                          UInt32(sharedBytes), stream?.handle, p.baseAddress, nil)
         }
         try context.driver.check(result, "cuLaunchKernel(\(name))")
     }

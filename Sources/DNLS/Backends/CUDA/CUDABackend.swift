@@ -61,8 +61,8 @@ struct CUDABackend: PatchBackend {
         switch sites.source {
         case let .neighbours(triples):
             return (try upload(triples.isEmpty ? [-1, -1, -1] : triples), sites.queries * sites.k * 3)
-        case let .grid(grid, start):
-            return (try upload(gridPositions(grid, start: start, count: max(1, sites.queries))), 0)
+        case .grid:
+            return (try upload([-1, -1, -1]), 0)  // unused: kernels compute grid sites (gridArgument)
         }
     }
 
@@ -120,7 +120,7 @@ struct CUDABackend: PatchBackend {
         let out: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, ps, ps])
         let S = sites.queries * sites.k
         try launch("extract_patches", count: out.count, [
-            address(video), .pointer(0), address(table), .int64(Int64(stride)), address(block),
+            address(video), .pointer(0), address(table), .int64(Int64(stride)), gridArgument(sites), address(block),
         ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), address(out)])
         return out
     }
@@ -173,7 +173,7 @@ struct CUDABackend: PatchBackend {
         let weights = try weights?.to(device), gradient = try videoGradient.to(device)
         let gradPatches: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, ps, ps])
         try launch("extract_patches", count: gradPatches.count, [
-            address(gradient), address(weights), address(table), .int64(Int64(stride)), address(block),
+            address(gradient), address(weights), address(table), .int64(Int64(stride)), gridArgument(sites), address(block),
         ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), address(gradPatches)])
         guard weights != nil else { return (gradPatches, nil) }
         let gradWeights: Tensor<Float> = try empty([s.batch, sites.queries, sites.k])
@@ -182,6 +182,20 @@ struct CUDABackend: PatchBackend {
             address(patches), address(gradient), address(sumGradient), address(table), .int64(Int64(stride)), address(block),
         ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), address(gradWeights)])
         return (gradPatches, gradWeights)
+    }
+
+    /// The kernels' `Grid` struct: the grid of `sites` computed on the device (`on = 0` for
+    /// neighbour sites, which come from the site table instead).
+    private func gridArgument(_ sites: PatchSites) -> CUDAKernel.Argument {
+        var words: [Int32] = Array(repeating: 0, count: 8)
+        var start: Int64 = 0
+        if case let .grid(grid, first) = sites.source {
+            words = [1, Int32(grid.origin.t), Int32(grid.origin.h), Int32(grid.origin.w), Int32(grid.stride),
+                     Int32(grid.frames), Int32(grid.rows), Int32(grid.columns)]
+            start = Int64(first)
+        }
+        let bytes = (words.flatMap { CUDAKernel.Argument.int32($0).bytes }) + CUDAKernel.Argument.int64(start).bytes
+        return .structure(bytes)
     }
 
     private func dims(_ s: VideoShape) -> [CUDAKernel.Argument] {
@@ -194,7 +208,8 @@ struct CUDABackend: PatchBackend {
                                geometry g: PatchGeometry, into video: inout Tensor<Float>, shape s: VideoShape,
                                search: (SearchProblem<Float>, Tensor<Int32>, Int)? = nil) throws(DNLSError) {
         try video.makeDeviceStorageUnique()
-        let (starts, members) = try AnchorTable.make(sites, shape: s)
+        // Grid sites need no anchor table: the kernel inverts the grid.
+        let (starts, members) = sites.isShared ? ([0, 0], [0]) : try AnchorTable.make(sites, shape: s)
         let startsOnDevice = try upload(starts), membersOnDevice = try upload(members.isEmpty ? [0] : members)
         let block = try upload(CUDAGeometryBlock.make(g, window: nil, shape: s))
         let patches = try patches?.to(device), weights = try weights?.to(device)
@@ -203,6 +218,7 @@ struct CUDABackend: PatchBackend {
             .int32(mode), address(patches), address(weights), address(problem?.videoTensor), address(problem?.keysTensor),
             address(queries), .int64(Int64(queryStride)), .int32(Int32(sites.k)), .int32(Int32(problem?.channels ?? 0)),
             .int32(problem?.metric == .innerProduct ? 0 : 1), address(block), address(startsOnDevice), address(membersOnDevice),
+            gridArgument(sites),
         ] + dims(s) + [.int32(Int32(g.patchSize)), .int64(Int64(sites.queries * sites.k)), address(video)])
     }
 }

@@ -39,6 +39,25 @@ __device__ __forceinline__ i64 location(const Geometry& g, int b, int t, int c, 
     return ((((i64)b * T + t) * C + c) * H + r) * W + q;
 }
 
+// A query grid (QueryGrid): query q of the batch starting at `start` is at
+// (t0 + n / (rows·cols), h0 + stride·(n / cols % rows), w0 + stride·(n % cols)) with n = start + q.
+struct Grid { int on, t0, h0, w0, stride, frames, rows, cols; i64 start; };
+
+__device__ __forceinline__ void grid_position(const Grid& g, i64 q, int* p) {
+    i64 n = g.start + q, plane = (i64)g.rows * g.cols, r = n % plane;
+    p[0] = g.t0 + (int)(n / plane); p[1] = g.h0 + g.stride * (int)(r / g.cols); p[2] = g.w0 + g.stride * (int)(r % g.cols);
+}
+
+// The batch-relative query number anchored at (t, h, w), or -1 when no query of the batch is there.
+__device__ __forceinline__ i64 grid_query(const Grid& g, int t, int h, int w, i64 count) {
+    int dt = t - g.t0, dh = h - g.h0, dw = w - g.w0;
+    if (dt < 0 || dt >= g.frames || dh < 0 || dw < 0 || dh % g.stride || dw % g.stride) return -1;
+    int i = dh / g.stride, j = dw / g.stride;
+    if (i >= g.rows || j >= g.cols) return -1;
+    i64 q = ((i64)dt * g.rows + i) * g.cols + j - g.start;
+    return (q >= 0 && q < count) ? q : -1;
+}
+
 __device__ __forceinline__ bool ahead(float ka, int ea, float kb, int eb) {
     if (isnan(ka)) return isnan(kb) && ea < eb;
     if (isnan(kb)) return true;
@@ -145,7 +164,7 @@ extern "C" __global__ void search_forward(
 // Patch entries at sites: out[b, s, c, a, e] (s = q * K + m), scaled by weights[b, s] when given.
 // One thread per element. sites: (B or 1, S, 3) with t = -1 for an empty site; siteBatchStride = 3S or 0.
 extern "C" __global__ void extract_patches(
-    const float* video, const float* weights, const int* sites, i64 siteBatchStride, const int* block,
+    const float* video, const float* weights, const int* sites, i64 siteBatchStride, Grid grid, const int* block,
     int B, int T, int C, int H, int W, int ps, i64 S, float* out)
 {
     i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
@@ -154,7 +173,9 @@ extern "C" __global__ void extract_patches(
     int e = (int)(idx % ps), a = (int)((idx / ps) % ps), c = (int)((idx / ((i64)ps * ps)) % C);
     i64 site = (idx / per) % S; int b = (int)(idx / (per * S));
     Geometry g = geometry(block, H, W, ps, 0);
+    int gp[3];
     const int* p = sites + b * siteBatchStride + 3 * site;
+    if (grid.on) { grid_position(grid, site, gp); p = gp; }
     float v = 0.0f;
     if (p[0] >= 0) {
         i64 l = location(g, b, p[0], c, p[1] + g.patch[a], p[2] + g.patch[e], T, C, H, W);
@@ -237,7 +258,7 @@ __device__ float contribution(const DepositInputs& in, const Geometry& g, int b,
 extern "C" __global__ void deposit_gather(
     int mode, const float* patches, const float* weights, const float* video, const float* keys,
     const int* queries, i64 queryBatchStride, int K, int channels, int l2,
-    const int* block, const int* starts, const int* members,
+    const int* block, const int* starts, const int* members, Grid grid,
     int B, int T, int C, int H, int W, int ps, i64 S, float* out)
 {
     DepositInputs in;
@@ -264,6 +285,11 @@ extern "C" __global__ void deposit_gather(
                     if ((j == 1 && px == colPre[0]) || (j == 2 && (px == colPre[0] || px == colPre[1]))) continue;
                     int w = px - g.patch[e];
                     if (w < 0 || w >= W) continue;
+                    if (grid.on) {  // grid sites: the grid's inverse replaces the anchor table
+                        i64 q = grid_query(grid, t, h, w, S);
+                        if (q >= 0) sum += contribution(in, g, b, S, q, c, a, e, idx, T, C, H, W, ps);
+                        continue;
+                    }
                     i64 bucket = (((i64)b * T + t) * H + h) * W + w;
                     for (int k = starts[bucket]; k < starts[bucket + 1]; ++k)
                         sum += contribution(in, g, b, S, members[k], c, a, e, idx, T, C, H, W, ps);
