@@ -58,6 +58,14 @@ __device__ __forceinline__ i64 grid_query(const Grid& g, int t, int h, int w, i6
     return (q >= 0 && q < count) ? q : -1;
 }
 
+// As `location`, for any (y, x): coordinates beyond the tables (|x| ≥ L or x ≥ 2L) read zero under
+// either border rule, as Border.resolve says.
+__device__ __forceinline__ i64 location_any(const Geometry& g, int b, int t, int c, int y, int x,
+                                            int T, int C, int H, int W) {
+    if (y < -H || y >= 2 * H || x < -W || x >= 2 * W) return -1;
+    return location(g, b, t, c, y, x, T, C, H, W);
+}
+
 __device__ __forceinline__ bool ahead(float ka, int ea, float kb, int eb) {
     if (isnan(ka)) return isnan(kb) && ea < eb;
     if (isnan(kb)) return true;
@@ -157,6 +165,104 @@ extern "C" __global__ void search_forward(
             chain_hop(n, qt, qh, qw, c0, c1, fflow, bflow, b, T, H, W);
         }
         inds[3 * o] = n; inds[3 * o + 1] = c0 + g.window[i]; inds[3 * o + 2] = c1 + g.window[j];
+    }
+#endif
+}
+
+// Search without flow on a stride-1 grid of queries: one block per 16×16 tile of grid positions in
+// one frame, one thread per query. The query tile and, frame by frame, the key tile covering every
+// candidate patch of the tile are resolved (border rule) into shared memory once; each thread then
+// scores its window from shared memory in the same (channel, row, column) order as the reference.
+#define TILE 16
+extern "C" __global__ void search_forward_tiled(
+    const float* video, const float* keys, Grid grid, const int* block,
+    int B, int T, int C, int H, int W, int channels, int ps, int ws, int F, int Q, int slots, int l2,
+    int dmin, int reach, int span, int dil, float* dists, int* inds)
+{
+    extern __shared__ float tiles[];
+    int tilesX = (grid.cols + TILE - 1) / TILE, tilesY = (grid.rows + TILE - 1) / TILE;
+    i64 bid = blockIdx.x;
+    int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
+    int dt = (int)((bid / ((i64)tilesX * tilesY)) % grid.frames), b = (int)(bid / ((i64)tilesX * tilesY * grid.frames));
+    int tx = threadIdx.x % TILE, ty = threadIdx.x / TILE;
+    int gi = tileY * TILE + ty, gj = tileX * TILE + tx;
+    i64 q = ((i64)dt * grid.rows + gi) * grid.cols + gj - grid.start;
+    bool mine = gi < grid.rows && gj < grid.cols && q >= 0 && q < Q;
+    if (!__syncthreads_or(mine)) return;
+    Geometry g = geometry(block, H, W, ps, ws);
+    int t = grid.t0 + dt;
+    int hq0 = grid.h0 + tileY * TILE, wq0 = grid.w0 + tileX * TILE;
+    int h = hq0 + ty, w = wq0 + tx;
+    int sideQ = TILE + span - 1, sideK = TILE + reach + span - 1;
+    float* qTile = tiles;
+    float* kTile = tiles + channels * sideQ * sideQ;
+    int omin = g.patch[0];
+    for (int k = threadIdx.x; k < channels * sideQ * sideQ; k += blockDim.x) {
+        int c = k / (sideQ * sideQ), y = (k / sideQ) % sideQ, x = k % sideQ;
+        i64 l = location_any(g, b, t, c, hq0 + omin + y, wq0 + omin + x, T, C, H, W);
+        qTile[k] = l < 0 ? 0.0f : video[l];
+    }
+    float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
+    i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
+#if WHOLE
+    if (mine) for (int s = 0; s < slots; ++s) { dists[out + s] = empty; inds[3 * (out + s)] = -1; inds[3 * (out + s) + 1] = -1; inds[3 * (out + s) + 2] = -1; }
+#else
+    float bestKey[KMAX]; int bestE[KMAX]; int filled = 0;
+#endif
+    int perFrame = ws * ws;
+    for (int s = 0; s < F; ++s) {
+        int n = g.order[t * F + s];
+        __syncthreads();
+        for (int k = threadIdx.x; k < channels * sideK * sideK; k += blockDim.x) {
+            int c = k / (sideK * sideK), y = (k / sideK) % sideK, x = k % sideK;
+            i64 l = location_any(g, b, n, c, hq0 + dmin + omin + y, wq0 + dmin + omin + x, T, C, H, W);
+            kTile[k] = l < 0 ? 0.0f : keys[l];
+        }
+        __syncthreads();
+        if (!mine) continue;
+        for (int i = 0; i < ws; ++i) {
+            int ch = h + g.window[i];
+            if (ch < 0 || ch >= H) continue;
+            int ky = ty + g.window[i] - dmin;
+            for (int j = 0; j < ws; ++j) {
+                int cw = w + g.window[j];
+                if (cw < 0 || cw >= W) continue;
+                int kx = tx + g.window[j] - dmin;
+                float d = 0.0f;
+                for (int c = 0; c < channels; ++c)
+                    for (int a = 0; a < ps; ++a) {
+                        const float* qr = qTile + (c * sideQ + ty + a * dil) * sideQ + tx;
+                        const float* kr = kTile + (c * sideK + ky + a * dil) * sideK + kx;
+                        for (int e = 0; e < ps; ++e) {
+                            float v0 = qr[e * dil], v1 = kr[e * dil];
+                            if (l2) { float u = v0 - v1; d = __fadd_rn(d, __fmul_rn(u, u)); }
+                            else { d = __fadd_rn(d, __fmul_rn(v0, v1)); }
+                        }
+                    }
+                int en = s * perFrame + i * ws + j;
+#if WHOLE
+                dists[out + en] = d;
+                inds[3 * (out + en)] = n; inds[3 * (out + en) + 1] = ch; inds[3 * (out + en) + 2] = cw;
+#else
+                float key = l2 ? d : -d;
+                if (filled == KMAX && !ahead(key, en, bestKey[KMAX - 1], bestE[KMAX - 1])) continue;
+                int slot = filled < KMAX ? filled++ : KMAX - 1;
+                while (slot > 0 && ahead(key, en, bestKey[slot - 1], bestE[slot - 1])) {
+                    bestKey[slot] = bestKey[slot - 1]; bestE[slot] = bestE[slot - 1]; --slot;
+                }
+                bestKey[slot] = key; bestE[slot] = en;
+#endif
+            }
+        }
+    }
+#if !WHOLE
+    if (!mine) return;
+    for (int r = 0; r < KMAX; ++r) {
+        i64 o = out + r;
+        if (r >= filled) { dists[o] = empty; inds[3 * o] = -1; inds[3 * o + 1] = -1; inds[3 * o + 2] = -1; continue; }
+        dists[o] = l2 ? bestKey[r] : -bestKey[r];
+        int en = bestE[r], slot = en / perFrame, i = (en % perFrame) / ws, j = en % ws;
+        inds[3 * o] = g.order[t * F + slot]; inds[3 * o + 1] = h + g.window[i]; inds[3 * o + 2] = w + g.window[j];
     }
 #endif
 }
