@@ -112,7 +112,7 @@ extern "C" __global__ void search_forward(
 #if WHOLE
     for (int s = 0; s < slots; ++s) { dists[out + s] = empty; inds[3 * (out + s)] = -1; inds[3 * (out + s) + 1] = -1; inds[3 * (out + s) + 2] = -1; }
 #else
-    float bestKey[KMAX]; int bestE[KMAX]; int filled = 0;
+    float bestKey[KMAX]; int bestE[KMAX]; int filled = 0; float worst = 0.0f;
 #endif
     int ch = qh, cw = qw;          // centre of the previous link of the chain
     int perFrame = ws * ws;
@@ -142,12 +142,15 @@ extern "C" __global__ void search_forward(
                 inds[3 * (out + en)] = n; inds[3 * (out + en) + 1] = h; inds[3 * (out + en) + 2] = w;
 #else
                 float key = l2 ? d : -d;
-                if (filled == KMAX && !ahead(key, en, bestKey[KMAX - 1], bestE[KMAX - 1])) continue;
+                // Candidates arrive in increasing enumeration order, so a full list keeps a key only
+                // if it is strictly below the worst kept one (NaN ranks last): one register compare.
+                if (filled == KMAX && (isnan(worst) ? !ahead(key, en, worst, bestE[KMAX - 1]) : !(key < worst))) continue;
                 int slot = filled < KMAX ? filled++ : KMAX - 1;
                 while (slot > 0 && ahead(key, en, bestKey[slot - 1], bestE[slot - 1])) {
                     bestKey[slot] = bestKey[slot - 1]; bestE[slot] = bestE[slot - 1]; --slot;
                 }
                 bestKey[slot] = key; bestE[slot] = en;
+                if (filled == KMAX) worst = bestKey[KMAX - 1];
 #endif
             }
         }
@@ -207,7 +210,7 @@ extern "C" __global__ void search_forward_tiled(
 #if WHOLE
     if (mine) for (int s = 0; s < slots; ++s) { dists[out + s] = empty; inds[3 * (out + s)] = -1; inds[3 * (out + s) + 1] = -1; inds[3 * (out + s) + 2] = -1; }
 #else
-    float bestKey[KMAX]; int bestE[KMAX]; int filled = 0;
+    float bestKey[KMAX]; int bestE[KMAX]; int filled = 0; float worst = 0.0f;
 #endif
     int perFrame = ws * ws;
     for (int s = 0; s < F; ++s) {
@@ -245,12 +248,15 @@ extern "C" __global__ void search_forward_tiled(
                 inds[3 * (out + en)] = n; inds[3 * (out + en) + 1] = ch; inds[3 * (out + en) + 2] = cw;
 #else
                 float key = l2 ? d : -d;
-                if (filled == KMAX && !ahead(key, en, bestKey[KMAX - 1], bestE[KMAX - 1])) continue;
+                // Candidates arrive in increasing enumeration order, so a full list keeps a key only
+                // if it is strictly below the worst kept one (NaN ranks last): one register compare.
+                if (filled == KMAX && (isnan(worst) ? !ahead(key, en, worst, bestE[KMAX - 1]) : !(key < worst))) continue;
                 int slot = filled < KMAX ? filled++ : KMAX - 1;
                 while (slot > 0 && ahead(key, en, bestKey[slot - 1], bestE[slot - 1])) {
                     bestKey[slot] = bestKey[slot - 1]; bestE[slot] = bestE[slot - 1]; --slot;
                 }
                 bestKey[slot] = key; bestE[slot] = en;
+                if (filled == KMAX) worst = bestKey[KMAX - 1];
 #endif
             }
         }
