@@ -72,6 +72,31 @@ __device__ __forceinline__ bool ahead(float ka, int ea, float kb, int eb) {
     return ka < kb || (ka == kb && ea < eb);
 }
 
+// One output slot of a search: the score and the neighbour's (t, h, w).
+__device__ __forceinline__ void store_slot(float* dists, int* inds, i64 o, float d, int t, int h, int w) {
+    dists[o] = d; inds[3 * o] = t; inds[3 * o + 1] = h; inds[3 * o + 2] = w;
+}
+
+// The KMAX best candidates of one query, sorted, in registers (KMAX is a compile-time constant).
+// Keys are distances (L2) or negated similarities, so smaller is better.
+struct TopK {
+    float key[KMAX]; int en[KMAX]; int filled; float worst;
+
+    __device__ __forceinline__ void reset() { filled = 0; worst = 0.0f; }
+
+    __device__ __forceinline__ void offer(float k, int e) {
+        // Candidates arrive in increasing enumeration order, so a full list keeps a key only if it
+        // is strictly below the worst kept one (NaN ranks last): one register compare.
+        if (filled == KMAX && (isnan(worst) ? !ahead(k, e, worst, en[KMAX - 1]) : !(k < worst))) return;
+        int slot = filled < KMAX ? filled++ : KMAX - 1;
+        while (slot > 0 && ahead(k, e, key[slot - 1], en[slot - 1])) {
+            key[slot] = key[slot - 1]; en[slot] = en[slot - 1]; --slot;
+        }
+        key[slot] = k; en[slot] = e;
+        if (filled == KMAX) worst = key[KMAX - 1];
+    }
+};
+
 // One flow hop: clamp(floor(x + d + 0.5), 0, n - 1), in float as on the host.
 __device__ __forceinline__ int hop(int x, float d, int n) {
     float moved = floorf(((float)x + d) + 0.5f);
@@ -110,9 +135,9 @@ extern "C" __global__ void search_forward(
     float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
     i64 out = idx * slots;
 #if WHOLE
-    for (int s = 0; s < slots; ++s) { dists[out + s] = empty; inds[3 * (out + s)] = -1; inds[3 * (out + s) + 1] = -1; inds[3 * (out + s) + 2] = -1; }
+    for (int s = 0; s < slots; ++s) store_slot(dists, inds, out + s, empty, -1, -1, -1);
 #else
-    float bestKey[KMAX]; int bestE[KMAX]; int filled = 0; float worst = 0.0f;
+    TopK best; best.reset();
 #endif
     int ch = qh, cw = qw;          // centre of the previous link of the chain
     int perFrame = ws * ws;
@@ -138,19 +163,9 @@ extern "C" __global__ void search_forward(
                         }
                 int en = s * perFrame + i * ws + j;
 #if WHOLE
-                dists[out + en] = d;
-                inds[3 * (out + en)] = n; inds[3 * (out + en) + 1] = h; inds[3 * (out + en) + 2] = w;
+                store_slot(dists, inds, out + en, d, n, h, w);
 #else
-                float key = l2 ? d : -d;
-                // Candidates arrive in increasing enumeration order, so a full list keeps a key only
-                // if it is strictly below the worst kept one (NaN ranks last): one register compare.
-                if (filled == KMAX && (isnan(worst) ? !ahead(key, en, worst, bestE[KMAX - 1]) : !(key < worst))) continue;
-                int slot = filled < KMAX ? filled++ : KMAX - 1;
-                while (slot > 0 && ahead(key, en, bestKey[slot - 1], bestE[slot - 1])) {
-                    bestKey[slot] = bestKey[slot - 1]; bestE[slot] = bestE[slot - 1]; --slot;
-                }
-                bestKey[slot] = key; bestE[slot] = en;
-                if (filled == KMAX) worst = bestKey[KMAX - 1];
+                best.offer(l2 ? d : -d, en);
 #endif
             }
         }
@@ -159,15 +174,15 @@ extern "C" __global__ void search_forward(
     // Decode the kept enumeration numbers back into positions by replaying the chain.
     for (int r = 0; r < KMAX; ++r) {
         i64 o = out + r;
-        if (r >= filled) { dists[o] = empty; inds[3 * o] = -1; inds[3 * o + 1] = -1; inds[3 * o + 2] = -1; continue; }
-        dists[o] = l2 ? bestKey[r] : -bestKey[r];
-        int en = bestE[r], slot = en / perFrame, i = (en % perFrame) / ws, j = en % ws;
+        if (r >= best.filled) { store_slot(dists, inds, o, empty, -1, -1, -1); continue; }
+        float d = l2 ? best.key[r] : -best.key[r];
+        int en = best.en[r], slot = en / perFrame, i = (en % perFrame) / ws, j = en % ws;
         int c0 = qh, c1 = qw, n = qt;
         for (int s = 1; s <= slot; ++s) {
             n = g.order[qt * F + s];
             chain_hop(n, qt, qh, qw, c0, c1, fflow, bflow, b, T, H, W);
         }
-        inds[3 * o] = n; inds[3 * o + 1] = c0 + g.window[i]; inds[3 * o + 2] = c1 + g.window[j];
+        store_slot(dists, inds, o, d, n, c0 + g.window[i], c1 + g.window[j]);
     }
 #endif
 }
@@ -208,9 +223,9 @@ extern "C" __global__ void search_forward_tiled(
     float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
     i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
 #if WHOLE
-    if (mine) for (int s = 0; s < slots; ++s) { dists[out + s] = empty; inds[3 * (out + s)] = -1; inds[3 * (out + s) + 1] = -1; inds[3 * (out + s) + 2] = -1; }
+    if (mine) for (int s = 0; s < slots; ++s) store_slot(dists, inds, out + s, empty, -1, -1, -1);
 #else
-    float bestKey[KMAX]; int bestE[KMAX]; int filled = 0; float worst = 0.0f;
+    TopK best; best.reset();
 #endif
     int perFrame = ws * ws;
     for (int s = 0; s < F; ++s) {
@@ -244,19 +259,9 @@ extern "C" __global__ void search_forward_tiled(
                     }
                 int en = s * perFrame + i * ws + j;
 #if WHOLE
-                dists[out + en] = d;
-                inds[3 * (out + en)] = n; inds[3 * (out + en) + 1] = ch; inds[3 * (out + en) + 2] = cw;
+                store_slot(dists, inds, out + en, d, n, ch, cw);
 #else
-                float key = l2 ? d : -d;
-                // Candidates arrive in increasing enumeration order, so a full list keeps a key only
-                // if it is strictly below the worst kept one (NaN ranks last): one register compare.
-                if (filled == KMAX && (isnan(worst) ? !ahead(key, en, worst, bestE[KMAX - 1]) : !(key < worst))) continue;
-                int slot = filled < KMAX ? filled++ : KMAX - 1;
-                while (slot > 0 && ahead(key, en, bestKey[slot - 1], bestE[slot - 1])) {
-                    bestKey[slot] = bestKey[slot - 1]; bestE[slot] = bestE[slot - 1]; --slot;
-                }
-                bestKey[slot] = key; bestE[slot] = en;
-                if (filled == KMAX) worst = bestKey[KMAX - 1];
+                best.offer(l2 ? d : -d, en);
 #endif
             }
         }
@@ -265,10 +270,10 @@ extern "C" __global__ void search_forward_tiled(
     if (!mine) return;
     for (int r = 0; r < KMAX; ++r) {
         i64 o = out + r;
-        if (r >= filled) { dists[o] = empty; inds[3 * o] = -1; inds[3 * o + 1] = -1; inds[3 * o + 2] = -1; continue; }
-        dists[o] = l2 ? bestKey[r] : -bestKey[r];
-        int en = bestE[r], slot = en / perFrame, i = (en % perFrame) / ws, j = en % ws;
-        inds[3 * o] = g.order[t * F + slot]; inds[3 * o + 1] = h + g.window[i]; inds[3 * o + 2] = w + g.window[j];
+        if (r >= best.filled) { store_slot(dists, inds, o, empty, -1, -1, -1); continue; }
+        float d = l2 ? best.key[r] : -best.key[r];
+        int en = best.en[r], slot = en / perFrame, i = (en % perFrame) / ws, j = en % ws;
+        store_slot(dists, inds, o, d, g.order[t * F + slot], h + g.window[i], w + g.window[j]);
     }
 #endif
 }
