@@ -1,0 +1,77 @@
+import CUDADriver
+
+extension CUDABackend {
+        func searchForward(_ p: SearchProblem<Float>) throws(DNLSError) -> (distances: Tensor<Float>, indices: Tensor<Int32>) {
+        let s = p.shape, Q = p.queries.count, slots = p.slots
+        let block = try upload(CUDAGeometryBlock.make(p.geometry, window: p.window, shape: s))
+        let distances: Tensor<Float> = try empty([s.batch, Q, slots])
+        let indices: Tensor<Int32> = try empty([s.batch, Q, slots, 3])
+        let whole = p.k == nil
+        let constants = ["KMAX": "\(p.k ?? 1)", "WHOLE": whole ? "1" : "0"]
+        if try searchTiled(p, constants: constants, block: block, distances: distances, indices: indices) {
+            return (distances, indices)
+        }
+        let (queries, queryStride) = try queryTable(p.queries)
+        try launch("search_forward", constants: constants, count: s.batch * Q, [
+            address(p.videoTensor), address(p.keysTensor), address(queries), .int64(Int64(queryStride)),
+            address(p.flows.forward), address(p.flows.backward), address(block),
+            .int32(Int32(s.batch)), .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)),
+            .int32(Int32(s.width)), .int32(Int32(p.channels)), .int32(Int32(p.geometry.patchSize)),
+            .int32(Int32(p.window.size)), .int32(Int32(p.window.frameCount(videoFrames: s.frames))), .int32(Int32(Q)),
+            .int32(Int32(slots)), .int32(p.metric == .l2 ? 1 : 0), address(distances), address(indices),
+        ])
+        return (distances, indices)
+    }
+
+    /// The tiled search (`search_forward_tiled`) when it applies: no flow, a stride-1 query grid,
+    /// and tiles that fit in shared memory. Returns false to fall back to the general kernel.
+    private func searchTiled(_ p: SearchProblem<Float>, constants: [String: String], block: Tensor<Int32>,
+                             distances: Tensor<Float>, indices: Tensor<Int32>) throws(DNLSError) -> Bool {
+        guard p.flows.isZero, case let .grid(grid, start) = p.queries.source, grid.stride == 1 else { return false }
+        let tile = 16, s = p.shape, g = p.geometry, window = p.window
+        let dmin = window.offset(0), reach = window.offset(window.size - 1) - dmin
+        let sideQ = tile + g.span - 1, sideK = tile + reach + g.span - 1
+        let bytes = p.channels * (sideQ * sideQ + sideK * sideK) * MemoryLayout<Float>.size
+        guard bytes <= runtime.context.maxSharedMemoryPerBlock else { return false }
+        let kernel = try runtime.kernel("search_forward_tiled", constants: constants)
+        let tiles = ((grid.rows + tile - 1) / tile) * ((grid.columns + tile - 1) / tile) * grid.frames * s.batch
+        try cuda(device) { () throws(CUDAError) in
+            if bytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: bytes) }
+            try kernel.launch(grid: (tiles, 1, 1), block: (tile * tile, 1, 1), sharedBytes: bytes, arguments: [
+                address(p.videoTensor), address(p.keysTensor), gridArgument(PatchSites(grid: grid, batch: start..<start + p.queries.count)),
+                address(block),
+            ] + dims(s) + [
+                .int32(Int32(p.channels)), .int32(Int32(g.patchSize)), .int32(Int32(window.size)),
+                .int32(Int32(window.frameCount(videoFrames: s.frames))), .int32(Int32(p.queries.count)), .int32(Int32(p.slots)),
+                .int32(p.metric == .l2 ? 1 : 0), .int32(Int32(dmin)), .int32(Int32(reach)), .int32(Int32(g.span)),
+                .int32(Int32(g.dilation)), address(distances), address(indices),
+            ])
+        }
+        return true
+    }
+
+    func searchBackward(_ p: SearchProblem<Float>, indices: Tensor<Int32>, gradient: Tensor<Float>,
+                        selfSearch: Bool) throws(DNLSError) -> (video: Tensor<Float>, keys: Tensor<Float>?) {
+        let s = p.shape, Q = p.queries.count, K = p.slots, ps = p.geometry.patchSize
+        let block = try upload(CUDAGeometryBlock.make(p.geometry, window: nil, shape: s))
+        let (queries, queryStride) = try queryTable(p.queries)
+        let indices = try indices.to(device), gradient = try gradient.to(device)
+        // Query side: per-query patch of gradients, then deposited at the query positions.
+        let queryPatches: Tensor<Float> = try empty([s.batch, Q, 1, s.channels, ps, ps])
+        try launch("search_backward_queries", count: s.batch * Q * s.channels * ps * ps, [
+            address(p.videoTensor), address(p.keysTensor), address(queries), .int64(Int64(queryStride)),
+            address(indices), address(gradient), address(block),
+        ] + dims(s) + [.int32(Int32(p.channels)), .int32(Int32(ps)), .int32(Int32(Q)), .int32(Int32(K)),
+                       .int32(p.metric == .l2 ? 1 : 0), address(queryPatches)])
+        var gradVideo = try zeros([s.batch, s.frames, s.channels, s.height, s.width])
+        let querySites = PatchSites(positions: p.queries)
+        try gatherDeposit(mode: 0, patches: queryPatches, weights: nil, sites: querySites, geometry: p.geometry,
+                          into: &gradVideo, shape: s)
+        // Key side: every (query, neighbour) pair adds its distance gradient at the neighbour.
+        var gradKeys = selfSearch ? gradVideo : try zeros([s.batch, s.frames, s.channels, s.height, s.width])
+        let neighbourSites = PatchSites(neighbours: try indices.hostElements(), queries: Q, k: K)
+        try gatherDeposit(mode: 2, patches: nil, weights: gradient, sites: neighbourSites, geometry: p.geometry,
+                          into: &gradKeys, shape: s, search: (p, queries, queryStride))
+        return selfSearch ? (gradKeys, nil) : (gradVideo, gradKeys)
+    }
+}
