@@ -8,6 +8,9 @@ extension CUDABackend {
         let indices: Tensor<Int32> = try empty([s.batch, Q, slots, 3])
         let whole = p.k == nil
         let constants = ["KMAX": "\(p.k ?? 1)", "WHOLE": whole ? "1" : "0"]
+        if try searchBoxFiltered(p, constants: constants, block: block, distances: distances, indices: indices) {
+            return (distances, indices)
+        }
         if try searchTiled(p, constants: constants, block: block, distances: distances, indices: indices) {
             return (distances, indices)
         }
@@ -21,6 +24,29 @@ extension CUDABackend {
             .int32(Int32(slots)), .int32(p.metric == .l2 ? 1 : 0), address(distances), address(indices),
         ])
         return (distances, indices)
+    }
+
+    /// The box-filtered search (`search_forward_box`) when it applies: no flow and a grid of
+    /// queries (any stride). Returns false to fall back to the other kernels.
+    private func searchBoxFiltered(_ p: SearchProblem<Float>, constants: [String: String], block: Tensor<Int32>,
+                                   distances: Tensor<Float>, indices: Tensor<Int32>) throws(DNLSError) -> Bool {
+        guard p.flows.isZero, case let .grid(grid, start) = p.queries.source else { return false }
+        guard let plan = BoxSearchPlan(p, grid: grid, multiprocessors: runtime.context.multiprocessors,
+                                       sharedMemoryLimit: runtime.context.maxSharedMemoryPerBlock) else { return false }
+        let s = p.shape, window = p.window
+        let kernel = try runtime.kernel("search_forward_box", constants: constants.merging(plan.constants) { $1 })
+        try cuda(device) { () throws(CUDAError) in
+            if plan.sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: plan.sharedBytes) }
+            try kernel.launch(grid: (plan.blocks, 1, 1), block: (plan.threads, 1, 1), sharedBytes: plan.sharedBytes, arguments: [
+                address(p.videoTensor), address(p.keysTensor), gridArgument(PatchSites(grid: grid, batch: start..<start + p.queries.count)),
+                address(block),
+            ] + dims(s) + [
+                .int32(Int32(p.channels)), .int32(Int32(window.frameCount(videoFrames: s.frames))), .int32(Int32(p.queries.count)),
+                .int32(Int32(p.slots)), .int32(p.metric == .l2 ? 1 : 0), .int32(Int32(window.offset(0))),
+                .int32(Int32(plan.reach)), address(distances), address(indices),
+            ])
+        }
+        return true
     }
 
     /// The tiled search (`search_forward_tiled`) when it applies: no flow, a stride-1 query grid,
