@@ -24,8 +24,8 @@ struct BoxSearchPlan: Equatable {
     static let sharedBudget = 96 * 1024
 
     /// The plan for a search over `grid`, or nil when even one channel per chunk does not fit.
-    init?(_ p: SearchProblem<Float>, grid: QueryGrid, multiprocessors: Int, sharedMemoryLimit: Int) {
-        let g = p.geometry, window = p.window, batch = p.shape.batch
+    init?(geometry g: PatchGeometry, window: SearchWindow, channels: Int, batch: Int, grid: QueryGrid,
+          multiprocessors: Int, sharedMemoryLimit: Int) {
         reach = window.offset(window.size - 1) - window.offset(0)
         func tiles(_ side: Int) -> Int {
             ((grid.rows + side - 1) / side) * ((grid.columns + side - 1) / side) * grid.frames * batch
@@ -41,9 +41,9 @@ struct BoxSearchPlan: Equatable {
         let byRegisters = max(1, Self.registerBudget / pixelsPerThread)
         let byShared = (budget - fixedFloats) / perChannelFloats
         guard byShared >= 1 else { return nil }
-        let widest = min(p.channels, byRegisters, byShared)
-        let chunks = (p.channels + widest - 1) / widest
-        channelChunk = (p.channels + chunks - 1) / chunks
+        let widest = min(channels, byRegisters, byShared)
+        let chunks = (channels + widest - 1) / widest
+        channelChunk = (channels + chunks - 1) / chunks
         sharedBytes = 4 * (fixedFloats + channelChunk * perChannelFloats)
         blocks = tiles(tile)
         constants = [

@@ -1,7 +1,9 @@
 import CUDADriver
 
 extension CUDABackend {
-        func searchForward(_ p: SearchProblem<Float>) throws(DNLSError) -> (distances: Tensor<Float>, indices: Tensor<Int32>) {
+    /// Search forward: the box-filtered kernel where it applies (no flow, grid queries), else the
+    /// general kernel (flow, explicit query lists), one thread per query.
+    func searchForward(_ p: SearchProblem<Float>) throws(DNLSError) -> (distances: Tensor<Float>, indices: Tensor<Int32>) {
         let s = p.shape, Q = p.queries.count, slots = p.slots
         let block = try upload(CUDAGeometryBlock.make(p.geometry, window: p.window, shape: s))
         let distances: Tensor<Float> = try empty([s.batch, Q, slots])
@@ -11,12 +13,12 @@ extension CUDABackend {
         if try searchBoxFiltered(p, constants: constants, block: block, distances: distances, indices: indices) {
             return (distances, indices)
         }
-        if try searchTiled(p, constants: constants, block: block, distances: distances, indices: indices) {
-            return (distances, indices)
-        }
-        let (queries, queryStride) = try queryTable(p.queries)
+        // Grid queries are computed by the kernel; only explicit lists are uploaded.
+        let onGrid = if case .grid = p.queries.source { true } else { false }
+        let (queries, queryStride) = onGrid ? (try upload([0, 0, 0]), 0) : try queryTable(p.queries)
         try launch("search_forward", constants: constants, count: s.batch * Q, [
             address(p.videoTensor), address(p.keysTensor), address(queries), .int64(Int64(queryStride)),
+            gridArgument(PatchSites(positions: p.queries)),
             address(p.flows.forward), address(p.flows.backward), address(block),
             .int32(Int32(s.batch)), .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)),
             .int32(Int32(s.width)), .int32(Int32(p.channels)), .int32(Int32(p.geometry.patchSize)),
@@ -31,7 +33,8 @@ extension CUDABackend {
     private func searchBoxFiltered(_ p: SearchProblem<Float>, constants: [String: String], block: Tensor<Int32>,
                                    distances: Tensor<Float>, indices: Tensor<Int32>) throws(DNLSError) -> Bool {
         guard p.flows.isZero, case let .grid(grid, start) = p.queries.source else { return false }
-        guard let plan = BoxSearchPlan(p, grid: grid, multiprocessors: runtime.context.multiprocessors,
+        guard let plan = BoxSearchPlan(geometry: p.geometry, window: p.window, channels: p.channels,
+                                       batch: p.shape.batch, grid: grid, multiprocessors: runtime.context.multiprocessors,
                                        sharedMemoryLimit: runtime.context.maxSharedMemoryPerBlock) else { return false }
         let s = p.shape, window = p.window
         let kernel = try runtime.kernel("search_forward_box", constants: constants.merging(plan.constants) { $1 })
@@ -44,33 +47,6 @@ extension CUDABackend {
                 .int32(Int32(p.channels)), .int32(Int32(window.frameCount(videoFrames: s.frames))), .int32(Int32(p.queries.count)),
                 .int32(Int32(p.slots)), .int32(p.metric == .l2 ? 1 : 0), .int32(Int32(window.offset(0))),
                 .int32(Int32(plan.reach)), address(distances), address(indices),
-            ])
-        }
-        return true
-    }
-
-    /// The tiled search (`search_forward_tiled`) when it applies: no flow, a stride-1 query grid,
-    /// and tiles that fit in shared memory. Returns false to fall back to the general kernel.
-    private func searchTiled(_ p: SearchProblem<Float>, constants: [String: String], block: Tensor<Int32>,
-                             distances: Tensor<Float>, indices: Tensor<Int32>) throws(DNLSError) -> Bool {
-        guard p.flows.isZero, case let .grid(grid, start) = p.queries.source, grid.stride == 1 else { return false }
-        let tile = 16, s = p.shape, g = p.geometry, window = p.window
-        let dmin = window.offset(0), reach = window.offset(window.size - 1) - dmin
-        let sideQ = tile + g.span - 1, sideK = tile + reach + g.span - 1
-        let bytes = p.channels * (sideQ * sideQ + sideK * sideK) * MemoryLayout<Float>.size
-        guard bytes <= runtime.context.maxSharedMemoryPerBlock else { return false }
-        let kernel = try runtime.kernel("search_forward_tiled", constants: constants)
-        let tiles = ((grid.rows + tile - 1) / tile) * ((grid.columns + tile - 1) / tile) * grid.frames * s.batch
-        try cuda(device) { () throws(CUDAError) in
-            if bytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: bytes) }
-            try kernel.launch(grid: (tiles, 1, 1), block: (tile * tile, 1, 1), sharedBytes: bytes, arguments: [
-                address(p.videoTensor), address(p.keysTensor), gridArgument(PatchSites(grid: grid, batch: start..<start + p.queries.count)),
-                address(block),
-            ] + dims(s) + [
-                .int32(Int32(p.channels)), .int32(Int32(g.patchSize)), .int32(Int32(window.size)),
-                .int32(Int32(window.frameCount(videoFrames: s.frames))), .int32(Int32(p.queries.count)), .int32(Int32(p.slots)),
-                .int32(p.metric == .l2 ? 1 : 0), .int32(Int32(dmin)), .int32(Int32(reach)), .int32(Int32(g.span)),
-                .int32(Int32(g.dilation)), address(distances), address(indices),
             ])
         }
         return true
