@@ -87,6 +87,8 @@ extern "C" __global__ void search_forward(
 #define BOX_PY ((BOX_TQ - 1) * BOX_STRIDE + (BOX_PS - 1) * BOX_DIL + 1)   // footprint side, pixels
 #define BOX_PIX (BOX_PY * BOX_PY)
 #define BOX_PPT ((BOX_PIX + BOX_NT - 1) / BOX_NT)                        // footprint pixels per thread
+#define BOX_RUN 4                                                        // box sums per thread and pass
+#define BOX_RUN_SPAN ((BOX_RUN - 1) * BOX_STRIDE + (BOX_PS - 1) * BOX_DIL + 1)
 extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
     const float* video, const float* keys, Grid grid, const int* block,
     int B, int T, int C, int H, int W, int channels, int F, int Q, int slots, int l2, int dmin, int reach,
@@ -175,22 +177,41 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
                         }
                     }
                     __syncthreads();
-                    for (int r = tid; r < BOX_PY * BOX_TQ; r += BOX_NT) {
-                        const float* row = diff + (r / BOX_TQ) * BOX_PY + (r % BOX_TQ) * BOX_STRIDE;
-                        float sum = 0.0f;
+                    // Row sums, BOX_RUN neighbouring outputs per thread from one register copy of
+                    // the samples they share.
+                    for (int r = tid; r < BOX_PY * (BOX_TQ / BOX_RUN); r += BOX_NT) {
+                        int py = r / (BOX_TQ / BOX_RUN), qx0 = (r % (BOX_TQ / BOX_RUN)) * BOX_RUN;
+                        const float* src = diff + py * BOX_PY + qx0 * BOX_STRIDE;
+                        float v[BOX_RUN_SPAN];
 #pragma unroll
-                        for (int e = 0; e < BOX_PS; ++e) sum += row[e * BOX_DIL];
-                        rowSums[r] = sum;
+                        for (int k = 0; k < BOX_RUN_SPAN; ++k) v[k] = src[k];
+#pragma unroll
+                        for (int o = 0; o < BOX_RUN; ++o) {
+                            float sum = 0.0f;
+#pragma unroll
+                            for (int e = 0; e < BOX_PS; ++e) sum += v[o * BOX_STRIDE + e * BOX_DIL];
+                            rowSums[py * BOX_TQ + qx0 + o] = sum;
+                        }
                     }
                     __syncthreads();
-                    if (mine) {
-                        float sum = 0.0f;
+                    // Column sums, likewise, added to the partial distances of BOX_RUN queries.
+                    for (int r = tid; r < BOX_TQ * (BOX_TQ / BOX_RUN); r += BOX_NT) {
+                        int qx = r % BOX_TQ, qy0 = (r / BOX_TQ) * BOX_RUN;
+                        const float* src = rowSums + qy0 * BOX_STRIDE * BOX_TQ + qx;
+                        float v[BOX_RUN_SPAN];
 #pragma unroll
-                        for (int a = 0; a < BOX_PS; ++a) sum += rowSums[(ty * BOX_STRIDE + a * BOX_DIL) * BOX_TQ + tx];
-                        part[j * BOX_TQ * BOX_TQ + tid] += sum;
+                        for (int k = 0; k < BOX_RUN_SPAN; ++k) v[k] = src[k * BOX_TQ];
+#pragma unroll
+                        for (int o = 0; o < BOX_RUN; ++o) {
+                            float sum = 0.0f;
+#pragma unroll
+                            for (int a = 0; a < BOX_PS; ++a) sum += v[o * BOX_STRIDE + a * BOX_DIL];
+                            part[j * BOX_TQ * BOX_TQ + (qy0 + o) * BOX_TQ + qx] += sum;
+                        }
                     }
                 }
             }
+            __syncthreads();  // every partial distance of this window row is complete
             if (!mine || h + di < 0 || h + di >= H) continue;
             for (int j = 0; j < BOX_WS; ++j) {
                 int cw = w + offs[j];
