@@ -222,7 +222,11 @@ struct BenchCommand: ParsableCommand {
             } else {
                 timing = try measure(warmup: warmupCount, repeats: repeatCount, budget: maxSeconds) { try body() }
             }
-            report.results.append(BenchResult(benchCase: benchCase, timing: timing, configName: config.name, memory: memory))
+            let result = BenchResult(benchCase: benchCase, timing: timing, configName: config.name, memory: memory)
+            report.results.append(result)
+            // Each result as it comes, so a run cut short still says what it measured.
+            progress.show(caseLabel + ": median \(readable(result.median)) ms over \(timing.samples.count) runs"
+                + (memory.map { ", peak extra \(readable(Double($0.extra) / 1048576)) MiB" } ?? ""))
         }
     }
 
