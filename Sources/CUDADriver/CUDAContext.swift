@@ -21,8 +21,14 @@ public final class CUDAContext: @unchecked Sendable {
     public let maxSharedMemoryPerBlock: Int
     /// Driver version as reported by `cuDriverGetVersion` (e.g. 13000 for 13.0).
     public let driverVersion: Int
+    /// Bytes of this context's live ``DeviceBuffer``s, and their high-water mark.
+    public let allocations = AllocationCounter()
     let device: CUdevice
     let context: CUcontext
+    /// The device's default memory pool when buffers are allocated from it (stream-ordered, on the
+    /// legacy default stream); `nil` when the device or driver has no memory pools and buffers use
+    /// `cuMemAlloc`/`cuMemFree`.
+    let memoryPool: CUmemoryPool?
 
     private static let contexts = Mutex<[Int: CUDAContext]>([:])
     private static let loadedDriver = Mutex<Result<DriverFunctions, CUDAError>?>(nil)
@@ -83,8 +89,35 @@ public final class CUDAContext: @unchecked Sendable {
         var context: CUcontext? = nil
         try driver.check(driver.cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain")
         guard let context else { throw .invalidArgument("cuDevicePrimaryCtxRetain returned no context") }
+        // Until every stored property is set, deinit cannot run: release the context by hand on failure.
+        do throws(CUDAError) {
+            try driver.check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
+            memoryPool = try Self.defaultMemoryPool(driver: driver, device: device)
+        } catch {
+            _ = driver.cuDevicePrimaryCtxRelease(device)
+            throw error
+        }
         self.context = context
-        try makeCurrent()
+    }
+
+    /// The device's default memory pool, set to keep freed memory for reuse, or `nil` when the
+    /// device does not support pools or the driver lacks their entry points.
+    static func defaultMemoryPool(driver: DriverFunctions, device: CUdevice) throws(CUDAError) -> CUmemoryPool? {
+        guard driver.hasMemoryPools, let getPool = driver.cuDeviceGetDefaultMemPool,
+              let setAttribute = driver.cuMemPoolSetAttribute else { return nil }
+        var supported: Int32 = 0
+        // An old driver may not know the attribute: that means no pools, not a broken device.
+        guard driver.cuDeviceGetAttribute(&supported, Int32(DNLS_CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED), device) == 0,
+              supported != 0 else { return nil }
+        var pool: CUmemoryPool? = nil
+        try driver.check(getPool(&pool, device), "cuDeviceGetDefaultMemPool")
+        guard let pool else { throw .invalidArgument("cuDeviceGetDefaultMemPool returned no pool") }
+        // The default threshold (0) hands freed memory back to the OS at every synchronisation;
+        // keeping it all makes a freed buffer's memory reusable by the next allocation at no cost.
+        var threshold = UInt64.max
+        try driver.check(setAttribute(pool, Int32(DNLS_CU_MEMPOOL_ATTR_RELEASE_THRESHOLD), &threshold),
+                         "cuMemPoolSetAttribute(CU_MEMPOOL_ATTR_RELEASE_THRESHOLD)")
+        return pool
     }
 
     deinit {
@@ -110,6 +143,73 @@ public final class CUDAContext: @unchecked Sendable {
         return (free, total)
     }
 
+    /// Whether buffers come from the device's default memory pool (`cuMemAllocAsync`) rather than
+    /// `cuMemAlloc`.
+    public var usesMemoryPool: Bool { memoryPool != nil }
+
+    /// Device memory in use by allocations, in bytes: `current` now, `peak` the most since the last
+    /// ``resetPeakMemoryInUse()`` (or since the context was created).
+    ///
+    /// With a memory pool these are the pool's `CU_MEMPOOL_ATTR_USED_MEM_CURRENT` and
+    /// `USED_MEM_HIGH` (memory kept in the pool for reuse is not in use); otherwise the bytes of this
+    /// context's live ``DeviceBuffer``s (``allocations``). Frees are stream-ordered: synchronise first
+    /// for a figure that includes every free queued so far.
+    public func memoryInUse() throws(CUDAError) -> (current: Int, peak: Int) {
+        guard let pool = memoryPool, let getAttribute = driver.cuMemPoolGetAttribute else {
+            return (allocations.current, allocations.peak)
+        }
+        try makeCurrent()
+        var current: UInt64 = 0, peak: UInt64 = 0
+        try driver.check(getAttribute(pool, Int32(DNLS_CU_MEMPOOL_ATTR_USED_MEM_CURRENT), &current),
+                         "cuMemPoolGetAttribute(CU_MEMPOOL_ATTR_USED_MEM_CURRENT)")
+        try driver.check(getAttribute(pool, Int32(DNLS_CU_MEMPOOL_ATTR_USED_MEM_HIGH), &peak),
+                         "cuMemPoolGetAttribute(CU_MEMPOOL_ATTR_USED_MEM_HIGH)")
+        return (Int(clamping: current), Int(clamping: peak))
+    }
+
+    /// Starts a new peak: from now on ``memoryInUse()``'s `peak` is the most in use since this call.
+    public func resetPeakMemoryInUse() throws(CUDAError) {
+        allocations.resetPeak()
+        guard let pool = memoryPool, let setAttribute = driver.cuMemPoolSetAttribute else { return }
+        try makeCurrent()
+        // The driver accepts only 0 here, which resets the high-water mark to the current use.
+        var zero: UInt64 = 0
+        try driver.check(setAttribute(pool, Int32(DNLS_CU_MEMPOOL_ATTR_USED_MEM_HIGH), &zero),
+                         "cuMemPoolSetAttribute(CU_MEMPOOL_ATTR_USED_MEM_HIGH)")
+    }
+
     /// The architecture name NVRTC compiles for, e.g. `sm_90`.
     public var architecture: String { "sm_\(computeCapability.major)\(computeCapability.minor)" }
+}
+
+/// Live bytes of a context's ``DeviceBuffer``s and their high-water mark, updated atomically (any
+/// thread may allocate or free).
+public final class AllocationCounter: Sendable {
+    private let live = Atomic<Int>(0)
+    private let high = Atomic<Int>(0)
+
+    /// Creates a counter at zero.
+    public init() {}
+
+    /// Bytes allocated and not yet freed.
+    public var current: Int { live.load(ordering: .relaxed) }
+    /// The most bytes live at once since creation or the last ``resetPeak()``.
+    public var peak: Int { high.load(ordering: .relaxed) }
+
+    /// Counts an allocation of `bytes`.
+    public func allocated(_ bytes: Int) {
+        let now = live.wrappingAdd(bytes, ordering: .relaxed).newValue
+        var seen = high.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = high.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
+    /// Counts a free of `bytes`.
+    public func freed(_ bytes: Int) { live.wrappingSubtract(bytes, ordering: .relaxed) }
+
+    /// Sets the high-water mark to the bytes live now.
+    public func resetPeak() { high.store(live.load(ordering: .relaxed), ordering: .relaxed) }
 }

@@ -1,6 +1,12 @@
 import CCUDA
 
-/// Device memory that frees itself: a move-only owner of one `cuMemAlloc` allocation.
+/// Device memory that frees itself: a move-only owner of one allocation.
+///
+/// Where the device has memory pools, the memory comes from its default pool with `cuMemAllocAsync`
+/// and goes back with `cuMemFreeAsync`, both on the legacy default stream (stream 0) that every
+/// kernel and copy of DNLS uses, so a free neither synchronises the device (as `cuMemFree` does)
+/// nor gives the memory back to the OS: the next allocation reuses it. Elsewhere it falls back to
+/// `cuMemAlloc`/`cuMemFree`. Either way the context's ``CUDAContext/allocations`` counts it.
 public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
     /// The context the memory belongs to.
     public let context: CUDAContext
@@ -8,20 +14,37 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
     public let address: CUdeviceptr
     /// Size in bytes.
     public let byteCount: Int
+    /// Whether the memory came from the default pool (and goes back with `cuMemFreeAsync`).
+    public let isPooled: Bool
 
     /// Allocates `byteCount` bytes (at least one, so that every buffer has an address).
     public init(context: CUDAContext, byteCount: Int) throws(CUDAError) {
         guard byteCount >= 0 else { throw .invalidArgument("negative allocation size \(byteCount)") }
         try context.makeCurrent()
         var address: CUdeviceptr = 0
-        try context.driver.check(context.driver.cuMemAlloc(&address, max(byteCount, 1)), "cuMemAlloc(\(byteCount) bytes)")
+        let bytes = max(byteCount, 1)
+        if context.memoryPool != nil, let allocAsync = context.driver.cuMemAllocAsync {
+            // nil stream: the legacy default stream, which orders it before every later kernel and copy.
+            try context.driver.check(allocAsync(&address, bytes, nil), "cuMemAllocAsync(\(byteCount) bytes)")
+            isPooled = true
+        } else {
+            try context.driver.check(context.driver.cuMemAlloc(&address, bytes), "cuMemAlloc(\(byteCount) bytes)")
+            isPooled = false
+        }
         self.context = context
         self.address = address
         self.byteCount = byteCount
+        context.allocations.allocated(byteCount)
     }
 
     deinit {
-        if (try? context.makeCurrent()) != nil { _ = context.driver.cuMemFree(address) }
+        context.allocations.freed(byteCount)
+        guard (try? context.makeCurrent()) != nil else { return }
+        if isPooled, let freeAsync = context.driver.cuMemFreeAsync {
+            _ = freeAsync(address, nil)
+        } else {
+            _ = context.driver.cuMemFree(address)
+        }
     }
 
     /// Copies host bytes into the start of the buffer.

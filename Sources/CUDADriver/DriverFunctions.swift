@@ -71,6 +71,22 @@ public struct DriverFunctions: @unchecked Sendable {
     public var cuGetErrorName: PFN_cuGetErrorName
     /// The driver entry point `cuGetErrorString`.
     public var cuGetErrorString: PFN_cuGetErrorString
+    /// The driver entry point `cuMemAllocAsync`, or `nil` when the driver lacks it (before CUDA 11.2).
+    public var cuMemAllocAsync: PFN_cuMemAllocAsync? = nil
+    /// The driver entry point `cuMemFreeAsync`, or `nil` when the driver lacks it.
+    public var cuMemFreeAsync: PFN_cuMemFreeAsync? = nil
+    /// The driver entry point `cuDeviceGetDefaultMemPool`, or `nil` when the driver lacks it.
+    public var cuDeviceGetDefaultMemPool: PFN_cuDeviceGetDefaultMemPool? = nil
+    /// The driver entry point `cuMemPoolSetAttribute`, or `nil` when the driver lacks it.
+    public var cuMemPoolSetAttribute: PFN_cuMemPoolSetAttribute? = nil
+    /// The driver entry point `cuMemPoolGetAttribute`, or `nil` when the driver lacks it.
+    public var cuMemPoolGetAttribute: PFN_cuMemPoolGetAttribute? = nil
+
+    /// Whether every entry point of stream-ordered allocation from the default pool is present.
+    public var hasMemoryPools: Bool {
+        cuMemAllocAsync != nil && cuMemFreeAsync != nil && cuDeviceGetDefaultMemPool != nil
+            && cuMemPoolSetAttribute != nil && cuMemPoolGetAttribute != nil
+    }
 
     /// Places `libcuda.so.1` is looked for, in order: the loader's search path, then the usual
     /// driver folders.
@@ -121,7 +137,13 @@ public struct DriverFunctions: @unchecked Sendable {
             cuEventSynchronize: try lib.symbol("cuEventSynchronize", as: PFN_cuEventSynchronize.self),
             cuEventElapsedTime: try lib.symbol("cuEventElapsedTime", as: PFN_cuEventElapsedTime.self),
             cuGetErrorName: try lib.symbol("cuGetErrorName", as: PFN_cuGetErrorName.self),
-            cuGetErrorString: try lib.symbol("cuGetErrorString", as: PFN_cuGetErrorString.self))
+            cuGetErrorString: try lib.symbol("cuGetErrorString", as: PFN_cuGetErrorString.self),
+            // Optional: without them buffers fall back to cuMemAlloc/cuMemFree.
+            cuMemAllocAsync: lib.optionalSymbol("cuMemAllocAsync", as: PFN_cuMemAllocAsync.self),
+            cuMemFreeAsync: lib.optionalSymbol("cuMemFreeAsync", as: PFN_cuMemFreeAsync.self),
+            cuDeviceGetDefaultMemPool: lib.optionalSymbol("cuDeviceGetDefaultMemPool", as: PFN_cuDeviceGetDefaultMemPool.self),
+            cuMemPoolSetAttribute: lib.optionalSymbol("cuMemPoolSetAttribute", as: PFN_cuMemPoolSetAttribute.self),
+            cuMemPoolGetAttribute: lib.optionalSymbol("cuMemPoolGetAttribute", as: PFN_cuMemPoolGetAttribute.self))
     }
 
     /// Turns a driver result into a typed error carrying the driver's name and message for it.

@@ -24,6 +24,12 @@ struct DynamicLibrary: @unchecked Sendable {
         }
         return unsafeBitCast(address, to: T.self)
     }
+
+    /// The address of `symbol`, or `nil` when the library lacks it (entry points DNLS can do without).
+    func optionalSymbol<T>(_ symbol: String, as _: T.Type) -> T? {
+        guard let address = dlsym(handle, symbol) else { return nil }
+        return unsafeBitCast(address, to: T.self)
+    }
 }
 
 /// Process environment lookup without Foundation.

@@ -57,6 +57,8 @@ public struct CUDAKernel: @unchecked Sendable {
         for v in values { offsets.append(total); total += (max(v.count, 1) + 15) / 16 * 16 }
         let storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 16), alignment: 16)
         defer { storage.deallocate() }
+        // Zeroed, so the padding of a slot is never stale heap bytes (the fake driver reads 8 per slot).
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 16))
         for (v, o) in zip(values, offsets) where !v.isEmpty { v.withUnsafeBytes { (storage + o).copyMemory(from: $0.baseAddress!, byteCount: v.count) } }
         var pointers: [UnsafeMutableRawPointer?] = offsets.map { storage + $0 }
         let result: CUresult = pointers.withUnsafeMutableBufferPointer { p in

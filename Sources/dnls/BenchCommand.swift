@@ -10,13 +10,23 @@ import Darwin
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the patch operations on seeded random inputs.",
+        abstract: "Time the patch operations, forward and backward, on seeded random inputs.",
         discussion: """
-            Every case runs on T5 C3 64×64 video by default (--frames, --channels, --height, --width), ps 7, reflect border, zero flow, all queries \
-            (stride 1): search forward and backward with ws 21, wt 2, K 10; scatter, gather and \
-            wpsum at the search's neighbours; iunfold and ifold over the whole video. Times are \
-            wall-clock (ContinuousClock), median and minimum of the timed runs.
-            Operations: \(BenchOp.allCases.map(\.rawValue).joined(separator: ", ")).
+            Every configuration uses ps 7, reflect border, zero flow: search forward and backward \
+            with ws 21, wt 2, K 10; scatter, gather and wpsum (and their backwards) at the search's \
+            neighbours; iunfold and ifold (and their backwards) over the query grid.
+            Configurations (--config, repeatable or comma-separated, or all): \
+            \(BenchConfig.named.map { "\($0.name!) (\($0.summary))" }.joined(separator: "; ")); \
+            custom: --frames/--channels/--height/--width/--stride (T5 C3 64×64, stride 1 by default).
+            Without --config: the custom configuration on the CPU (the table of BENCHMARKS.md), \
+            every named configuration on a GPU, each case skipped with its reason where its inputs \
+            and outputs would not fit (--memory-limit-gib, and 85 % of the GPU's memory).
+            CPU times are wall-clock (ContinuousClock); GPU times come from CUDA events on the \
+            default stream around each call. Median and minimum of the timed runs. On a GPU, one \
+            more untimed run measures device memory: the peak in use during it minus what was in \
+            use before (its inputs), and that minus its outputs.
+            Operations: \(BenchOp.allCases.map(\.rawValue).joined(separator: ", ")) (default: all on a \
+            GPU; on the CPU \(BenchOp.cpuDefault.map(\.rawValue).joined(separator: ", "))).
             """)
 
     enum ImplementationChoice: String, ExpressibleByArgument, CaseIterable {
@@ -37,29 +47,36 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "GPU ordinal for --device cuda.")
     var gpu = 0
 
-    @Option(help: "Video frames (T).")
-    var frames = 5
+    @Option(help: ArgumentHelp("Configurations to run: \(BenchConfig.names.joined(separator: ", ")) or all "
+        + "(repeatable or comma-separated).", valueName: "names"))
+    var config: [String] = []
 
-    @Option(help: "Video channels (C).")
-    var channels = 3
+    @Option(help: "Video frames (T) of the custom configuration (default 5).")
+    var frames: Int?
 
-    @Option(help: "Frame height (H).")
-    var height = 64
+    @Option(help: "Video channels (C) of the custom configuration (default 3).")
+    var channels: Int?
 
-    @Option(help: "Frame width (W).")
-    var width = 64
+    @Option(help: "Frame height (H) of the custom configuration (default 64).")
+    var height: Int?
 
-    @Option(help: "Timed runs per case (fewer when --max-seconds runs out).")
-    var repeats = 5
+    @Option(help: "Frame width (W) of the custom configuration (default 64).")
+    var width: Int?
 
-    @Option(help: "Untimed runs before the timed ones.")
-    var warmup = 1
+    @Option(help: "Query grid stride of the custom configuration (default 1: every pixel a query).")
+    var stride: Int?
+
+    @Option(help: "Timed runs per case, fewer when --max-seconds runs out (default 5 on the CPU, 20 on a GPU).")
+    var repeats: Int?
+
+    @Option(help: "Untimed runs before the timed ones (default 1 on the CPU, 3 on a GPU).")
+    var warmup: Int?
 
     @Option(help: "Which CPU backend: reference, fast or both.")
     var implementation: ImplementationChoice = .both
 
-    @Option(help: "Comma-separated operations to run, or all.")
-    var ops = "all"
+    @Option(help: "Comma-separated operations to run, all, or default.")
+    var ops = "default"
 
     @Option(help: "Also write the results as JSON to this file.")
     var json: String?
@@ -67,31 +84,66 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Stop timing a case once its timed runs have taken this many seconds (at least one run).")
     var maxSeconds = 30.0
 
+    @Option(help: "Skip a case whose inputs and outputs together exceed this many GiB.")
+    var memoryLimitGib = 16.0
+
     @Flag(help: "Time the reference search over every query instead of a scaled 1/64 sample (minutes per run).")
     var fullReference = false
 
     @Option(help: "Seed of the random inputs.")
     var seed: UInt64 = 1
 
+    var repeatCount: Int { repeats ?? (device == .cpu ? 5 : 20) }
+    var warmupCount: Int { warmup ?? (device == .cpu ? 1 : 3) }
+
     func validate() throws {
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0") }
+        guard repeatCount >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard warmupCount >= 0 else { throw ValidationError("--warmup must be at least 0") }
         guard maxSeconds > 0 else { throw ValidationError("--max-seconds must be positive") }
+        guard memoryLimitGib > 0 else { throw ValidationError("--memory-limit-gib must be positive") }
+        for (name, value) in [("frames", frames), ("channels", channels), ("height", height), ("width", width),
+                              ("stride", stride)] {
+            if let value, value < 1 { throw ValidationError("--\(name) must be at least 1") }
+        }
         _ = try selectedOps()
+        _ = try selectedConfigs()
     }
 
     func selectedOps() throws -> [BenchOp] {
+        if ops == "default" { return device == .cpu ? BenchOp.cpuDefault : BenchOp.allCases }
         if ops == "all" { return BenchOp.allCases }
         var selected: [BenchOp] = []
         for name in ops.split(separator: ",") {
             guard let op = BenchOp(rawValue: String(name)) else {
-                throw ValidationError("unknown operation '\(name)' in --ops; expected all or a comma-separated list of "
-                    + BenchOp.allCases.map(\.rawValue).joined(separator: ", "))
+                throw ValidationError("unknown operation '\(name)' in --ops; expected all, default or a comma-separated "
+                    + "list of " + BenchOp.allCases.map(\.rawValue).joined(separator: ", "))
             }
             selected.append(op)
         }
         guard !selected.isEmpty else { throw ValidationError("--ops names no operation") }
         return selected
+    }
+
+    /// The configuration of `--frames/--channels/--height/--width/--stride`.
+    var customConfig: BenchConfig {
+        BenchConfig(name: nil, frames: frames ?? 5, channels: channels ?? 3, height: height ?? 64, width: width ?? 64,
+                    stride: stride ?? 1, summary: "custom")
+    }
+
+    /// Whether any option of the custom configuration was given.
+    var customGiven: Bool { [frames, channels, height, width, stride].contains { $0 != nil } }
+
+    func selectedConfigs() throws -> [BenchConfig] {
+        guard !config.isEmpty else {
+            return device == .cpu || customGiven ? [customConfig] : BenchConfig.named
+        }
+        let chosen: [BenchConfig]
+        do { chosen = try BenchConfig.parse(config, custom: customConfig) } catch { throw ValidationError(error.message) }
+        if customGiven && !chosen.contains(customConfig) {
+            throw ValidationError("--frames/--channels/--height/--width/--stride describe the custom configuration: "
+                + "add custom to --config")
+        }
+        return chosen
     }
 
     func run() throws {
@@ -102,77 +154,191 @@ struct BenchCommand: ParsableCommand {
             writeStandardError("dnls bench: \(error)\n")
             throw ExitCode.failure
         }
-        let progress = Progress(enabled: isatty(2) != 0)
-        let problem = try BenchProblem(seed: seed, device: target, frames: frames, channels: channels, height: height,
-                                       width: width, announce: progress.show)
-        let cases = benchCases(problem, ops: try selectedOps(),
-                               implementations: target == .cpu ? implementation.implementations : [.automatic],
-                               fullReference: fullReference)
+        let progress = Progress(terminal: isatty(2) != 0)
+        let configs = try selectedConfigs(), ops = try selectedOps()
+        let onGPU = target != .cpu
         let where_ = target.gpuDescription.map { "device \($0)" } ?? "device cpu, \(onlineCPUs()) CPUs online"
-        print("dnls bench: \(where_), warmup \(warmup), repeats \(repeats) "
+        print("dnls bench: \(where_), warmup \(warmupCount), repeats \(repeatCount) "
             + "(at most \(maxSeconds) s timed per case), seed \(seed)")
+        for c in configs where c.name != nil { print("  \(c.name!): \(c.summary)") }
 
-        var results: [BenchResult] = []
-        for (i, benchCase) in cases.enumerated() {
-            let label = "[\(i + 1)/\(cases.count)] \(benchCase.op.rawValue) \(benchCase.implementation.name)"
-            progress.show(label + ": preparing inputs")
-            let body = try benchCase.prepare()
-            progress.show(label + ": running")
-            let timing = try measure(warmup: warmup, repeats: repeats, budget: maxSeconds, body)
-            results.append(BenchResult(benchCase: benchCase, timing: timing))
+        var report = BenchReport(device: onGPU ? "cuda" : "cpu", gpu: target.gpuDescription, seed: seed,
+                                 warmup: warmupCount, repeats: repeatCount, maxSeconds: maxSeconds,
+                                 timer: onGPU ? "CUDA events" : "wall clock (ContinuousClock)",
+                                 configs: [], results: [], skipped: [], speedup: nil)
+        for config in configs {
+            try runConfig(config, on: target, ops: ops, progress: progress, into: &report)
         }
         progress.clear()
 
         print()
-        print(renderTable(resultColumns, results.map(resultRow)))
+        print(renderTable(resultColumns(onGPU), report.results.map { resultRow($0, onGPU) }))
         print()
-        for note in notes(problem, results) { print(note) }
-        let speedup = searchSpeedup(results)
+        for note in notes(report) { print(note) }
+        let speedup = searchSpeedup(report.results)
         if let speedup { print(speedup.summary) }
+        report.speedup = speedup?.ratio
 
         if let json {
-            try writeFile(json, contents: jsonReport(problem: problem, results: results, speedup: speedup?.ratio))
+            try writeFile(json, contents: report.json)
             print("wrote \(json)")
         }
     }
 
-    private var resultColumns: [Column] {
-        [Column(title: "op"), Column(title: "implementation"), Column(title: "shape/config"),
-         Column(title: "runs", rightAligned: true), Column(title: "median ms", rightAligned: true),
-         Column(title: "min ms", rightAligned: true), Column(title: "throughput", rightAligned: true)]
+    /// Builds the problem of `config` and times its cases.
+    private func runConfig(_ config: BenchConfig, on target: Device, ops: [BenchOp], progress: Progress,
+                           into report: inout BenchReport) throws {
+        let onGPU = target != .cpu
+        let label = config.name ?? "custom"
+        progress.show("\(label): preparing the video (T\(config.frames) C\(config.channels) \(config.height)×\(config.width))")
+        let problem = try BenchProblem(seed: seed, device: target, config: config) { progress.show(label + ": " + $0) }
+        report.configs.append((config, problem.queries))
+        let cases = benchCases(problem, ops: ops, implementations: onGPU ? [.automatic] : implementation.implementations,
+                               fullReference: fullReference)
+        for (i, benchCase) in cases.enumerated() {
+            let caseLabel = "\(label) [\(i + 1)/\(cases.count)] \(benchCase.op.rawValue) \(benchCase.implementation.name)"
+            if let reason = try skipReason(benchCase, problem: problem, named: config.name != nil) {
+                report.skipped.append(SkippedCase(op: benchCase.op, config: benchCase.config, configName: config.name,
+                                                  reason: reason))
+                progress.show(caseLabel + ": skipped, " + reason)
+                continue
+            }
+            progress.show(caseLabel + ": preparing inputs")
+            let body = try benchCase.prepare()
+            progress.show(caseLabel + ": running")
+            let timing: Timing
+            var memory: MemoryFigures? = nil
+            if onGPU {
+                timing = try measure(warmup: warmupCount, repeats: repeatCount, budget: maxSeconds,
+                                     warmupBody: { try body() }, timedRun: { try target.elapsedMilliseconds(body) })
+                // One more run, untimed, for the memory: the peak during it beyond what was in use before.
+                if let before = try target.resetPeakMemoryUsage() {
+                    try body()
+                    if let after = try target.memoryUsage() {
+                        memory = MemoryFigures(before: before.current, peak: after.peak,
+                                               outputs: Int(benchCase.outputBytes), source: after.source.rawValue)
+                    }
+                }
+            } else {
+                timing = try measure(warmup: warmupCount, repeats: repeatCount, budget: maxSeconds) { try body() }
+            }
+            let result = BenchResult(benchCase: benchCase, timing: timing, configName: config.name, memory: memory)
+            report.results.append(result)
+            // Each result as it comes, so a run cut short still says what it measured.
+            progress.show(caseLabel + ": median \(readable(result.median)) ms over \(timing.samples.count) runs"
+                + (memory.map { ", peak extra \(readable(Double($0.extra) / 1048576)) MiB" } ?? ""))
+        }
     }
 
-    private func resultRow(_ r: BenchResult) -> [String] {
+    /// Why `benchCase` should not run here, or `nil` to run it.
+    ///
+    /// Every case: its inputs and outputs must fit under `--memory-limit-gib` and, on a GPU, in 85 %
+    /// of the card's memory beside what is already in use. Named configurations on the CPU: one run
+    /// must not be expected to take longer than `--max-seconds` (the estimate uses rates well above
+    /// what two cores reach, so only the hopeless cases go).
+    func skipReason(_ benchCase: BenchCase, problem p: BenchProblem, named: Bool) throws -> String? {
+        let gib = Double(1 << 30)
+        let need = benchCase.inputBytes + benchCase.outputBytes
+        if need > memoryLimitGib * gib {
+            return "inputs and outputs need \(fixed(need / gib, 1)) GiB, over --memory-limit-gib \(fixed(memoryLimitGib, 1))"
+        }
+        if let usage = try p.device.memoryUsage() {
+            // The video and the neighbours are already in use and are part of the inputs.
+            let resident = Double(4 * p.videoCount) + (p.neighbours == nil ? 0 : Double(12 * p.queries * p.k))
+            let room = 0.85 * Double(usage.total) - Double(usage.current) + resident
+            if need > room {
+                return "inputs and outputs need \(fixed(need / gib, 1)) GiB, over the \(fixed(Swift.max(room, 0) / gib, 1)) "
+                    + "GiB the GPU has room for"
+            }
+        }
+        if p.device == .cpu && named {
+            let seconds = estimatedCPUSeconds(benchCase)
+            if seconds > maxSeconds {
+                return "about \(fixed(seconds, 0)) s per run on the CPU (estimated), over --max-seconds \(fixed(maxSeconds, 0))"
+            }
+        }
+        return nil
+    }
+
+    /// A generous estimate of one CPU run's seconds, from rates above those BENCHMARKS.md measured
+    /// on two cores (fast search 154 GFLOP/s nominal, reference 0.36; the rest 0.1–11 GB/s).
+    func estimatedCPUSeconds(_ c: BenchCase) -> Double {
+        let fast = c.implementation != .reference
+        let rate: Double
+        switch c.op {
+        case .searchForward: rate = fast ? 300e9 : 0.7e9
+        case .searchBackward: rate = fast ? 5e9 : 0.8e9
+        default: rate = fast ? 4e9 : 1e9
+        }
+        return c.work.amount * c.fraction / rate
+    }
+
+    private func resultColumns(_ onGPU: Bool) -> [Column] {
+        var columns = [Column(title: "op"), Column(title: "implementation"), Column(title: "shape/config"),
+                       Column(title: "runs", rightAligned: true), Column(title: "median ms", rightAligned: true),
+                       Column(title: "min ms", rightAligned: true), Column(title: "throughput", rightAligned: true)]
+        if onGPU {
+            columns += [Column(title: "peak extra MiB", rightAligned: true),
+                        Column(title: "beyond outputs MiB", rightAligned: true)]
+        }
+        return columns
+    }
+
+    private func resultRow(_ r: BenchResult, _ onGPU: Bool) -> [String] {
         let sampled = r.benchCase.fraction < 1
         let rate = r.rate
-        return [r.benchCase.op.rawValue, r.benchCase.implementation.name + (sampled ? " *" : ""), r.benchCase.config,
-                String(r.timing.samples.count), readable(r.median), readable(r.min), readable(rate.value) + " " + rate.unit]
+        var row = [r.benchCase.op.rawValue, r.benchCase.implementation.name + (sampled ? " *" : ""), r.benchCase.config,
+                   String(r.timing.samples.count), readable(r.median), readable(r.min), readable(rate.value) + " " + rate.unit]
+        if onGPU {
+            let mib = Double(1 << 20)
+            row += [r.memory.map { readable(Double($0.extra) / mib) } ?? "-",
+                    r.memory.map { readable(Double($0.extraBeyondOutputs) / mib) } ?? "-"]
+        }
+        return row
     }
 
-    private func notes(_ p: BenchProblem, _ results: [BenchResult]) -> [String] {
-        var notes = ["runs: timed runs, after \(warmup) untimed warm-up run(s) each."]
-        if results.contains(where: { $0.timing.samples.count < repeats }) {
-            notes.append("A case with fewer than \(repeats) runs used up --max-seconds \(maxSeconds).")
+    private func notes(_ report: BenchReport) -> [String] {
+        let results = report.results
+        var notes = ["runs: timed runs, after \(warmupCount) untimed warm-up run(s) each."]
+        if results.contains(where: { $0.timing.samples.count < repeatCount }) {
+            notes.append("A case with fewer than \(repeatCount) runs used up --max-seconds \(maxSeconds).")
         }
+        let candidates = report.configs.map { BenchProblem.search.window.candidateCount(videoFrames: $0.config.frames) }
+        let candidateText = Set(candidates).count == 1 ? "\(candidates[0])" : Set(candidates).sorted().map(String.init).joined(separator: " or ")
         notes += [
-            "search GFLOP/s: 3·C·ps² FLOP per candidate, \(p.candidatesPerQuery) candidates per query "
+            "search GFLOP/s: 3·C·ps² FLOP per candidate, \(candidateText) candidates per query "
                 + "(frames·ws², out-of-frame ones included); search-bwd: 4·C·ps² FLOP per neighbour.",
             "GB/s: inputs read once + outputs written once (Float32 values, Int32 indices).",
         ]
-        if let sampled = results.first(where: { $0.benchCase.fraction < 1 }) {
-            let batches = p.sampleBatches
-            notes.append("* sampled: the reference search ran on \(batches.count) evenly spaced batches of "
-                + "\(batches[0].count) queries (\(batches.reduce(0) { $0 + $1.count }) of \(p.queries)); its times are "
+        if report.device == "cuda" {
+            let source = results.first?.memory?.source ?? "memory pool"
+            notes += [
+                "GPU times: CUDA events on the default stream around each call, waited for (host work in the call "
+                    + "counts where the GPU waits for it).",
+                "peak extra MiB: device memory in use at the peak of one more, untimed run, minus what was in use "
+                    + "before it (the inputs); outputs included. beyond outputs MiB: the same minus the outputs' bytes, "
+                    + "i.e. beyond inputs and outputs (from the \(source)).",
+            ]
+        }
+        if let sampled = results.first(where: { $0.benchCase.fraction < 1 }),
+           let p = report.configs.first.map({ $0.queries }) {
+            let length = Swift.max(1, p / 512)
+            notes.append("* sampled: the reference search ran on 8 evenly spaced batches of "
+                + "\(length) queries (\(8 * length) of \(p)); its times are "
                 + "scaled ×\(readable(1 / sampled.benchCase.fraction)) to all queries (--full-reference runs them all).")
+        }
+        for s in report.skipped {
+            notes.append("skipped: \(s.configName.map { $0 + " " } ?? "")\(s.op.rawValue): \(s.reason).")
         }
         return notes
     }
 
-    /// Fast versus reference search forward, when both ran.
+    /// Fast versus reference search forward, when both ran (the first configuration where they did).
     private func searchSpeedup(_ results: [BenchResult]) -> (ratio: Double, summary: String)? {
         let forward = results.filter { $0.benchCase.op == .searchForward }
         guard let reference = forward.first(where: { $0.benchCase.implementation == .reference }),
-              let fast = forward.first(where: { $0.benchCase.implementation == .fast }) else { return nil }
+              let fast = forward.first(where: { $0.benchCase.implementation == .fast && $0.configName == reference.configName })
+        else { return nil }
         let ratio = reference.median / fast.median
         let rate = fast.rate.value
         return (ratio, "search forward, fast/reference speed: \(fixed(ratio, 2))× (reference \(readable(reference.median)) ms"
@@ -181,16 +347,37 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-/// A one-line status on standard error, redrawn in place; silent when stderr is not a terminal.
+/// Progress on standard error: on a terminal one status line redrawn in place; otherwise, for
+/// `dnls bench`, one line per step with the seconds since the start, so long runs in logs show
+/// where they are (other commands stay silent there).
 struct Progress {
-    let enabled: Bool
+    private enum Mode { case terminal, lines, silent }
+    private let mode: Mode
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+
+    /// A status line on a terminal when `enabled`, silent otherwise.
+    init(enabled: Bool) {
+        mode = enabled ? .terminal : .silent
+        start = clock.now
+    }
+
+    /// A status line on a terminal, plain lines elsewhere.
+    init(terminal: Bool) {
+        mode = terminal ? .terminal : .lines
+        start = clock.now
+    }
 
     func show(_ text: String) {
-        if enabled { writeStandardError("\r\u{1B}[K" + text) }
+        switch mode {
+        case .terminal: writeStandardError("\r\u{1B}[K" + text)
+        case .lines: writeStandardError("dnls bench [\(fixed((clock.now - start).milliseconds / 1e3, 1)) s] " + text + "\n")
+        case .silent: break
+        }
     }
 
     func clear() {
-        if enabled { writeStandardError("\r\u{1B}[K") }
+        if mode == .terminal { writeStandardError("\r\u{1B}[K") }
     }
 }
 

@@ -1,14 +1,23 @@
 import DNLS
 
-/// The operations `dnls bench` times, in the order they run.
+/// The operations `dnls bench` times, in the order they run: each forward, then its backward.
 enum BenchOp: String, CaseIterable {
     case searchForward = "search-fwd"
     case searchBackward = "search-bwd"
     case scatter
+    case scatterBackward = "scatter-bwd"
     case gather
+    case gatherBackward = "gather-bwd"
     case wpsum
+    case wpsumBackward = "wpsum-bwd"
     case iunfold
+    case iunfoldBackward = "iunfold-bwd"
     case ifold
+    case ifoldBackward = "ifold-bwd"
+
+    /// What `dnls bench --device cpu` runs by default: the operations of the CPU table in
+    /// BENCHMARKS.md (search backward, then the forwards), so that table stays reproducible.
+    static let cpuDefault: [BenchOp] = [.searchForward, .searchBackward, .scatter, .gather, .wpsum, .iunfold, .ifold]
 }
 
 extension Implementation {
@@ -44,14 +53,18 @@ enum Work {
     }
 }
 
-/// The benchmark problem shared by every case: one random video, the grid of all its queries and
-/// the search whose neighbours the patch operations use.
+/// The benchmark problem shared by every case of one configuration: one random video, its query
+/// grid and the search whose neighbours the patch operations use.
 ///
 /// T5 C3 64×64 by default (`--frames`, `--channels`, `--height`, `--width`), ps 7, ws 21, wt 2,
-/// K 10, reflect border, zero flow, every pixel a query.
+/// K 10, reflect border, zero flow, every pixel a query (or every `stride`-th row and column).
 final class BenchProblem {
     let frames: Int, channels: Int, height: Int, width: Int
-    let search = PatchSearch(geometry: PatchGeometry(patchSize: 7), window: SearchWindow(size: 21, temporalRadius: 2), k: 10)
+    /// The configuration's name (`nil` for the custom one).
+    let name: String?
+    /// The search of every configuration: ps 7, ws 21, wt 2, K 10.
+    static let search = PatchSearch(geometry: PatchGeometry(patchSize: 7), window: SearchWindow(size: 21, temporalRadius: 2), k: 10)
+    let search = BenchProblem.search
     let video: Tensor<Float>
     let grid: QueryGrid
     let seed: UInt64
@@ -64,13 +77,19 @@ final class BenchProblem {
     let announce: (String) -> Void
 
     init(seed: UInt64, device: Device, frames: Int = 5, channels: Int = 3, height: Int = 64, width: Int = 64,
-         announce: @escaping (String) -> Void) throws {
+         stride: Int = 1, name: String? = nil, announce: @escaping (String) -> Void) throws {
         self.frames = frames; self.channels = channels; self.height = height; self.width = width
+        self.name = name
         self.seed = seed
         self.device = device
         self.announce = announce
         video = try randomTensor([frames, channels, height, width], seed: seed).to(device)
-        grid = try QueryGrid(region: .whole(frames: frames, height: height, width: width))
+        grid = try QueryGrid(region: .whole(frames: frames, height: height, width: width), stride: stride)
+    }
+
+    convenience init(seed: UInt64, device: Device, config c: BenchConfig, announce: @escaping (String) -> Void) throws {
+        try self.init(seed: seed, device: device, frames: c.frames, channels: c.channels, height: c.height, width: c.width,
+                      stride: c.stride, name: c.name, announce: announce)
     }
 
     var geometry: PatchGeometry { search.geometry }
@@ -84,8 +103,13 @@ final class BenchProblem {
     var candidatesPerQuery: Int { search.window.candidateCount(videoFrames: frames) }
 
     /// A fresh random tensor whose contents depend only on the seed and `stream`.
+    ///
+    /// On a GPU, tensors above 4 Mi elements repeat a random block of a prime number of elements
+    /// (made on the host, so gigabyte inputs take seconds, not minutes); the CPU's inputs are drawn
+    /// element by element as they always were, so its table in BENCHMARKS.md stays reproducible.
     func random(_ shape: [Int], stream: UInt64, in range: Range<Float> = 0..<1) throws -> Tensor<Float> {
-        try randomTensor(shape, seed: seed &* 0x1000 &+ stream, in: range).to(device)
+        try randomTensor(shape, seed: seed &* 0x1000 &+ stream, in: range,
+                         repeatingBlock: device == .cpu ? nil : 4_194_301).to(device)
     }
 
     /// The search's neighbour indices `(Q, K, 3)` over all queries.
@@ -109,21 +133,31 @@ final class BenchProblem {
         }
     }
 
+    /// "S1 " for a named configuration, nothing for the custom one.
+    private var prefix: String { name.map { $0 + " " } ?? "" }
+    /// " stride4" for a strided query grid, nothing for all queries.
+    private var strideNote: String { grid.stride == 1 ? "" : " stride\(grid.stride)" }
+    private var dims: String { "T\(frames) C\(channels) \(height)×\(width) ps\(patchSize)" }
+
     var searchConfig: String {
         let w = search.window
-        return "T\(frames) C\(channels) \(height)×\(width) ps\(patchSize) ws\(w.size) wt\(w.temporalRadius) K\(k) Q\(queries)"
+        return prefix + dims + " ws\(w.size) wt\(w.temporalRadius) K\(k)" + strideNote + " Q\(queries)"
     }
-    var patchConfig: String { "T\(frames) C\(channels) \(height)×\(width) ps\(patchSize) K\(k) Q\(queries)" }
-    var gridConfig: String { "T\(frames) C\(channels) \(height)×\(width) ps\(patchSize) stride\(grid.stride) Q\(queries)" }
+    var patchConfig: String { prefix + dims + " K\(k)" + strideNote + " Q\(queries)" }
+    var gridConfig: String { prefix + dims + " stride\(grid.stride) Q\(queries)" }
 }
 
 extension BenchProblem {
-    /// Keeps a result alive and waits for the device, so a timed run includes all its GPU work.
-    func finish<T>(_ value: T) throws {
+    /// Keeps a result alive until the timed body ends, so its work cannot be dropped. (CPU
+    /// operations return when done; on a GPU the timer waits for the device.)
+    func finish<T>(_ value: T) {
         blackHole(value)
-        try device.synchronize()
     }
 }
+
+/// A timed body: one call of the operation. It throws only ``DNLSError`` so that the device's
+/// timer (``Device/elapsedMilliseconds(_:)``) can wrap it.
+typealias BenchBody = () throws(DNLSError) -> Void
 
 /// One timed case: an operation on one backend.
 struct BenchCase {
@@ -134,8 +168,10 @@ struct BenchCase {
     let work: Work
     /// Fraction of the full-size problem one run does; times are divided by it.
     var fraction = 1.0
+    /// Bytes of the case's inputs (the video and neighbours included) and of one run's outputs.
+    var inputBytes = 0.0, outputBytes = 0.0
     /// Builds the inputs (untimed) and returns the body to time.
-    let prepare: () throws -> () throws -> Void
+    let prepare: () throws -> BenchBody
 }
 
 /// The cases for `ops` on `implementations`, in run order (per operation: reference, then fast).
@@ -145,104 +181,168 @@ func benchCases(_ p: BenchProblem, ops: [BenchOp], implementations: [Implementat
     let Q = Double(p.queries), K = Double(p.k), entries = Double(p.patchEntries), video = Double(p.videoCount)
     let plane = Double(p.frames * p.height * p.width)
     let indexBytes = 12 * Q * K  // (Q, K, 3) Int32
+    // Float32 bytes: the video, one weight per neighbour, all neighbours' patches, one patch per query.
+    let V = 4 * video, D = 4 * Q * K, P = 4 * Q * K * entries, U = 4 * Q * entries, N = indexBytes, W1 = 4 * plane
+    let shape = p.video.shape
     var cases: [BenchCase] = []
     for op in BenchOp.allCases where ops.contains(op) {
         for impl in implementations {
+            func add(_ config: String, _ work: Work, in inputs: Double, out outputs: Double, fraction: Double = 1,
+                     _ prepare: @escaping () throws -> BenchBody) {
+                cases.append(BenchCase(op: op, implementation: impl, config: config, work: work, fraction: fraction,
+                                       inputBytes: inputs, outputBytes: outputs, prepare: prepare))
+            }
             switch op {
             case .searchForward:
                 let sampled = impl == .reference && !fullReference
                 let batches: [Range<Int>?] = sampled ? p.sampleBatches : [nil]
                 let measured = batches.reduce(0) { $0 + ($1?.count ?? p.queries) }
-                cases.append(BenchCase(
-                    op: op, implementation: impl, config: p.searchConfig,
-                    work: .flops(3 * entries * Q * Double(p.candidatesPerQuery)),
-                    fraction: Double(measured) / Q,
-                    prepare: {
-                        {
-                            for batch in batches {
-                                let result = try p.search(p.video, queries: .grid(p.grid, batch: batch), implementation: impl)
-                                if batch == nil { p.neighbours = result.indices }
-                                try p.finish(result)
-                            }
+                add(p.searchConfig, .flops(3 * entries * Q * Double(p.candidatesPerQuery)), in: V, out: D + N,
+                    fraction: Double(measured) / Q) {
+                    { () throws(DNLSError) in
+                        for batch in batches {
+                            let result = try p.search(p.video, queries: .grid(p.grid, batch: batch), implementation: impl)
+                            if batch == nil { p.neighbours = result.indices }
+                            p.finish(result)
                         }
-                    }))
+                    }
+                }
             case .searchBackward:
-                cases.append(BenchCase(
-                    op: op, implementation: impl, config: p.searchConfig,
-                    work: .flops(4 * entries * Q * K),
-                    prepare: {
-                        let indices = try p.neighbourIndices()
-                        let gradient = try p.random([p.queries, p.k], stream: 1, in: -1..<1)
-                        return {
-                            try p.finish(try p.search.backward(distanceGradient: gradient, indices: indices, video: p.video,
-                                                            queries: .grid(p.grid), implementation: impl))
-                        }
-                    }))
+                add(p.searchConfig, .flops(4 * entries * Q * K), in: V + N + D, out: V) {
+                    let indices = try p.neighbourIndices()
+                    let gradient = try p.random([p.queries, p.k], stream: 1, in: -1..<1)
+                    return { () throws(DNLSError) in
+                        p.finish(try p.search.backward(distanceGradient: gradient, indices: indices, video: p.video,
+                                                       queries: .grid(p.grid), implementation: impl))
+                    }
+                }
             case .scatter:
-                cases.append(BenchCase(
-                    op: op, implementation: impl, config: p.patchConfig,
-                    work: .bytes(4 * video + indexBytes + 4 * Q * K * entries),
-                    prepare: {
-                        let indices = try p.neighbourIndices()
-                        let scatter = PatchScatter(geometry: p.geometry)
-                        return { try p.finish(try scatter(p.video, indices: indices, implementation: impl)) }
-                    }))
+                add(p.patchConfig, .bytes(V + N + P), in: V + N, out: P) {
+                    let indices = try p.neighbourIndices()
+                    let scatter = PatchScatter(geometry: p.geometry)
+                    return { () throws(DNLSError) in p.finish(try scatter(p.video, indices: indices, implementation: impl)) }
+                }
+            case .scatterBackward:
+                add(p.patchConfig, .bytes(P + N + V), in: V + N + P, out: V) {
+                    let indices = try p.neighbourIndices()
+                    let gradient = try p.random([p.queries, p.k, p.channels, p.patchSize, p.patchSize], stream: 5, in: -1..<1)
+                    let scatter = PatchScatter(geometry: p.geometry)
+                    return { () throws(DNLSError) in
+                        p.finish(try scatter.backward(patchGradient: gradient, indices: indices, videoShape: shape,
+                                                      implementation: impl))
+                    }
+                }
             case .gather:
-                cases.append(BenchCase(
-                    op: op, implementation: impl, config: p.patchConfig,
-                    work: .bytes(4 * Q * K * entries + 4 * Q * K + indexBytes + 4 * video + 4 * plane),
-                    prepare: {
-                        let indices = try p.neighbourIndices()
-                        let patches = try p.random([p.queries, p.k, p.channels, p.patchSize, p.patchSize], stream: 2)
-                        let weights = try p.random([p.queries, p.k], stream: 3)
-                        let gather = PatchGather(geometry: p.geometry)
-                        return {
-                            try p.finish(try gather(patches, weights: weights, indices: indices, videoShape: p.video.shape,
-                                                 implementation: impl))
-                        }
-                    }))
+                add(p.patchConfig, .bytes(P + D + N + V + W1), in: V + N + P + D, out: V + W1) {
+                    let indices = try p.neighbourIndices()
+                    let patches = try p.random([p.queries, p.k, p.channels, p.patchSize, p.patchSize], stream: 2)
+                    let weights = try p.random([p.queries, p.k], stream: 3)
+                    let gather = PatchGather(geometry: p.geometry)
+                    return { () throws(DNLSError) in
+                        p.finish(try gather(patches, weights: weights, indices: indices, videoShape: shape,
+                                            implementation: impl))
+                    }
+                }
+            case .gatherBackward:
+                add(p.patchConfig, .bytes(V + W1 + P + D + N + P + D), in: V + N + V + W1 + P + D, out: P + D) {
+                    let indices = try p.neighbourIndices()
+                    let patches = try p.random([p.queries, p.k, p.channels, p.patchSize, p.patchSize], stream: 2)
+                    let weights = try p.random([p.queries, p.k], stream: 3)
+                    let videoGradient = try p.random(shape, stream: 6, in: -1..<1)
+                    let sumGradient = try p.random([p.frames, 1, p.height, p.width], stream: 7, in: -1..<1)
+                    let gather = PatchGather(geometry: p.geometry)
+                    return { () throws(DNLSError) in
+                        p.finish(try gather.backward(videoGradient: videoGradient, weightSumGradient: sumGradient,
+                                                     patches: patches, weights: weights, indices: indices,
+                                                     implementation: impl))
+                    }
+                }
             case .wpsum:
-                cases.append(BenchCase(
-                    op: op, implementation: impl, config: p.patchConfig,
-                    work: .bytes(4 * video + 4 * Q * K + indexBytes + 4 * Q * entries),
-                    prepare: {
-                        let indices = try p.neighbourIndices()
-                        let weights = try p.random([p.queries, p.k], stream: 3)
-                        let wpsum = WeightedPatchSum(geometry: p.geometry)
-                        return { try p.finish(try wpsum(p.video, weights: weights, indices: indices, implementation: impl)) }
-                    }))
+                add(p.patchConfig, .bytes(V + D + N + U), in: V + N + D, out: U) {
+                    let indices = try p.neighbourIndices()
+                    let weights = try p.random([p.queries, p.k], stream: 3)
+                    let wpsum = WeightedPatchSum(geometry: p.geometry)
+                    return { () throws(DNLSError) in p.finish(try wpsum(p.video, weights: weights, indices: indices, implementation: impl)) }
+                }
+            case .wpsumBackward:
+                add(p.patchConfig, .bytes(U + V + D + N + V + D), in: V + N + D + U, out: V + D) {
+                    let indices = try p.neighbourIndices()
+                    let weights = try p.random([p.queries, p.k], stream: 3)
+                    let gradient = try p.random([p.queries, 1, p.channels, p.patchSize, p.patchSize], stream: 8, in: -1..<1)
+                    let wpsum = WeightedPatchSum(geometry: p.geometry)
+                    return { () throws(DNLSError) in
+                        p.finish(try wpsum.backward(outputGradient: gradient, video: p.video, weights: weights,
+                                                    indices: indices, implementation: impl))
+                    }
+                }
             case .iunfold:
-                cases.append(BenchCase(
-                    op: op, implementation: impl, config: p.gridConfig,
-                    work: .bytes(4 * video + 4 * Q * entries),
-                    prepare: {
-                        let unfold = PatchUnfold(geometry: p.geometry)
-                        return { try p.finish(try unfold(p.video, grid: p.grid, implementation: impl)) }
-                    }))
+                add(p.gridConfig, .bytes(V + U), in: V, out: U) {
+                    let unfold = PatchUnfold(geometry: p.geometry)
+                    return { () throws(DNLSError) in p.finish(try unfold(p.video, grid: p.grid, implementation: impl)) }
+                }
+            case .iunfoldBackward:
+                add(p.gridConfig, .bytes(U + V), in: V + U, out: V) {
+                    let gradient = try p.random([p.queries, 1, p.channels, p.patchSize, p.patchSize], stream: 9, in: -1..<1)
+                    let unfold = PatchUnfold(geometry: p.geometry)
+                    return { () throws(DNLSError) in
+                        p.finish(try unfold.backward(patchGradient: gradient, grid: p.grid, videoShape: shape,
+                                                     implementation: impl))
+                    }
+                }
             case .ifold:
-                cases.append(BenchCase(
-                    op: op, implementation: impl, config: p.gridConfig,
-                    work: .bytes(4 * Q * entries + 4 * video),
-                    prepare: {
-                        let patches = try p.random([p.queries, 1, p.channels, p.patchSize, p.patchSize], stream: 4)
-                        let fold = PatchFold(geometry: p.geometry)
-                        return {
-                            try p.finish(try fold(patches, grid: p.grid, videoShape: p.video.shape, implementation: impl))
-                        }
-                    }))
+                add(p.gridConfig, .bytes(U + V), in: V + U, out: V) {
+                    let patches = try p.random([p.queries, 1, p.channels, p.patchSize, p.patchSize], stream: 4)
+                    let fold = PatchFold(geometry: p.geometry)
+                    return { () throws(DNLSError) in p.finish(try fold(patches, grid: p.grid, videoShape: shape, implementation: impl)) }
+                }
+            case .ifoldBackward:
+                add(p.gridConfig, .bytes(V + U), in: V + V, out: U) {
+                    let gradient = try p.random(shape, stream: 10, in: -1..<1)
+                    let fold = PatchFold(geometry: p.geometry)
+                    return { () throws(DNLSError) in p.finish(try fold.backward(videoGradient: gradient, grid: p.grid, implementation: impl)) }
+                }
             }
         }
     }
     return cases
 }
 
+/// Device memory of one run of a case, in bytes (GPU only).
+struct MemoryFigures {
+    /// In use before the run: the inputs (and anything else alive).
+    let before: Int
+    /// The most in use during the run.
+    let peak: Int
+    /// The run's outputs.
+    let outputs: Int
+    /// Where the figures come from (the memory pool or DNLS's allocation counter).
+    let source: String
+
+    /// Peak in use during the run beyond what was in use before it (outputs included).
+    var extra: Int { peak - before }
+    /// Peak beyond the inputs and the outputs: the operation's workspace.
+    var extraBeyondOutputs: Int { peak - before - outputs }
+}
+
 /// The timing of one case, scaled to the full-size problem.
 struct BenchResult {
     let benchCase: BenchCase
     let timing: Timing
+    /// The configuration the case ran in (`nil` for the custom one).
+    var configName: String? = nil
+    /// Device memory of one extra, untimed run (GPU only).
+    var memory: MemoryFigures? = nil
 
     /// Milliseconds of a full-size run (a sampled run divided by its fraction).
     var median: Double { timing.median / benchCase.fraction }
     var min: Double { timing.min / benchCase.fraction }
     var rate: (value: Double, unit: String) { benchCase.work.rate(milliseconds: median) }
+}
+
+/// A case that did not run, and why.
+struct SkippedCase {
+    let op: BenchOp
+    let config: String
+    let configName: String?
+    let reason: String
 }

@@ -24,6 +24,7 @@ enum Fake {
         case cuInit, primaryCtxRetain, primaryCtxRelease, memAlloc, memFree, moduleLoad, moduleUnload
         case moduleGetFunction, launch, streamCreate, streamDestroy, eventCreate, eventDestroy
         case createProgram, compileProgram, destroyProgram, getCUBIN
+        case memAllocAsync, memFreeAsync, getDefaultMemPool, poolSetAttribute, poolGetAttribute
     }
 
     private static let counts = Mutex<[Int]>(Array(repeating: 0, count: Call.allCases.count))
@@ -40,6 +41,19 @@ enum Fake {
     nonisolated(unsafe) static var streamCreateResult: CUresult = 0
     nonisolated(unsafe) static var createProgramResult: nvrtcResult = 0
     nonisolated(unsafe) static var compileResult: nvrtcResult = 0
+    /// What `CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED` reads as (nil: the attribute is unknown).
+    nonisolated(unsafe) static var poolsSupported: Int32? = 1
+    nonisolated(unsafe) static var memAllocAsyncResult: CUresult = 0
+    nonisolated(unsafe) static var getDefaultMemPoolResult: CUresult = 0
+    nonisolated(unsafe) static var poolSetAttributeResult: CUresult = 0
+    nonisolated(unsafe) static var poolGetAttributeResult: CUresult = 0
+
+    // The fake default pool: its release threshold, bytes in use and their high-water mark.
+    nonisolated(unsafe) static var poolReleaseThreshold: UInt64 = 0
+    nonisolated(unsafe) static var poolUsed: UInt64 = 0
+    nonisolated(unsafe) static var poolUsedHigh: UInt64 = 0
+    nonisolated(unsafe) static var poolSizes: [CUdeviceptr: Int] = [:]
+    nonisolated(unsafe) static var asyncStreams: [CUstream?] = []
 
     // What the fakes were given.
     nonisolated(unsafe) static var lastAllocationBytes = -1
@@ -66,6 +80,7 @@ enum Fake {
     nonisolated(unsafe) static let stream = OpaquePointer(bitPattern: 0x50_0000)!
     nonisolated(unsafe) static let event = OpaquePointer(bitPattern: 0xE0_0000)!
     nonisolated(unsafe) static let program = OpaquePointer(bitPattern: 0x90_0000)!
+    nonisolated(unsafe) static let pool = OpaquePointer(bitPattern: 0x70_0000)!
 
     /// Everything back to a working GPU with nothing called yet.
     static func reset() {
@@ -88,7 +103,83 @@ enum Fake {
         launchSlots = []
         launchParameterCount = 0
         memoryUsed = 0
+        poolsSupported = 1
+        memAllocAsyncResult = 0
+        getDefaultMemPoolResult = 0
+        poolSetAttributeResult = 0
+        poolGetAttributeResult = 0
+        poolReleaseThreshold = 0
+        poolUsed = 0
+        poolUsedHigh = 0
+        poolSizes = [:]
+        asyncStreams = []
     }
+
+    /// The bump allocator behind both `cuMemAlloc` and `cuMemAllocAsync`.
+    static func bumpAllocate(_ bytes: Int) -> CUdeviceptr? {
+        let start = (memoryUsed + 255) & ~255
+        guard start + bytes <= memorySize else { return nil }
+        memoryUsed = start + bytes
+        return memoryBase + CUdeviceptr(start)
+    }
+
+    /// `driver` with the stream-ordered allocator and the default pool's entry points.
+    static let pooledDriver: DriverFunctions = {
+        var d = driver
+        d.cuMemAllocAsync = { pointer, bytes, stream in
+            Fake.record(.memAllocAsync)
+            Fake.lastAllocationBytes = bytes
+            Fake.asyncStreams.append(stream)
+            guard Fake.memAllocAsyncResult == 0 else { return Fake.memAllocAsyncResult }
+            guard let address = Fake.bumpAllocate(bytes) else { return 2 }
+            Fake.poolSizes[address] = bytes
+            Fake.poolUsed += UInt64(bytes)
+            Fake.poolUsedHigh = max(Fake.poolUsedHigh, Fake.poolUsed)
+            pointer?.pointee = address
+            return 0
+        }
+        d.cuMemFreeAsync = { pointer, stream in
+            Fake.record(.memFreeAsync)
+            Fake.asyncStreams.append(stream)
+            Fake.freedAddresses.append(pointer)
+            guard let bytes = Fake.poolSizes.removeValue(forKey: pointer) else { return 1 }
+            Fake.poolUsed -= UInt64(bytes)
+            return 0
+        }
+        d.cuDeviceGetDefaultMemPool = { pool, _ in
+            Fake.record(.getDefaultMemPool)
+            guard Fake.getDefaultMemPoolResult == 0 else { return Fake.getDefaultMemPoolResult }
+            pool?.pointee = Fake.pool
+            return 0
+        }
+        d.cuMemPoolSetAttribute = { pool, attribute, value in
+            Fake.record(.poolSetAttribute)
+            guard Fake.poolSetAttributeResult == 0 else { return Fake.poolSetAttributeResult }
+            guard pool == Fake.pool, let value else { return 1 }
+            let v = value.load(as: UInt64.self)
+            switch attribute {
+            case Int32(DNLS_CU_MEMPOOL_ATTR_RELEASE_THRESHOLD): Fake.poolReleaseThreshold = v
+            case Int32(DNLS_CU_MEMPOOL_ATTR_USED_MEM_HIGH):
+                guard v == 0 else { return 1 }  // as the real driver: only a reset to 0
+                Fake.poolUsedHigh = Fake.poolUsed
+            default: return 1
+            }
+            return 0
+        }
+        d.cuMemPoolGetAttribute = { pool, attribute, value in
+            Fake.record(.poolGetAttribute)
+            guard Fake.poolGetAttributeResult == 0 else { return Fake.poolGetAttributeResult }
+            guard pool == Fake.pool, let value else { return 1 }
+            switch attribute {
+            case Int32(DNLS_CU_MEMPOOL_ATTR_RELEASE_THRESHOLD): value.storeBytes(of: Fake.poolReleaseThreshold, as: UInt64.self)
+            case Int32(DNLS_CU_MEMPOOL_ATTR_USED_MEM_CURRENT): value.storeBytes(of: Fake.poolUsed, as: UInt64.self)
+            case Int32(DNLS_CU_MEMPOOL_ATTR_USED_MEM_HIGH): value.storeBytes(of: Fake.poolUsedHigh, as: UInt64.self)
+            default: return 1
+            }
+            return 0
+        }
+        return d
+    }()
 
     /// A driver that works (one "Fake GPU", compute capability 9.0, 132 SMs, driver 13.0) unless
     /// the state above says otherwise. Error codes 2 and 100 have names and messages; any other
@@ -112,6 +203,9 @@ enum Fake {
             case Int32(DNLS_CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN): value?.pointee = 232_448
             case Int32(DNLS_CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK): value?.pointee = 49_152
             case Int32(DNLS_CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK): value?.pointee = 1024
+            case Int32(DNLS_CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED):
+                guard let supported = Fake.poolsSupported else { return 1 }
+                value?.pointee = supported
             default: return 1
             }
             return 0
@@ -130,10 +224,8 @@ enum Fake {
             Fake.record(.memAlloc)
             Fake.lastAllocationBytes = bytes
             guard Fake.memAllocResult == 0 else { return Fake.memAllocResult }
-            let start = (Fake.memoryUsed + 255) & ~255
-            guard start + bytes <= Fake.memorySize else { return 2 }
-            Fake.memoryUsed = start + bytes
-            pointer?.pointee = Fake.memoryBase + CUdeviceptr(start)
+            guard let address = Fake.bumpAllocate(bytes) else { return 2 }
+            pointer?.pointee = address
             return 0
         },
         cuMemFree: { pointer in

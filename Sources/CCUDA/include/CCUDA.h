@@ -15,6 +15,7 @@ typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
+typedef struct CUmemPoolHandle_st *CUmemoryPool;
 
 typedef int nvrtcResult;                    // 0 = NVRTC_SUCCESS
 typedef struct _nvrtcProgram *nvrtcProgram;
@@ -27,6 +28,14 @@ enum {
     DNLS_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
     DNLS_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
     DNLS_CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97,
+    DNLS_CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED = 115,
+};
+
+// Memory pool attributes used by DNLS (values from cuda.h's CUmemPool_attribute; all cuuint64_t).
+enum {
+    DNLS_CU_MEMPOOL_ATTR_RELEASE_THRESHOLD = 4,
+    DNLS_CU_MEMPOOL_ATTR_USED_MEM_CURRENT = 7,
+    DNLS_CU_MEMPOOL_ATTR_USED_MEM_HIGH = 8,
 };
 
 // Function attribute: the dynamic shared memory a kernel may ask for.
@@ -68,6 +77,12 @@ typedef CUresult (*PFN_cuEventDestroy)(CUevent event);
 typedef CUresult (*PFN_cuEventRecord)(CUevent event, CUstream stream);
 typedef CUresult (*PFN_cuEventSynchronize)(CUevent event);
 typedef CUresult (*PFN_cuEventElapsedTime)(float *milliseconds, CUevent start, CUevent end);
+// Stream-ordered allocation (CUDA 11.2+); loaded optionally, so older drivers still work.
+typedef CUresult (*PFN_cuMemAllocAsync)(CUdeviceptr *pointer, size_t bytes, CUstream stream);
+typedef CUresult (*PFN_cuMemFreeAsync)(CUdeviceptr pointer, CUstream stream);
+typedef CUresult (*PFN_cuDeviceGetDefaultMemPool)(CUmemoryPool *pool, CUdevice device);
+typedef CUresult (*PFN_cuMemPoolSetAttribute)(CUmemoryPool pool, int attribute, void *value);
+typedef CUresult (*PFN_cuMemPoolGetAttribute)(CUmemoryPool pool, int attribute, void *value);
 typedef CUresult (*PFN_cuGetErrorName)(CUresult error, const char **name);
 typedef CUresult (*PFN_cuGetErrorString)(CUresult error, const char **message);
 
