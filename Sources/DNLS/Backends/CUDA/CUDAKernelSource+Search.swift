@@ -76,19 +76,29 @@ extern "C" __global__ void search_forward(
 
 #ifdef BOX_TQ
 // Box-filtered search without flow on a query grid (any grid stride, dilation, channel count).
-// One block per BOX_TQ×BOX_TQ tile of grid positions in one frame; BOX_NT threads, the first
-// BOX_TQ² of which own a query each. Every query of the tile compares its patch with the patch
-// displaced by the same window offset, so for one offset the block computes the per-pixel terms
-// D(y, x) = Σ_c term(q(c, y, x), k(c, y + di, x + dj)) over the tile's footprint once, then each
-// query's distance as a separable box sum of D (rows of taps, then columns): about C + 2·ps
-// operations per query and candidate instead of C·ps². Channels go in chunks of BOX_CC; each query
-// keeps one window row's partial distances in registers, so shared memory holds only the key rows of
-// one window row and one chunk. Sums run in a fixed order: results are bitwise reproducible.
+//
+// One block per BOX_TQ×BOX_TQ tile of grid positions in one frame. Every query of the tile compares
+// its patch with the patch displaced by the same window offset (di, dj), so the per-pixel terms
+// D(y, x) = Σ_c term(q(c, y, x), k(c, y + di, x + dj)) over the tile's footprint are shared, and
+// each query's distance is a separable box sum of D: about C + 2·ps operations per query and
+// candidate instead of C·ps².
+//
+// Work item = (footprint row y, run of BOX_RUN neighbouring query columns, group of BOX_JG window
+// columns). For one window row di, an item holds its footprint samples of the query frame in
+// registers, slides a register copy of the key samples along the window columns (one new sample
+// per channel and window step), forms D in registers and writes the BOX_RUN row sums of each of its
+// window columns to shared memory. Channels go in chunks of BOX_CC (row sums accumulate across
+// chunks); then each query's owner thread takes the column sums and offers the window row's
+// candidates to its top-K in enumeration order. Key samples come into shared memory BOX_RG window
+// rows at a time (all of a frame's when one chunk holds every channel), read row by row by whole
+// warps through a block-wide table of resolved columns. Sums run in a fixed order: bitwise
+// reproducible.
+#define BOX_RUN 4
 #define BOX_PY ((BOX_TQ - 1) * BOX_STRIDE + (BOX_PS - 1) * BOX_DIL + 1)   // footprint side, pixels
-#define BOX_PIX (BOX_PY * BOX_PY)
-#define BOX_PPT ((BOX_PIX + BOX_NT - 1) / BOX_NT)                        // footprint pixels per thread
-#define BOX_RUN 4                                                        // box sums per thread and pass
-#define BOX_RUN_SPAN ((BOX_RUN - 1) * BOX_STRIDE + (BOX_PS - 1) * BOX_DIL + 1)
+#define BOX_SPAN ((BOX_RUN - 1) * BOX_STRIDE + (BOX_PS - 1) * BOX_DIL + 1) // samples of one item's run
+#define BOX_RUNS (BOX_TQ / BOX_RUN)
+#define BOX_GROUPS ((BOX_WS + BOX_JG - 1) / BOX_JG)
+#define BOX_ITEMS (BOX_PY * BOX_RUNS * BOX_GROUPS)
 extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
     const float* video, const float* keys, Grid grid, const int* block,
     int B, int T, int C, int H, int W, int channels, int F, int Q, int slots, int l2, int dmin, int reach,
@@ -97,9 +107,9 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
     extern __shared__ float smem[];
     const int KX = BOX_PY + reach;                     // key row length: footprint + window reach
     float* kTile = smem;                               // [BOX_CC][BOX_PY][KX]
-    float* diff = kTile + BOX_CC * BOX_PY * KX;        // [BOX_PY][BOX_PY]
-    float* rowSums = diff + BOX_PIX;                   // [BOX_PY][BOX_TQ]
-    float* part = rowSums + BOX_PY * BOX_TQ;           // [BOX_WS][BOX_TQ²]: one window row's partial distances
+    const int TR = BOX_PY + (BOX_RG - 1) * BOX_WSTEP;  // key rows of BOX_RG window rows
+    float* rowSums = kTile + BOX_CC * TR * KX;         // [BOX_WS][BOX_PY][BOX_TQ]
+    int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * BOX_TQ);  // [KX]: resolved key columns
     int tilesX = (grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (grid.rows + BOX_TQ - 1) / BOX_TQ;
     i64 bid = blockIdx.x;
     int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
@@ -112,13 +122,19 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
     Geometry g = geometry(block, H, W, BOX_PS, BOX_WS);
     int t = grid.t0 + dt;
     int h = grid.h0 + gi * BOX_STRIDE, w = grid.w0 + gj * BOX_STRIDE;
-    // The tile's first and last query rows and columns, for block-wide skips of offsets whose
-    // candidates all fall outside the frame.
     int hq0 = grid.h0 + tileY * BOX_TQ * BOX_STRIDE, wq0 = grid.w0 + tileX * BOX_TQ * BOX_STRIDE;
     int hq1 = grid.h0 + min(tileY * BOX_TQ + BOX_TQ - 1, grid.rows - 1) * BOX_STRIDE;
-    int wq1 = grid.w0 + min(tileX * BOX_TQ + BOX_TQ - 1, grid.cols - 1) * BOX_STRIDE;
     int y0 = hq0 + g.patch[0], x0 = wq0 + g.patch[0];  // footprint origin
-    const int* offs = g.window;
+    // This thread's work item (threads past BOX_ITEMS only own queries).
+    bool worker = tid < BOX_ITEMS;
+    int group = tid % BOX_GROUPS, run = (tid / BOX_GROUPS) % BOX_RUNS, y = tid / (BOX_GROUPS * BOX_RUNS);
+    int xRun = run * BOX_RUN * BOX_STRIDE;             // first footprint column of the run
+    const int wstep = BOX_WSTEP;                       // offset between neighbouring window columns
+    for (int x = tid; x < KX; x += BOX_NT) {
+        int xx = x0 + dmin + x;
+        keyColumns[x] = xx < -W || xx >= 2 * W ? -1 : g.cols[xx];
+    }
+    int warp = tid / 32, lane = tid % 32;
     float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
     i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
 #if WHOLE
@@ -126,103 +142,99 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
 #else
     TopK best; best.reset();
 #endif
-    // This thread's footprint pixels of the query frame, one channel chunk, in registers.
-    float qv[BOX_PPT][BOX_CC];
+    float qv[BOX_CC][BOX_SPAN];
     int loaded = -1;
     const int perFrame = BOX_WS * BOX_WS;
     for (int s = 0; s < F; ++s) {
         int n = g.order[t * F + s];
-        for (int i = 0; i < BOX_WS; ++i) {
-            int di = offs[i];
-            if (hq1 + di < 0 || hq0 + di >= H) continue;
-            if (tid < BOX_TQ * BOX_TQ)
-                for (int j = 0; j < BOX_WS; ++j) part[j * BOX_TQ * BOX_TQ + tid] = 0.0f;
+        const float* frame = keys + ((i64)b * T + n) * C * H * W;
+        for (int i0 = 0; i0 < BOX_WS; i0 += BOX_RG) {
+            int i1 = min(i0 + BOX_RG, BOX_WS);
+            // No query of the tile has a candidate row in the frame for these window rows.
+            if (hq1 + g.window[i1 - 1] < 0 || hq0 + g.window[i0] >= H) continue;
             for (int c0 = 0; c0 < channels; c0 += BOX_CC) {
-                if (loaded != c0) {
+                if (worker && loaded != c0) {
 #pragma unroll
-                    for (int p = 0; p < BOX_PPT; ++p) {
-                        int pix = tid + p * BOX_NT, py = pix / BOX_PY, px = pix % BOX_PY;
+                    for (int c = 0; c < BOX_CC; ++c)
 #pragma unroll
-                        for (int c = 0; c < BOX_CC; ++c) {
-                            i64 l = pix < BOX_PIX && c0 + c < channels ? location_any(g, b, t, c0 + c, y0 + py, x0 + px, T, C, H, W) : -1;
-                            qv[p][c] = l < 0 ? 0.0f : video[l];
+                        for (int k = 0; k < BOX_SPAN; ++k) {
+                            i64 l = c0 + c < channels ? location_any(g, b, t, c0 + c, y0 + y, x0 + xRun + k, T, C, H, W) : -1;
+                            qv[c][k] = l < 0 ? 0.0f : video[l];
                         }
-                    }
                     loaded = c0;
                 }
-                __syncthreads();  // the previous chunk's readers are done with kTile
-                for (int k = tid; k < BOX_CC * BOX_PY * KX; k += BOX_NT) {
-                    int c = k / (BOX_PY * KX), y = (k / KX) % BOX_PY, x = k % KX;
-                    i64 l = c0 + c < channels ? location_any(g, b, n, c0 + c, y0 + di + y, x0 + dmin + x, T, C, H, W) : -1;
-                    kTile[k] = l < 0 ? 0.0f : keys[l];
+                __syncthreads();  // the previous readers of kTile and rowSums are done
+                // Key rows, one warp per row: resolved row once, then the columns' table.
+#pragma unroll 4
+                for (int r = warp; r < BOX_CC * TR; r += BOX_NT / 32) {
+                    int c = r / TR, yy = y0 + g.window[i0] + r % TR;
+                    int row = c0 + c < channels && yy >= -H && yy < 2 * H ? g.rows[yy] : -1;
+                    const float* src = frame + ((i64)(c0 + c) * H + row) * W;
+                    for (int x = lane; x < KX; x += 32) {
+                        int col = keyColumns[x];
+                        kTile[r * KX + x] = row < 0 || col < 0 ? 0.0f : src[col];
+                    }
                 }
                 __syncthreads();
-#pragma unroll 1
-                for (int j = 0; j < BOX_WS; ++j) {
-                    int dj = offs[j];
-                    if (wq1 + dj < 0 || wq0 + dj >= W) continue;
-                    const float* kBase = kTile + dj - dmin;
+                for (int i = i0; i < i1; ++i) {
+                    int di = g.window[i];
+                    if (hq1 + di < 0 || hq0 + di >= H) continue;
+                    if (worker) {
+                        const float* kb = kTile + (y + (i - i0) * wstep) * KX + xRun + group * BOX_JG * wstep;
+                        float kv[BOX_CC][BOX_SPAN];
 #pragma unroll
-                    for (int p = 0; p < BOX_PPT; ++p) {
-                        int pix = tid + p * BOX_NT, py = pix / BOX_PY, px = pix % BOX_PY;
-                        if (pix < BOX_PIX) {
-                            float d = 0.0f;
+                        for (int jj = 0; jj < BOX_JG; ++jj) {
+                            int j = group * BOX_JG + jj;
+                            if (j >= BOX_WS) break;
+                            // Key samples for window column j: slide the previous ones by one step.
 #pragma unroll
-                            for (int c = 0; c < BOX_CC; ++c) {
-                                float kv = kBase[(c * BOX_PY + py) * KX + px];
-                                if (l2) { float u = qv[p][c] - kv; d = __fmaf_rn(u, u, d); }
-                                else d = __fmaf_rn(qv[p][c], kv, d);
+                            for (int c = 0; c < BOX_CC; ++c)
+#pragma unroll
+                                for (int k = 0; k < BOX_SPAN; ++k) {
+                                    if (jj > 0 && BOX_WSTEP == 1 && k + 1 < BOX_SPAN) kv[c][k] = kv[c][k + 1];
+                                    else kv[c][k] = kb[c * TR * KX + jj * wstep + k];
+                                }
+                            float d[BOX_SPAN];
+#pragma unroll
+                            for (int k = 0; k < BOX_SPAN; ++k) {
+                                float acc = 0.0f;
+#pragma unroll
+                                for (int c = 0; c < BOX_CC; ++c) {
+                                    if (l2) { float u = qv[c][k] - kv[c][k]; acc = __fmaf_rn(u, u, acc); }
+                                    else acc = __fmaf_rn(qv[c][k], kv[c][k], acc);
+                                }
+                                d[k] = acc;
                             }
-                            diff[pix] = d;
+                            float* dst = rowSums + (j * BOX_PY + y) * BOX_TQ + run * BOX_RUN;
+#pragma unroll
+                            for (int o = 0; o < BOX_RUN; ++o) {
+                                float sum = 0.0f;
+#pragma unroll
+                                for (int e = 0; e < BOX_PS; ++e) sum += d[o * BOX_STRIDE + e * BOX_DIL];
+                                dst[o] = c0 == 0 ? sum : dst[o] + sum;
+                            }
                         }
                     }
-                    __syncthreads();
-                    // Row sums, BOX_RUN neighbouring outputs per thread from one register copy of
-                    // the samples they share.
-                    for (int r = tid; r < BOX_PY * (BOX_TQ / BOX_RUN); r += BOX_NT) {
-                        int py = r / (BOX_TQ / BOX_RUN), qx0 = (r % (BOX_TQ / BOX_RUN)) * BOX_RUN;
-                        const float* src = diff + py * BOX_PY + qx0 * BOX_STRIDE;
-                        float v[BOX_RUN_SPAN];
+                    if (c0 + BOX_CC < channels) continue;  // more chunks to add
+                    __syncthreads();  // every row sum of window row i is complete
+                    if (mine && h + di >= 0 && h + di < H) {
+                        for (int j = 0; j < BOX_WS; ++j) {
+                            int cw = w + g.window[j];
+                            if (cw < 0 || cw >= W) continue;
+                            const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * BOX_TQ + tx;
+                            float dist = 0.0f;
 #pragma unroll
-                        for (int k = 0; k < BOX_RUN_SPAN; ++k) v[k] = src[k];
-#pragma unroll
-                        for (int o = 0; o < BOX_RUN; ++o) {
-                            float sum = 0.0f;
-#pragma unroll
-                            for (int e = 0; e < BOX_PS; ++e) sum += v[o * BOX_STRIDE + e * BOX_DIL];
-                            rowSums[py * BOX_TQ + qx0 + o] = sum;
-                        }
-                    }
-                    __syncthreads();
-                    // Column sums, likewise, added to the partial distances of BOX_RUN queries.
-                    for (int r = tid; r < BOX_TQ * (BOX_TQ / BOX_RUN); r += BOX_NT) {
-                        int qx = r % BOX_TQ, qy0 = (r / BOX_TQ) * BOX_RUN;
-                        const float* src = rowSums + qy0 * BOX_STRIDE * BOX_TQ + qx;
-                        float v[BOX_RUN_SPAN];
-#pragma unroll
-                        for (int k = 0; k < BOX_RUN_SPAN; ++k) v[k] = src[k * BOX_TQ];
-#pragma unroll
-                        for (int o = 0; o < BOX_RUN; ++o) {
-                            float sum = 0.0f;
-#pragma unroll
-                            for (int a = 0; a < BOX_PS; ++a) sum += v[o * BOX_STRIDE + a * BOX_DIL];
-                            part[j * BOX_TQ * BOX_TQ + (qy0 + o) * BOX_TQ + qx] += sum;
-                        }
-                    }
-                }
-            }
-            __syncthreads();  // every partial distance of this window row is complete
-            if (!mine || h + di < 0 || h + di >= H) continue;
-            for (int j = 0; j < BOX_WS; ++j) {
-                int cw = w + offs[j];
-                if (cw < 0 || cw >= W) continue;
-                int en = s * perFrame + i * BOX_WS + j;
-                float d = part[j * BOX_TQ * BOX_TQ + tid];
+                            for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * BOX_TQ];
+                            int en = s * perFrame + i * BOX_WS + j;
 #if WHOLE
-                store_slot(dists, inds, out + en, d, n, h + di, cw);
+                            store_slot(dists, inds, out + en, dist, n, h + di, cw);
 #else
-                best.offer(l2 ? d : -d, en);
+                            best.offer(l2 ? dist : -dist, en);
 #endif
+                        }
+                    }
+                    __syncthreads();  // the owners are done with rowSums
+                }
             }
         }
     }
@@ -233,7 +245,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
         if (r >= best.filled) { store_slot(dists, inds, o, empty, -1, -1, -1); continue; }
         float d = l2 ? best.key[r] : -best.key[r];
         int en = best.en[r], slot = en / perFrame, i = (en % perFrame) / BOX_WS, j = en % BOX_WS;
-        store_slot(dists, inds, o, d, g.order[t * F + slot], h + offs[i], w + offs[j]);
+        store_slot(dists, inds, o, d, g.order[t * F + slot], h + g.window[i], w + g.window[j]);
     }
 #endif
 }
