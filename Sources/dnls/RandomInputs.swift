@@ -13,8 +13,11 @@ func randomTensor(_ shape: [Int], seed: UInt64, in range: Range<Float> = 0..<1,
     scalars.reserveCapacity(count)
     let drawn = repeatingBlock.map { Swift.min($0, count) } ?? count
     for _ in 0..<drawn { scalars.append(Float.random(in: range, using: &generator)) }
+    // A separate copy of the block: appending a slice of `scalars` to itself would copy the whole
+    // array on every append (the slice shares its buffer), quadratic in the tensor's size.
+    let block = Array(scalars)
     while scalars.count < count {
-        scalars.append(contentsOf: scalars[0..<Swift.min(drawn, count - scalars.count)])
+        scalars.append(contentsOf: block[0..<Swift.min(drawn, count - scalars.count)])
     }
     return try Tensor(shape: shape, scalars: scalars)
 }

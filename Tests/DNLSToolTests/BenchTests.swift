@@ -116,5 +116,10 @@ import Glibc
         let tiled = try randomTensor([20], seed: 4, repeatingBlock: 7).scalars
         #expect(Array(tiled[7..<14]) == Array(tiled[0..<7]) && Array(tiled[14..<20]) == Array(tiled[0..<6]))
         #expect(Set(tiled).count == 7 && !tiled.contains(0))
+        // Linear in the size: 3 M elements from a block of 1009 (quadratic copying took minutes).
+        let clock = ContinuousClock(), start = clock.now
+        let big = try randomTensor([3_000_000], seed: 5, repeatingBlock: 1009).scalars
+        #expect(big.count == 3_000_000 && big[2_999_999] == big[2_999_999 % 1009])
+        #expect(clock.now - start < .seconds(20))
     }
 }
