@@ -11,7 +11,7 @@
 /// host-built table of the sites anchored at each pixel (no atomics).
 enum CUDAKernelSource {
     /// The whole module: shared helpers first, then the kernels of each family.
-    static var text: String { common + search + searchBackward + patches + deposit }
+    static var text: String { common + search + anchors + searchBackward + patches + deposit }
 
     /// Geometry lookups, query grids, the register top-K and the flow chain, used by every family.
     static let common = #"""
