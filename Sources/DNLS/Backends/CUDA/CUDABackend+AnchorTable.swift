@@ -72,7 +72,7 @@ extension CUDABackend {
             try launch("scan_totals", blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
             try launch("scan_add", items: n, [address(starts), .int64(Int64(n)), address(totals)])
             try launch("anchor_fill", items: count, span + [address(starts), address(members)])
-            try launch("anchor_sort", items: pixels, [address(starts), address(members), .int64(Int64(pixels)), address(big)])
+            try launch("anchor_sort", items: 32 * pixels, [address(starts), address(members), .int64(Int64(pixels)), address(big)])
             try launch("anchor_sort_big", blocks: 2 * runtime.context.multiprocessors, threads: 256,
                        [address(starts), address(members), address(big)])
             let anchors = Self.anchorsArgument(starts: address(starts), members: address(members),

@@ -31,7 +31,9 @@ extension CUDABackend {
 
         // Query side.
         if case let .grid(grid, start) = p.queries.source {
-            let chunk = max(1, min(Q, AnchorPlan.scratchBudget / 4 / max(1, s.batch * Cp * entries)))
+            // Under the conformance suite's checking mode, small chunks run the multi-chunk path.
+            let fits = AnchorPlan.scratchBudget / 4 / max(1, s.batch * Cp * entries)
+            let chunk = max(1, min(Q, Diagnostics.poisonsDeviceAllocations ? min(fits, 97) : fits))
             let P: Tensor<Float> = try empty([s.batch * chunk * Cp * entries])
             for q0 in stride(from: 0, to: Q, by: chunk) {
                 let n = min(chunk, Q - q0)

@@ -258,20 +258,25 @@ __device__ void sift_down(int* m, int root, int len) {
     }
 }
 
-// Step 4: the slots were taken in racing order, so each pixel sorts its members: insertion sort for
-// the usual few; pixels with more go to the list big[1 ..< 1 + big[0]] for anchor_sort_big.
+// Step 4: the slots were taken in racing order, so each pixel sorts its members: one warp per
+// pixel, a bitonic sort in registers for up to 32; pixels with more go to the list
+// big[1 ..< 1 + big[0]] for anchor_sort_big.
 extern "C" __global__ void anchor_sort(const int* starts, int* members, i64 pixels, int* big)
 {
-    i64 p = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (p >= pixels) return;
-    int* m = members + starts[p];
-    int len = starts[p + 1] - starts[p];
-    if (len > 32) { big[1 + atomicAdd(big, 1)] = (int)p; return; }
-    for (int i = 1; i < len; ++i) {
-        int v = m[i], j = i;
-        while (j > 0 && m[j - 1] > v) { m[j] = m[j - 1]; --j; }
-        m[j] = v;
-    }
+    i64 p = ((i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    int lane = threadIdx.x & 31;
+    if (p >= pixels) return;  // whole warps
+    int first = starts[p], len = starts[p + 1] - first;
+    if (len <= 1) return;
+    if (len > 32) { if (lane == 0) big[1 + atomicAdd(big, 1)] = (int)p; return; }
+    int v = lane < len ? members[first + lane] : 0x7fffffff;
+    for (int size = 2; size <= 32; size <<= 1)
+        for (int stride = size >> 1; stride > 0; stride >>= 1) {
+            int other = __shfl_xor_sync(0xffffffffu, v, stride);
+            bool lower = (lane & stride) == 0, up = (lane & size) == 0;
+            v = (lower == up) ? min(v, other) : max(v, other);
+        }
+    if (lane < len) members[first + lane] = v;
 }
 
 // Step 5: one block per listed pixel sorts its members in shared memory (bitonic; heapsort by one
