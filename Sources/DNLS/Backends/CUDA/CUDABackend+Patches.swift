@@ -1,16 +1,25 @@
 import CUDADriver
 
 extension CUDABackend {
-        func extractPatches(_ video: Tensor<Float>, shape s: VideoShape, sites: PatchSites, geometry g: PatchGeometry) throws(DNLSError) -> Tensor<Float> {
-        let ps = g.patchSize
+    func extractPatches(_ video: Tensor<Float>, shape s: VideoShape, sites: PatchSites, geometry g: PatchGeometry) throws(DNLSError) -> Tensor<Float> {
+        let out: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, g.patchSize, g.patchSize])
+        try extract(video, weights: nil, shape: s, sites: sites, geometry: g, into: out)
+        return out
+    }
+
+    /// The extract_patches kernel: `weights[f] ·` (or 1 ·) the entries of every site into `out`.
+    func extract(_ video: Tensor<Float>, weights: Tensor<Float>?, shape s: VideoShape, sites: PatchSites,
+                 geometry g: PatchGeometry, into out: Tensor<Float>) throws(DNLSError) {
+        let ps = g.patchSize, S = sites.queries * sites.k, per = s.channels * ps * ps
+        guard s.batch * S > 0, per > 0 else { return }
         let block = try upload(CUDAGeometryBlock.make(g, window: nil, shape: s))
         let (table, stride) = try siteTable(sites)
-        let out: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, ps, ps])
-        let S = sites.queries * sites.k
-        try launch("extract_patches", count: out.count, [
-            address(video), .pointer(0), address(table), .int64(Int64(stride)), gridArgument(sites), address(block),
-        ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), address(out)])
-        return out
+        // One block: `sitesPerBlock` sites × up to 256 entries (a warp multiple covering a small patch).
+        let threads = min(256, (per + 31) / 32 * 32), chunks = (per + threads - 1) / threads, sitesPerBlock = 16
+        let blocks = (s.batch * S + sitesPerBlock - 1) / sitesPerBlock * chunks
+        try launch("extract_patches", blocks: blocks, threads: threads, [
+            address(video), address(weights), address(table), .int64(Int64(stride)), gridArgument(sites), address(block),
+        ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), .int32(Int32(sitesPerBlock)), address(out)])
     }
 
     func depositPatches(_ patches: Tensor<Float>, weights: Tensor<Float>?, sites: PatchSites, geometry g: PatchGeometry,
@@ -60,9 +69,7 @@ extension CUDABackend {
         let (table, stride) = try siteTable(sites)
         let weights = try weights?.to(device), gradient = try videoGradient.to(device)
         let gradPatches: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, ps, ps])
-        try launch("extract_patches", count: gradPatches.count, [
-            address(gradient), address(weights), address(table), .int64(Int64(stride)), gridArgument(sites), address(block),
-        ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), address(gradPatches)])
+        try extract(gradient, weights: weights, shape: s, sites: sites, geometry: g, into: gradPatches)
         guard weights != nil else { return (gradPatches, nil) }
         let gradWeights: Tensor<Float> = try empty([s.batch, sites.queries, sites.k])
         let sumGradient = try weightSumGradient?.to(device), patches = try patches.to(device)
@@ -72,23 +79,40 @@ extension CUDABackend {
         return (gradPatches, gradWeights)
     }
 
-    /// Adds the contributions of every site into `video` (the deposit_gather kernel, see its comment):
-    /// mode 0 patches × weights, 1 weights alone, 2 search key-side gradient, 3 weighted output gradient.
+    /// Adds the contributions of every site into `video`: mode 0 patches × weights, 1 weights alone,
+    /// 3 weighted output gradient. Unweighted patches at grid sites (fold) are folded directly;
+    /// otherwise each anchor pixel's patch is aggregated over a device anchor table (aggregate_deposit),
+    /// pass by pass and run by run within the scratch budget, then folded.
     func gatherDeposit(mode: Int32, patches: Tensor<Float>?, weights: Tensor<Float>?, sites: PatchSites,
-                               geometry g: PatchGeometry, into video: inout Tensor<Float>, shape s: VideoShape,
-                               search: (SearchProblem<Float>, Tensor<Int32>, Int)? = nil) throws(DNLSError) {
+                       geometry g: PatchGeometry, into video: inout Tensor<Float>, shape s: VideoShape) throws(DNLSError) {
         try video.makeDeviceStorageUnique()
-        // Grid sites need no anchor table: the kernel inverts the grid.
-        let (starts, members) = sites.isShared ? ([0, 0], [0]) : try AnchorTable.make(sites, shape: s)
-        let startsOnDevice = try upload(starts), membersOnDevice = try upload(members.isEmpty ? [0] : members)
+        let S = sites.queries * sites.k, out = video
+        guard S > 0 else { return }
         let block = try upload(CUDAGeometryBlock.make(g, window: nil, shape: s))
         let patches = try patches?.to(device), weights = try weights?.to(device)
-        let (problem, queries, queryStride) = (search?.0, search?.1, search?.2 ?? 0)
-        try launch("deposit_gather", count: s.count, [
-            .int32(mode), address(patches), address(weights), address(problem?.videoTensor), address(problem?.keysTensor),
-            address(queries), .int64(Int64(queryStride)), .int32(Int32(sites.k)), .int32(Int32(problem?.channels ?? 0)),
-            .int32(problem?.metric == .innerProduct ? 0 : 1), address(block), address(startsOnDevice), address(membersOnDevice),
-            gridArgument(sites),
-        ] + dims(s) + [.int32(Int32(g.patchSize)), .int64(Int64(sites.queries * sites.k)), address(video)])
+        if case let .grid(grid, start) = sites.source, mode == 0, weights == nil, let patches {
+            try fold(patches, grid: gridArgument(sites), pixel0: 0, count: S, channels: 0..<s.channels, geometry: g,
+                     shape: s, block: block, rows: gridFoldRows(grid, first: start, count: S, geometry: g, shape: s), into: out)
+            return
+        }
+        let table: Tensor<Int32>, stride: Int
+        if case let .grid(grid, start) = sites.source {
+            table = try upload(gridPositions(grid, start: start, count: S)); stride = 0
+        } else {
+            (table, stride) = try siteTable(sites)
+        }
+        let plan = anchorPlan(sites: s.batch * S, shape: s, geometry: g)
+        let runs = tableRuns(plan, channels: s.channels, geometry: g, width: s.width)
+        let P: Tensor<Float> = try empty([runs.floats])
+        try eachAnchorPass(plan, positions: table, batchStride: stride, sitesPerBatch: S, shape: s) { (pass) throws(DNLSError) in
+            try foldTablePass(pass, runs: runs, channels: s.channels, P: P, geometry: g, shape: s, block: block, into: out) {
+                (slot0, slots, c0, cs) throws(DNLSError) in
+                try aggregate("aggregate_deposit", slots: slots, channels: cs, patchSize: g.patchSize, [
+                    .int32(mode), address(patches), address(weights), .int32(Int32(sites.k)), pass.anchors, .int64(Int64(slot0)),
+                    .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)), .int32(Int32(s.width)),
+                    .int32(Int32(g.patchSize)), .int64(Int64(S)), .int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)),
+                ], into: P)
+            }
+        }
     }
 }

@@ -1,28 +1,77 @@
 import CUDADriver
 
 extension CUDABackend {
+    /// Both gradients as folds of per-anchor aggregated patches: the query side per grid query
+    /// (chunks of the grid) or per pixel of a device anchor table of the explicit queries; the key
+    /// side per pixel of a device anchor table of the neighbour indices. No host copy of the
+    /// indices; scratch within ``AnchorPlan/scratchBudget``.
     func searchBackward(_ p: SearchProblem<Float>, indices: Tensor<Int32>, gradient: Tensor<Float>,
                         selfSearch: Bool) throws(DNLSError) -> (video: Tensor<Float>, keys: Tensor<Float>?) {
-        let s = p.shape, Q = p.queries.count, K = p.slots, ps = p.geometry.patchSize
-        let block = try upload(CUDAGeometryBlock.make(p.geometry, window: nil, shape: s))
-        let (queries, queryStride) = try queryTable(p.queries)
+        let s = p.shape, Q = p.queries.count, K = p.slots, g = p.geometry, Cp = p.channels
+        let entries = g.patchSize * g.patchSize
+        let block = try upload(CUDAGeometryBlock.make(g, window: nil, shape: s))
         let indices = try indices.to(device), gradient = try gradient.to(device)
-        // Query side: per-query patch of gradients, then deposited at the query positions.
-        let queryPatches: Tensor<Float> = try empty([s.batch, Q, 1, s.channels, ps, ps])
-        try launch("search_backward_queries", count: s.batch * Q * s.channels * ps * ps, [
-            address(p.videoTensor), address(p.keysTensor), address(queries), .int64(Int64(queryStride)),
-            address(indices), address(gradient), address(block),
-        ] + dims(s) + [.int32(Int32(p.channels)), .int32(Int32(ps)), .int32(Int32(Q)), .int32(Int32(K)),
-                       .int32(p.metric == .l2 ? 1 : 0), address(queryPatches)])
-        var gradVideo = try zeros([s.batch, s.frames, s.channels, s.height, s.width])
-        let querySites = PatchSites(positions: p.queries)
-        try gatherDeposit(mode: 0, patches: queryPatches, weights: nil, sites: querySites, geometry: p.geometry,
-                          into: &gradVideo, shape: s)
-        // Key side: every (query, neighbour) pair adds its distance gradient at the neighbour.
-        var gradKeys = selfSearch ? gradVideo : try zeros([s.batch, s.frames, s.channels, s.height, s.width])
-        let neighbourSites = PatchSites(neighbours: try indices.hostElements(), queries: Q, k: K)
-        try gatherDeposit(mode: 2, patches: nil, weights: gradient, sites: neighbourSites, geometry: p.geometry,
-                          into: &gradKeys, shape: s, search: (p, queries, queryStride))
+        let queryGrid = gridArgument(PatchSites(positions: p.queries))
+        var positions: Tensor<Int32>? = nil, positionStride = 0
+        if case let .explicit(triples) = p.queries.source {
+            positions = try upload(triples); positionStride = 3 * Q
+        }
+        let gradVideo = try zeros(s.dims)
+        let gradKeys = selfSearch ? gradVideo : try zeros(s.dims)  // self-search: both sides add into one
+        let dims: [CUDAKernel.Argument] = [.int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)),
+                                           .int32(Int32(s.width)), .int32(Int32(g.patchSize)), .int32(Int32(Q)),
+                                           .int32(Int32(K)), .int32(p.metric == .l2 ? 1 : 0)]
+        func arguments(side: Int32, slotGrid: CUDAKernel.Argument, anchors: CUDAKernel.Argument, slot0: Int,
+                       queryOffset: Int) -> [CUDAKernel.Argument] {
+            [.int32(side), address(p.videoTensor), address(p.keysTensor), address(indices), address(gradient),
+             address(positions), .int64(Int64(positionStride)), queryGrid, slotGrid, anchors, .int64(Int64(slot0)),
+             .int64(Int64(queryOffset)), address(block)] + dims
+        }
+        guard Q > 0 else { return selfSearch ? (gradKeys, nil) : (gradVideo, gradKeys) }
+
+        // Query side.
+        if case let .grid(grid, start) = p.queries.source {
+            // Under the conformance suite's checking mode, small chunks run the multi-chunk path.
+            let fits = AnchorPlan.scratchBudget / 4 / max(1, s.batch * Cp * entries)
+            let chunk = max(1, min(Q, Diagnostics.poisonsDeviceAllocations ? min(fits, 97) : fits))
+            let P: Tensor<Float> = try empty([s.batch * chunk * Cp * entries])
+            for q0 in stride(from: 0, to: Q, by: chunk) {
+                let n = min(chunk, Q - q0)
+                let chunkGrid = gridArgument(PatchSites(grid: grid, batch: start + q0..<start + q0 + n))
+                try aggregate("aggregate_search", slots: s.batch * n, channels: Cp, patchSize: g.patchSize,
+                              arguments(side: 0, slotGrid: chunkGrid, anchors: Self.noAnchors, slot0: 0, queryOffset: q0)
+                                  + [.int32(0), .int32(Int32(Cp)), .int64(Int64(s.batch * n)), .int64(Int64(n))], into: P)
+                try fold(P, grid: chunkGrid, pixel0: 0, count: n, channels: 0..<Cp, geometry: g, shape: s, block: block,
+                         rows: gridFoldRows(grid, first: start + q0, count: n, geometry: g, shape: s), into: gradVideo)
+            }
+        } else if let positions {
+            let plan = anchorPlan(sites: s.batch * Q, shape: s, geometry: g)
+            let runs = tableRuns(plan, channels: Cp, geometry: g, width: s.width)
+            let P: Tensor<Float> = try empty([runs.floats])
+            try eachAnchorPass(plan, positions: positions, batchStride: positionStride, sitesPerBatch: Q, shape: s) {
+                (pass) throws(DNLSError) in
+                try foldTablePass(pass, runs: runs, channels: Cp, P: P, geometry: g, shape: s, block: block, into: gradVideo) {
+                    (slot0, slots, c0, cs) throws(DNLSError) in
+                    try aggregate("aggregate_search", slots: slots, channels: cs, patchSize: g.patchSize,
+                                  arguments(side: 0, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0, queryOffset: 0)
+                                      + [.int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)), .int64(1)], into: P)
+                }
+            }
+        }
+
+        // Key side.
+        let plan = anchorPlan(sites: s.batch * Q * K, shape: s, geometry: g)
+        let runs = tableRuns(plan, channels: Cp, geometry: g, width: s.width)
+        let P: Tensor<Float> = try empty([runs.floats])
+        try eachAnchorPass(plan, positions: indices, batchStride: 3 * Q * K, sitesPerBatch: Q * K, shape: s) {
+            (pass) throws(DNLSError) in
+            try foldTablePass(pass, runs: runs, channels: Cp, P: P, geometry: g, shape: s, block: block, into: gradKeys) {
+                (slot0, slots, c0, cs) throws(DNLSError) in
+                try aggregate("aggregate_search", slots: slots, channels: cs, patchSize: g.patchSize,
+                              arguments(side: 1, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0, queryOffset: 0)
+                                  + [.int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)), .int64(1)], into: P)
+            }
+        }
         return selfSearch ? (gradKeys, nil) : (gradVideo, gradKeys)
     }
 }

@@ -3,8 +3,9 @@ import CUDADriver
 /// The CUDA backend: every operation as NVRTC-compiled kernels on one GPU.
 ///
 /// Kernels read the geometry from a small table block built from the Swift definitions
-/// (``CUDAGeometryBlock``). Scatter-adds run as per-destination gathers over a host-built table of
-/// the sites anchored at each pixel, so every backward is deterministic without atomics.
+/// (``CUDAGeometryBlock``). Scatter-adds aggregate, per anchor, the contributions of the sites listed
+/// in a device-built table (integer atomics for counts only, members sorted), then fold them per
+/// pixel in a fixed order, so every backward is deterministic without float atomics.
 struct CUDABackend: PatchBackend {
     typealias Scalar = Float
     let runtime: CUDARuntime

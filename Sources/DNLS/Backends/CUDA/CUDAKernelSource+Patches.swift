@@ -1,27 +1,44 @@
 extension CUDAKernelSource {
     /// Patch reads: extraction (unfold, gather, scatter backward), weighted sums and their weight gradients.
     static let patches = #"""
-// Patch entries at sites: out[b, s, c, a, e] (s = q * K + m), scaled by weights[b, s] when given.
-// One thread per element. sites: (B or 1, S, 3) with t = -1 for an empty site; siteBatchStride = 3S or 0.
+// Patch entries at sites: out[f, j] with f = b·S + s (s = q·K + m) and j = (c, a, e) the entry,
+// scaled by weights[f] when given. sites: (B or 1, S, 3) with t = -1 for an empty site;
+// siteBatchStride = 3S or 0. Each block covers `sitesPerBlock` consecutive sites and blockDim
+// entries: thread j decodes its entry once and walks the sites, so consecutive threads write
+// consecutive floats and grid positions advance without divisions.
 extern "C" __global__ void extract_patches(
     const float* video, const float* weights, const int* sites, i64 siteBatchStride, Grid grid, const int* block,
-    int B, int T, int C, int H, int W, int ps, i64 S, float* out)
+    int B, int T, int C, int H, int W, int ps, i64 S, int sitesPerBlock, float* out)
 {
-    i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    i64 per = (i64)C * ps * ps;
-    if (idx >= B * S * per) return;
-    int e = (int)(idx % ps), a = (int)((idx / ps) % ps), c = (int)((idx / ((i64)ps * ps)) % C);
-    i64 site = (idx / per) % S; int b = (int)(idx / (per * S));
+    int pp = ps * ps, per = C * pp, chunks = (per + blockDim.x - 1) / blockDim.x;
+    int j = (int)(blockIdx.x % chunks) * blockDim.x + threadIdx.x;
+    if (j >= per) return;
+    i64 f = (i64)(blockIdx.x / chunks) * sitesPerBlock, total = (i64)B * S;
+    i64 end = f + sitesPerBlock < total ? f + sitesPerBlock : total;
+    int c = j / pp, a = (j - c * pp) / ps, e = j - c * pp - a * ps;
     Geometry g = geometry(block, H, W, ps, 0);
+    int da = g.patch[a], de = g.patch[e];
+    i64 HW = (i64)H * W;
+    int b = (int)(f / S);
+    i64 s = f - (i64)b * S;
     int gp[3];
-    const int* p = sites + b * siteBatchStride + 3 * site;
-    if (grid.on) { grid_position(grid, site, gp); p = gp; }
-    float v = 0.0f;
-    if (p[0] >= 0) {
-        i64 l = location(g, b, p[0], c, p[1] + g.patch[a], p[2] + g.patch[e], T, C, H, W);
-        if (l >= 0) v = video[l];
+    if (grid.on) grid_position(grid, s, gp);
+    int lastW = grid.w0 + grid.stride * (grid.cols - 1), lastH = grid.h0 + grid.stride * (grid.rows - 1);
+    for (; f < end; ++f) {
+        if (s == S) { s = 0; ++b; if (grid.on) grid_position(grid, 0, gp); }
+        const int* p = grid.on ? gp : sites + b * siteBatchStride + 3 * s;
+        float v = 0.0f;
+        if (p[0] >= 0) {
+            int r = g.rows[p[1] + da], col = g.cols[p[2] + de];
+            if (r >= 0 && col >= 0) v = video[(((i64)b * T + p[0]) * C + c) * HW + (i64)r * W + col];
+        }
+        out[f * per + j] = weights ? weights[f] * v : v;
+        ++s;
+        if (grid.on) {  // next grid position in raster order
+            if (gp[2] < lastW) gp[2] += grid.stride;
+            else { gp[2] = grid.w0; if (gp[1] < lastH) gp[1] += grid.stride; else { gp[1] = grid.h0; ++gp[0]; } }
+        }
     }
-    out[idx] = weights ? weights[idx / per] * v : v;
 }
 
 // Gradient of a gather w.r.t. its weights: one thread per site (b, s), summing over its entries

@@ -1,34 +1,68 @@
 extension CUDAKernelSource {
-    /// Search backward, query side (the key side is a deposit, see `deposit`).
+    /// Search backward: both videos' gradients as aggregated patches per anchor, then folds.
     static let searchBackward = #"""
-// Query side of the search backward: for query q and entry (c, a, e) with c < channels,
-// Σ_m dL/dd_m · ∂d_m/∂v0. One thread per (b, q, c, a, e); out is (B, Q, C, ps, ps).
-extern "C" __global__ void search_backward_queries(
-    const float* video, const float* keys, const int* queries, i64 queryBatchStride,
-    const int* inds, const float* grad, const int* block,
-    int B, int T, int C, int H, int W, int channels, int ps, int Q, int K, int l2, float* out)
+// Gradient of Σ_o grad[o]·d_o, aggregated per anchor slot n into P[n, c − c0, a, e]; fold_slots
+// adds P into the gradient video.
+// side 0 (query side): the anchor is a query (slot of a grid chunk, queries queryOffset + n % count;
+// or table members, the explicit queries at the anchor pixel); each query adds, over its K
+// neighbours, 2·g·(v0 − v1) (L2) or g·v1 (inner product), v0 its own sample at (a, e), v1 the
+// neighbour's. side 1 (key side): the anchor is a table pixel; each (query, neighbour) site there
+// adds −2·g·(v0 − v1) (L2) or g·v0, v1 the anchor's sample at (a, e), v0 the query's (queryGrid
+// or the query table). Members in ascending order, so sums are reproducible.
+extern "C" __global__ void aggregate_search(
+    int side, const float* video, const float* keys, const int* inds, const float* grad,
+    const int* queries, i64 queryBatchStride, Grid queryGrid, Grid slotGrid, Anchors anchors, i64 slot0,
+    i64 queryOffset, const int* block, int T, int C, int H, int W, int ps, int Q, int K, int l2,
+    int c0, int cs, i64 slots, i64 count, int slotsPerBlock, float* P)
 {
-    i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    i64 per = (i64)C * ps * ps;
-    if (idx >= (i64)B * Q * per) return;
-    int e = (int)(idx % ps), a = (int)((idx / ps) % ps), c = (int)((idx / ((i64)ps * ps)) % C);
-    int q = (int)((idx / per) % Q), b = (int)(idx / (per * Q));
+    EntryTask k;
+    if (!entry_task(c0, cs, ps, slots, slotsPerBlock, k)) return;
     Geometry g = geometry(block, H, W, ps, 0);
-    float sum = 0.0f;
-    if (c < channels) {
-        const int* qp = queries + b * queryBatchStride + 3 * (i64)q;
-        i64 l0 = location(g, b, qp[0], c, qp[1] + g.patch[a], qp[2] + g.patch[e], T, C, H, W);
-        float v0 = l0 < 0 ? 0.0f : video[l0];
-        for (int m = 0; m < K; ++m) {
-            i64 o = ((i64)b * Q + q) * K + m;
-            const int* n = inds + 3 * o;
-            if (n[0] < 0) continue;
-            i64 l1 = location(g, b, n[0], c, n[1] + g.patch[a], n[2] + g.patch[e], T, C, H, W);
-            float v1 = l1 < 0 ? 0.0f : keys[l1];
-            sum += l2 ? 2.0f * grad[o] * (v0 - v1) : grad[o] * v1;
+    int da = g.patch[k.a], de = g.patch[k.e];
+    i64 HW = (i64)H * W, S = (i64)Q * K;
+    SlotWalk at;
+    at.start(anchors, slotGrid, slot0, k.n0, count, T, H, W);
+    for (i64 n = k.n0; n < k.n1; ++n) {
+        int r = g.rows[at.h + da], col = g.cols[at.w + de];
+        float own = 0.0f;  // the anchor's sample: v0 (query side) or v1 (key side)
+        if (r >= 0 && col >= 0) own = (side == 0 ? video : keys)[(((i64)at.b * T + at.t) * C + k.c) * HW + (i64)r * W + col];
+        float acc = 0.0f;
+        if (side == 0) {
+            auto query = [&](i64 q) {
+                i64 o = ((i64)at.b * Q + q) * K;
+                for (int m = 0; m < K; ++m, ++o) {
+                    const int* nb = inds + 3 * o;
+                    if (nb[0] < 0) continue;
+                    int r1 = g.rows[nb[1] + da], c1 = g.cols[nb[2] + de];
+                    float v1 = (r1 >= 0 && c1 >= 0) ? keys[(((i64)at.b * T + nb[0]) * C + k.c) * HW + (i64)r1 * W + c1] : 0.0f;
+                    float gm = grad[o];
+                    acc += l2 ? 2.0f * gm * (own - v1) : gm * v1;
+                }
+            };
+            if (anchors.starts) {
+                i64 base = anchors.first - (i64)at.b * Q;
+                for (int i = anchors.starts[slot0 + n], end = anchors.starts[slot0 + n + 1]; i < end; ++i)
+                    query(base + anchors.members[i]);
+            } else {
+                query(queryOffset + at.q);
+            }
+        } else {
+            i64 base = anchors.first - (i64)at.b * S;
+            const int* table = queries + at.b * queryBatchStride;
+            for (int i = anchors.starts[slot0 + n], end = anchors.starts[slot0 + n + 1]; i < end; ++i) {
+                i64 s = base + anchors.members[i];
+                i64 q = s < 0x7fffffff ? (i64)((int)s / K) : s / K;
+                int qp[3];
+                site_position(queryGrid, table, q, qp);
+                int r0 = g.rows[qp[1] + da], c0q = g.cols[qp[2] + de];
+                float v0 = (r0 >= 0 && c0q >= 0) ? video[(((i64)at.b * T + qp[0]) * C + k.c) * HW + (i64)r0 * W + c0q] : 0.0f;
+                float gm = grad[(i64)at.b * S + s];
+                acc += l2 ? -2.0f * gm * (v0 - own) : gm * v0;
+            }
         }
+        P[n * k.per + k.j] = acc;
+        at.next(anchors, slotGrid, count, T, H, W);
     }
-    out[idx] = sum;
 }
 
 """#

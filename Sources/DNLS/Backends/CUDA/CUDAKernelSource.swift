@@ -7,11 +7,11 @@
 /// patch offsets `[ps]`, window offsets `[ws]`, frame orders `[T · F]`.
 ///
 /// Every output element is written by exactly one thread and every sum runs in a fixed order, so
-/// results are bitwise reproducible; scatter-adds are computed as per-destination gathers over a
-/// host-built table of the sites anchored at each pixel (no atomics).
+/// results are bitwise reproducible; scatter-adds sum each anchor's sites (a device-built, sorted
+/// table; integer atomics only for its counts) into a patch, then fold those patches per pixel.
 enum CUDAKernelSource {
     /// The whole module: shared helpers first, then the kernels of each family.
-    static var text: String { common + search + searchBackward + patches + deposit }
+    static var text: String { common + search + anchors + searchBackward + patches + deposit }
 
     /// Geometry lookups, query grids, the register top-K and the flow chain, used by every family.
     static let common = #"""

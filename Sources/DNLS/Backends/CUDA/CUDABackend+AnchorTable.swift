@@ -1,0 +1,88 @@
+import CUDADriver
+
+extension CUDABackend {
+    /// One pass of an anchor plan: the kernels' `Anchors` struct for the pass's table, its tile's
+    /// anchor rows and first pixel.
+    struct AnchorPass {
+        let anchors: CUDAKernel.Argument
+        let rows: Range<Int>
+        let pixel0: Int
+    }
+
+    /// The kernels' `Anchors` struct with no table.
+    static let noAnchors = anchorsArgument(starts: .pointer(0), members: .pointer(0), first: 0, pixel0: 0, pixels: 0)
+
+    static func anchorsArgument(starts: CUDAKernel.Argument, members: CUDAKernel.Argument, first: Int, pixel0: Int,
+                                pixels: Int) -> CUDAKernel.Argument {
+        let words: [CUDAKernel.Argument] = [starts, members, .int64(Int64(first)), .int64(Int64(pixel0)), .int64(Int64(pixels))]
+        return .structure(words.flatMap(\.bytes))
+    }
+
+    /// Launches `name` (default module) on `blocks` blocks of `threads` threads.
+    func launch(_ name: String, blocks: Int, threads: Int, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
+        guard blocks > 0 else { return }
+        let kernel = try KernelHandles.kernel(name, runtime: runtime)
+        try cuda(device) { () throws(CUDAError) in
+            try kernel.launch(grid: (blocks, 1, 1), block: (threads, 1, 1), arguments: arguments)
+        }
+    }
+
+    /// Launches `name` with one thread per item of `count`, in blocks of ``threads``.
+    func launch(_ name: String, items count: Int, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
+        try launch(name, blocks: (count + Self.threads - 1) / Self.threads, threads: Self.threads, arguments)
+    }
+
+    /// The anchor plan of `sites` flat sites for this video: small tiles and chunks under the
+    /// conformance suite's checking mode (poisoned buffers), so that its small shapes run the
+    /// multi-pass path that only large videos take otherwise.
+    func anchorPlan(sites: Int, shape s: VideoShape, geometry g: PatchGeometry) -> AnchorPlan {
+        let stress = Diagnostics.poisonsDeviceAllocations
+        return AnchorPlan(planes: s.batch * s.frames, height: s.height, width: s.width, sites: sites,
+                          offsets: g.offsets, tilePixels: stress ? 1 << 12 : AnchorPlan.defaultTilePixels,
+                          chunkSites: stress ? 1 << 14 : AnchorPlan.defaultChunkSites)
+    }
+
+    /// Runs `body` once per pass of `plan` over the sites at `positions` (`(B or 1, S, 3)` Int32 on
+    /// this device, `batchStride` apart, `t = −1` empty), after building that pass's anchor table on
+    /// the device: count, scan, fill, then sort each pixel's members. The table's scratch
+    /// (``AnchorPlan/scratchBytes``) is allocated once.
+    func eachAnchorPass(_ plan: AnchorPlan, positions: Tensor<Int32>, batchStride: Int, sitesPerBatch S: Int,
+                        shape s: VideoShape, _ body: (AnchorPass) throws(DNLSError) -> Void) throws(DNLSError) {
+        guard !plan.passes.isEmpty else { return }
+        guard plan.tilePixels < Int(Int32.max), plan.chunkSites < Int(Int32.max) else {
+            throw .invalidArgument(argument: "video", expected: "rows of fewer than 2³¹ pixels for the CUDA backend",
+                                   actual: "\(s.width) pixels per row")
+        }
+        let starts: Tensor<Int32> = try empty([plan.tilePixels + 1])
+        let members: Tensor<Int32> = try empty([plan.chunkSites])
+        let totals: Tensor<Int32> = try empty([plan.scanBlocks])
+        let big: Tensor<Int32> = try empty([plan.bigListCount])
+        let dims: [CUDAKernel.Argument] = [.int32(Int32(s.frames)), .int32(Int32(s.height)), .int32(Int32(s.width))]
+        let siteArguments: [CUDAKernel.Argument] = [address(positions), .int64(Int64(batchStride)), .int64(Int64(S))]
+        for pass in plan.passes {
+            let pixel0 = pass.rows.lowerBound * s.width, pixels = pass.rows.count * s.width
+            let count = pass.sites.count, n = pixels + 1
+            let span = siteArguments + [.int64(Int64(pass.sites.lowerBound)), .int64(Int64(pass.sites.upperBound))] + dims
+                + [.int64(Int64(pixel0)), .int64(Int64(pixels))]
+            try launch("anchor_clear", items: n, [address(starts), .int64(Int64(n))])
+            try launch("anchor_clear", items: 1, [address(big), .int64(1)])
+            try launch("anchor_count", items: count, span + [address(starts)])
+            let blocks = (n + AnchorPlan.scanBlock - 1) / AnchorPlan.scanBlock
+            try launch("scan_blocks", blocks: blocks, threads: 256, [address(starts), .int64(Int64(n)), address(totals)])
+            try launch("scan_totals", blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
+            try launch("scan_add", items: n, [address(starts), .int64(Int64(n)), address(totals)])
+            try launch("anchor_fill", items: count, span + [address(starts), address(members)])
+            try launch("anchor_sort", items: 32 * pixels, [address(starts), address(members), .int64(Int64(pixels)), address(big)])
+            try launch("anchor_sort_big", blocks: 2 * runtime.context.multiprocessors, threads: 256,
+                       [address(starts), address(members), address(big)])
+            let anchors = Self.anchorsArgument(starts: address(starts), members: address(members),
+                                               first: pass.sites.lowerBound, pixel0: pixel0, pixels: pixels)
+            try body(AnchorPass(anchors: anchors, rows: pass.rows, pixel0: pixel0))
+        }
+    }
+
+    /// Largest |patch offset|: pixels further than this from every border are read only as themselves.
+    func reach(_ g: PatchGeometry) -> Int32 {
+        Int32(g.offsets.map { abs($0) }.max() ?? 0)
+    }
+}
