@@ -22,7 +22,7 @@ import Testing
         #expect(p.columnGroup == 7 && p.items == 264 && p.threads == 288)
         // One chunk: key rows of every window row (3 × 42 × 42), row sums of every window column
         // (21 × 22 × 16) and the resolved key columns (42).
-        #expect(p.rowGroup == 21)
+        #expect(p.rowGroup == 21 && !p.queryTile)
         #expect(p.sharedBytes == 4 * (3 * 42 * 42 + 21 * 22 * 16 + 42))
         #expect(p.constants["BOX_CC"] == "3" && p.constants["BOX_STRIDE"] == "1" && p.constants["BOX_PS"] == "7")
         #expect(p.constants["BOX_JG"] == "7" && p.constants["BOX_NT"] == "288" && p.constants["BOX_WSTEP"] == "1")
@@ -35,8 +35,11 @@ import Testing
         // An item's run spans 3·4 + 7 = 19 samples: 3 channels keep 2 · 19 · 3 ≤ 120 floats in
         // registers, so 16 channels go in 6 chunks of 3 (the last padded), one window row at a time.
         #expect(p.channelChunk == 3 && p.rowGroup == 1)
+        // Six chunks: the query footprint of all 16 channels (16 × 35²) stays in shared memory.
+        #expect(p.queryTile && p.constants["BOX_QTILE"] == "1")
+        #expect(p.sharedBytes == 4 * (21 * 35 * 8 + 55 + 3 * 35 * 55 + 16 * 35 * 35))
         #expect(p.items == 35 * 2 * 3 && p.threads == 224)
-        #expect(p.sharedBytes <= BoxSearchPlan.sharedBudget)
+        #expect(p.sharedBytes <= h100.shared)
     }
 
     @Test func chunksAreBalancedAndWithinBudgets() throws {
@@ -46,7 +49,8 @@ import Testing
                     let p = try #require(try plan(channels: channels, side: 96, stride: stride, window: window))
                     let chunks = (channels + p.channelChunk - 1) / p.channelChunk
                     #expect(p.channelChunk * chunks - channels < chunks, "chunks of \(p.channelChunk) for C=\(channels)")
-                    #expect(p.sharedBytes <= BoxSearchPlan.sharedBudget)
+                    #expect(p.sharedBytes <= (p.queryTile ? h100.shared : BoxSearchPlan.sharedBudget))
+                    #expect(!p.queryTile || p.channelChunk < channels, "a query tile only with several chunks")
                     let span = (BoxSearchPlan.run - 1) * stride + 7
                     #expect(p.channelChunk == 1 || 2 * span * p.channelChunk <= BoxSearchPlan.registerBudget)
                     #expect(p.threads >= p.items && p.threads >= p.tile * p.tile && p.threads % 32 == 0 && p.threads <= 1024)

@@ -24,6 +24,9 @@ struct BoxSearchPlan: Equatable {
     let blocks: Int
     /// Span of the window offsets, `offset(ws − 1) − offset(0)`.
     let reach: Int
+    /// Whether the query footprint of every channel is kept in shared memory (several chunks,
+    /// when it fits), instead of being read again from the video for each chunk.
+    let queryTile: Bool
     /// Dynamic shared memory per block, in bytes.
     let sharedBytes: Int
     /// Compile-time constants of the kernel.
@@ -64,6 +67,9 @@ struct BoxSearchPlan: Equatable {
             let allRows = chunk * (rows + (window.size - 1) * window.stride) * keyColumns
             let rowGroup = chunks == 1 && fixed + allRows <= budget ? window.size : 1
             let keyRows = rows + (rowGroup - 1) * window.stride
+            let used = fixed + chunk * keyRows * keyColumns
+            let queryFloats = channels * rows * rows
+            let queryTile = chunks > 1 && used + queryFloats <= sharedMemoryLimit / 4
             // Fewest window-column groups that give enough items.
             let perGroup = rows * (side / Self.run)
             var groups = 1
@@ -80,11 +86,13 @@ struct BoxSearchPlan: Equatable {
             self.rowGroup = rowGroup
             self.blocks = tiles(side)
             self.reach = reach
-            self.sharedBytes = 4 * (fixed + chunk * keyRows * keyColumns)
+            self.queryTile = queryTile
+            self.sharedBytes = 4 * (used + (queryTile ? queryFloats : 0))
             self.constants = [
                 "BOX_TQ": "\(side)", "BOX_NT": "\(threads)", "BOX_WS": "\(window.size)", "BOX_PS": "\(g.patchSize)",
                 "BOX_DIL": "\(g.dilation)", "BOX_STRIDE": "\(grid.stride)", "BOX_CC": "\(chunk)",
                 "BOX_JG": "\(columnGroup)", "BOX_WSTEP": "\(window.stride)", "BOX_RG": "\(rowGroup)",
+                "BOX_QTILE": queryTile ? "1" : "0",
             ]
             return
         }

@@ -110,6 +110,11 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
     const int TR = BOX_PY + (BOX_RG - 1) * BOX_WSTEP;  // key rows of BOX_RG window rows
     float* rowSums = kTile + BOX_CC * TR * KX;         // [BOX_WS][BOX_PY][BOX_TQ]
     int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * BOX_TQ);  // [KX]: resolved key columns
+#if BOX_QTILE
+    // With several chunks, the query footprint of every channel stays in shared memory, so that
+    // refilling an item's registers for the next chunk is a few shared loads.
+    float* qTile = (float*)(keyColumns + KX);          // [channels][BOX_PY][BOX_PY]
+#endif
     int tilesX = (grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (grid.rows + BOX_TQ - 1) / BOX_TQ;
     i64 bid = blockIdx.x;
     int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
@@ -135,6 +140,14 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
         keyColumns[x] = xx < -W || xx >= 2 * W ? -1 : g.cols[xx];
     }
     int warp = tid / 32, lane = tid % 32;
+#if BOX_QTILE
+    for (int k = tid; k < channels * BOX_PY * BOX_PY; k += BOX_NT) {
+        int c = k / (BOX_PY * BOX_PY), yy = (k / BOX_PY) % BOX_PY, xx = k % BOX_PY;
+        i64 l = location_any(g, b, t, c, y0 + yy, x0 + xx, T, C, H, W);
+        qTile[k] = l < 0 ? 0.0f : video[l];
+    }
+    __syncthreads();
+#endif
     float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
     i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
 #if WHOLE
@@ -158,8 +171,12 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
                     for (int c = 0; c < BOX_CC; ++c)
 #pragma unroll
                         for (int k = 0; k < BOX_SPAN; ++k) {
+#if BOX_QTILE
+                            qv[c][k] = c0 + c < channels ? qTile[((c0 + c) * BOX_PY + y) * BOX_PY + xRun + k] : 0.0f;
+#else
                             i64 l = c0 + c < channels ? location_any(g, b, t, c0 + c, y0 + y, x0 + xRun + k, T, C, H, W) : -1;
                             qv[c][k] = l < 0 ? 0.0f : video[l];
+#endif
                         }
                     loaded = c0;
                 }
