@@ -12,7 +12,7 @@ extension CUDABackend {
                  geometry g: PatchGeometry, into out: Tensor<Float>) throws(DNLSError) {
         let ps = g.patchSize, S = sites.queries * sites.k, per = s.channels * ps * ps
         guard s.batch * S > 0, per > 0 else { return }
-        let block = try upload(CUDAGeometryBlock.make(g, window: nil, shape: s))
+        let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let (table, stride) = try siteTable(sites)
         // One block: `sitesPerBlock` sites × up to 256 entries (a warp multiple covering a small patch).
         let threads = min(256, (per + 31) / 32 * 32), chunks = (per + threads - 1) / threads, sitesPerBlock = 16
@@ -36,7 +36,7 @@ extension CUDABackend {
     func weightedPatchSum(_ video: Tensor<Float>, shape s: VideoShape, weights: Tensor<Float>, sites: PatchSites,
                      geometry g: PatchGeometry) throws(DNLSError) -> Tensor<Float> {
         let ps = g.patchSize
-        let block = try upload(CUDAGeometryBlock.make(g, window: nil, shape: s))
+        let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let (table, stride) = try siteTable(sites)
         let weights = try weights.to(device)
         let out: Tensor<Float> = try empty([s.batch, sites.queries, 1, s.channels, ps, ps])
@@ -52,7 +52,7 @@ extension CUDABackend {
         let weights = try weights.to(device), gradient = try gradient.to(device)
         var gradVideo = try zeros([s.batch, s.frames, s.channels, s.height, s.width])
         try gatherDeposit(mode: 3, patches: gradient, weights: weights, sites: sites, geometry: g, into: &gradVideo, shape: s)
-        let block = try upload(CUDAGeometryBlock.make(g, window: nil, shape: s))
+        let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let (table, stride) = try siteTable(sites)
         let gradWeights: Tensor<Float> = try empty([s.batch, sites.queries, sites.k])
         try launch("weighted_sum_weight_gradient", count: gradWeights.count, [
@@ -65,7 +65,7 @@ extension CUDABackend {
                         weights: Tensor<Float>?, sites: PatchSites, geometry g: PatchGeometry, shape s: VideoShape)
         throws(DNLSError) -> (patches: Tensor<Float>, weights: Tensor<Float>?) {
         let ps = g.patchSize, S = sites.queries * sites.k
-        let block = try upload(CUDAGeometryBlock.make(g, window: nil, shape: s))
+        let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let (table, stride) = try siteTable(sites)
         let weights = try weights?.to(device), gradient = try videoGradient.to(device)
         let gradPatches: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, ps, ps])
@@ -88,7 +88,7 @@ extension CUDABackend {
         try video.makeDeviceStorageUnique()
         let S = sites.queries * sites.k, out = video
         guard S > 0 else { return }
-        let block = try upload(CUDAGeometryBlock.make(g, window: nil, shape: s))
+        let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let patches = try patches?.to(device), weights = try weights?.to(device)
         if case let .grid(grid, start) = sites.source, mode == 0, weights == nil, let patches {
             try fold(patches, grid: gridArgument(sites), pixel0: 0, count: S, channels: 0..<s.channels, geometry: g,

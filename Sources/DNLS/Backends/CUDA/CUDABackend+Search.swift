@@ -5,7 +5,7 @@ extension CUDABackend {
     /// general kernel (flow, explicit query lists), one thread per query.
     func searchForward(_ p: SearchProblem<Float>) throws(DNLSError) -> (distances: Tensor<Float>, indices: Tensor<Int32>) {
         let s = p.shape, Q = p.queries.count, slots = p.slots
-        let block = try upload(CUDAGeometryBlock.make(p.geometry, window: p.window, shape: s))
+        let block = try runtime.geometryBlock(p.geometry, window: p.window, shape: s)
         let distances: Tensor<Float> = try empty([s.batch, Q, slots])
         let indices: Tensor<Int32> = try empty([s.batch, Q, slots, 3])
         let whole = p.k == nil

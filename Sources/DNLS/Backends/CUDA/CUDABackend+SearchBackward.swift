@@ -9,7 +9,7 @@ extension CUDABackend {
                         selfSearch: Bool) throws(DNLSError) -> (video: Tensor<Float>, keys: Tensor<Float>?) {
         let s = p.shape, Q = p.queries.count, K = p.slots, g = p.geometry, Cp = p.channels
         let entries = g.patchSize * g.patchSize
-        let block = try upload(CUDAGeometryBlock.make(g, window: nil, shape: s))
+        let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let indices = try indices.to(device), gradient = try gradient.to(device)
         let queryGrid = gridArgument(PatchSites(positions: p.queries))
         var positions: Tensor<Int32>? = nil, positionStride = 0

@@ -7,8 +7,8 @@ extension CUDAKernelSource {
 // entries: thread j decodes its entry once and walks the sites, so consecutive threads write
 // consecutive floats and grid positions advance without divisions.
 extern "C" __global__ void extract_patches(
-    const float* video, const float* weights, const int* sites, i64 siteBatchStride, Grid grid, const int* block,
-    int B, int T, int C, int H, int W, int ps, i64 S, int sitesPerBlock, float* out)
+    const float* __restrict__ video, const float* weights, const int* sites, i64 siteBatchStride, Grid grid, const int* block,
+    int B, int T, int C, int H, int W, int ps, i64 S, int sitesPerBlock, float* __restrict__ out)
 {
     int pp = ps * ps, per = C * pp, chunks = (per + blockDim.x - 1) / blockDim.x;
     int j = (int)(blockIdx.x % chunks) * blockDim.x + threadIdx.x;
@@ -24,6 +24,7 @@ extern "C" __global__ void extract_patches(
     int gp[3];
     if (grid.on) grid_position(grid, s, gp);
     int lastW = grid.w0 + grid.stride * (grid.cols - 1), lastH = grid.h0 + grid.stride * (grid.rows - 1);
+#pragma unroll 4
     for (; f < end; ++f) {
         if (s == S) { s = 0; ++b; if (grid.on) grid_position(grid, 0, gp); }
         const int* p = grid.on ? gp : sites + b * siteBatchStride + 3 * s;

@@ -7,6 +7,9 @@ final class CUDARuntime: @unchecked Sendable {
     let kernels: KernelCache
 
     private static let runtimes = Mutex<[Int: CUDARuntime]>([:])
+    /// Geometry table blocks already on the device, by geometry, window and video shape: a call
+    /// with the same configuration as an earlier one uploads nothing.
+    private let geometryBlocks = Mutex<[String: Tensor<Int32>]>([:])
 
     private init(context: CUDAContext) {
         self.context = context
@@ -27,6 +30,20 @@ final class CUDARuntime: @unchecked Sendable {
             }
         }
         return try result.get()
+    }
+
+    /// The device copy of ``CUDAGeometryBlock/make(_:window:shape:)`` for these arguments, uploaded
+    /// on first use and kept (at most 64 configurations; older ones are dropped past that).
+    func geometryBlock(_ g: PatchGeometry, window: SearchWindow?, shape s: VideoShape) throws(DNLSError) -> Tensor<Int32> {
+        let key = "\(g)|\(window.map { "\($0)" } ?? "-")|\(s.frames)x\(s.height)x\(s.width)"
+        if let block = geometryBlocks.withLock({ $0[key] }) { return block }
+        let values = CUDAGeometryBlock.make(g, window: window, shape: s)
+        let block = try Tensor<Int32>(uncheckedShape: [values.count], scalars: values).to(.cuda(context.ordinal))
+        geometryBlocks.withLock { table in
+            if table.count >= 64 { table.removeAll() }
+            table[key] = block
+        }
+        return block
     }
 
     /// The module's entry point `name`, specialised with `constants`.
