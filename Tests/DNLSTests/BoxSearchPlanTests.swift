@@ -20,10 +20,10 @@ import Testing
         #expect(p.blocks == 5 * 8 * 8)
         // 22 footprint rows × 4 runs × 3 groups of 7 window columns: at least one item per query.
         #expect(p.columnGroup == 7 && p.items == 264 && p.threads == 288)
-        // One chunk: key rows of every window row (3 × 42 × 42), row sums of every window column
-        // (21 × 22 × 16) and the resolved key columns (42).
+        // One chunk: key rows of every window row (3 × 42 × 43, rows padded to odd lengths), row
+        // sums of every window column (21 × 22 × 17) and the resolved key columns (42).
         #expect(p.rowGroup == 21 && !p.queryTile)
-        #expect(p.sharedBytes == 4 * (3 * 42 * 42 + 21 * 22 * 16 + 42))
+        #expect(p.sharedBytes == 4 * (3 * 42 * 43 + 21 * 22 * 17 + 42))
         #expect(p.constants["BOX_CC"] == "3" && p.constants["BOX_STRIDE"] == "1" && p.constants["BOX_PS"] == "7")
         #expect(p.constants["BOX_JG"] == "7" && p.constants["BOX_NT"] == "288" && p.constants["BOX_WSTEP"] == "1")
     }
@@ -37,7 +37,7 @@ import Testing
         #expect(p.channelChunk == 3 && p.rowGroup == 1)
         // Six chunks: the query footprint of all 16 channels (16 × 35²) stays in shared memory.
         #expect(p.queryTile && p.constants["BOX_QTILE"] == "1")
-        #expect(p.sharedBytes == 4 * (21 * 35 * 8 + 55 + 3 * 35 * 55 + 16 * 35 * 35))
+        #expect(p.sharedBytes == 4 * (21 * 35 * 9 + 55 + 3 * 35 * 55 + 16 * 35 * 35))
         #expect(p.items == 35 * 2 * 3 && p.threads == 224)
         #expect(p.sharedBytes <= h100.shared)
     }

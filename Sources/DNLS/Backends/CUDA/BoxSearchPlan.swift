@@ -55,19 +55,20 @@ struct BoxSearchPlan: Equatable {
         let sides = tiles(16) >= 2 * multiprocessors ? [16, 8] : [8]
         for side in sides {
             let rows = (side - 1) * grid.stride + g.span
-            let keyColumns = rows + reach
-            let fixed = window.size * rows * side + keyColumns
-            let perChannel = rows * keyColumns
+            // Shared rows are padded to odd lengths (see the kernel).
+            let keyColumns = rows + reach, keyStride = keyColumns | 1
+            let fixed = window.size * rows * (side + 1) + keyColumns
+            let perChannel = rows * keyStride
             let byShared = (budget - fixed) / perChannel
             guard byShared >= 1 else { continue }
             let widest = min(channels, chunkLimit, byShared)
             let chunks = (channels + widest - 1) / widest
             let chunk = (channels + chunks - 1) / chunks
             // With one chunk, a frame's key samples load once for every window row if they fit.
-            let allRows = chunk * (rows + (window.size - 1) * window.stride) * keyColumns
+            let allRows = chunk * (rows + (window.size - 1) * window.stride) * keyStride
             let rowGroup = chunks == 1 && fixed + allRows <= budget ? window.size : 1
             let keyRows = rows + (rowGroup - 1) * window.stride
-            let used = fixed + chunk * keyRows * keyColumns
+            let used = fixed + chunk * keyRows * keyStride
             let queryFloats = channels * rows * rows
             let queryTile = chunks > 1 && used + queryFloats <= sharedMemoryLimit / 4
             // Fewest window-column groups that give enough items.

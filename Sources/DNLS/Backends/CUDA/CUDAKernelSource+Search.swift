@@ -84,7 +84,7 @@ extern "C" __global__ void search_forward(
 // candidate instead of C·ps².
 //
 // Work item = (footprint row y, run of BOX_RUN neighbouring query columns, group of BOX_JG window
-// columns). For one window row di, an item holds its footprint samples of the query frame in
+// columns), footprint rows fastest across threads. For one window row di, an item holds its footprint samples of the query frame in
 // registers, slides a register copy of the key samples along the window columns (one new sample
 // per channel and window step), forms D in registers and writes the BOX_RUN row sums of each of its
 // window columns to shared memory. Channels go in chunks of BOX_CC (row sums accumulate across
@@ -105,11 +105,15 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
     float* dists, int* inds)
 {
     extern __shared__ float smem[];
+    // Shared rows have odd lengths, so that the items of a warp (consecutive footprint rows) hit
+    // distinct banks.
     const int KX = BOX_PY + reach;                     // key row length: footprint + window reach
-    float* kTile = smem;                               // [BOX_CC][BOX_PY][KX]
+    const int KXP = KX | 1;                            // its padded stride
+    const int TQP = BOX_TQ + 1;                        // padded stride of row sums
+    float* kTile = smem;                               // [BOX_CC][TR][KXP]
     const int TR = BOX_PY + (BOX_RG - 1) * BOX_WSTEP;  // key rows of BOX_RG window rows
-    float* rowSums = kTile + BOX_CC * TR * KX;         // [BOX_WS][BOX_PY][BOX_TQ]
-    int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * BOX_TQ);  // [KX]: resolved key columns
+    float* rowSums = kTile + BOX_CC * TR * KXP;        // [BOX_WS][BOX_PY][TQP]
+    int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * TQP);  // [KX]: resolved key columns
 #if BOX_QTILE
     // With several chunks, the query footprint of every channel stays in shared memory, so that
     // refilling an item's registers for the next chunk is a few shared loads.
@@ -132,7 +136,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
     int y0 = hq0 + g.patch[0], x0 = wq0 + g.patch[0];  // footprint origin
     // This thread's work item (threads past BOX_ITEMS only own queries).
     bool worker = tid < BOX_ITEMS;
-    int group = tid % BOX_GROUPS, run = (tid / BOX_GROUPS) % BOX_RUNS, y = tid / (BOX_GROUPS * BOX_RUNS);
+    int y = tid % BOX_PY, run = (tid / BOX_PY) % BOX_RUNS, group = tid / (BOX_PY * BOX_RUNS);
     int xRun = run * BOX_RUN * BOX_STRIDE;             // first footprint column of the run
     const int wstep = BOX_WSTEP;                       // offset between neighbouring window columns
     for (int x = tid; x < KX; x += BOX_NT) {
@@ -189,7 +193,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
                     const float* src = frame + ((i64)(c0 + c) * H + row) * W;
                     for (int x = lane; x < KX; x += 32) {
                         int col = keyColumns[x];
-                        kTile[r * KX + x] = row < 0 || col < 0 ? 0.0f : src[col];
+                        kTile[r * KXP + x] = row < 0 || col < 0 ? 0.0f : src[col];
                     }
                 }
                 __syncthreads();
@@ -197,7 +201,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
                     int di = g.window[i];
                     if (hq1 + di < 0 || hq0 + di >= H) continue;
                     if (worker) {
-                        const float* kb = kTile + (y + (i - i0) * wstep) * KX + xRun + group * BOX_JG * wstep;
+                        const float* kb = kTile + (y + (i - i0) * wstep) * KXP + xRun + group * BOX_JG * wstep;
                         float kv[BOX_CC][BOX_SPAN];
 #pragma unroll
                         for (int jj = 0; jj < BOX_JG; ++jj) {
@@ -209,7 +213,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
 #pragma unroll
                                 for (int k = 0; k < BOX_SPAN; ++k) {
                                     if (jj > 0 && BOX_WSTEP == 1 && k + 1 < BOX_SPAN) kv[c][k] = kv[c][k + 1];
-                                    else kv[c][k] = kb[c * TR * KX + jj * wstep + k];
+                                    else kv[c][k] = kb[c * TR * KXP + jj * wstep + k];
                                 }
                             float d[BOX_SPAN];
 #pragma unroll
@@ -222,7 +226,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
                                 }
                                 d[k] = acc;
                             }
-                            float* dst = rowSums + (j * BOX_PY + y) * BOX_TQ + run * BOX_RUN;
+                            float* dst = rowSums + (j * BOX_PY + y) * TQP + run * BOX_RUN;
 #pragma unroll
                             for (int o = 0; o < BOX_RUN; ++o) {
                                 float sum = 0.0f;
@@ -238,10 +242,10 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
                         for (int j = 0; j < BOX_WS; ++j) {
                             int cw = w + g.window[j];
                             if (cw < 0 || cw >= W) continue;
-                            const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * BOX_TQ + tx;
+                            const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * TQP + tx;
                             float dist = 0.0f;
 #pragma unroll
-                            for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * BOX_TQ];
+                            for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * TQP];
                             int en = s * perFrame + i * BOX_WS + j;
 #if WHOLE
                             store_slot(dists, inds, out + en, dist, n, h + di, cw);
