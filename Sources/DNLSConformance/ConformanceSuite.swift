@@ -61,6 +61,12 @@ public struct ConformanceSuite: Sendable {
                 report.failures.append("device mixing: " + problems.joined(separator: "; "))
             }
             progress("device mixing is a typed error", problems.isEmpty, problems)
+            let checks = Self.checkDeviceValidation(device)
+            if checks.isEmpty { report.passed += 1 } else {
+                report.failed += 1
+                report.failures.append("device validation: " + checks.joined(separator: "; "))
+            }
+            progress("bad indices and values give the CPU's errors", checks.isEmpty, checks)
         }
         for c in cases {
             let problems = c.check(on: device, implementation: implementation)
@@ -71,6 +77,95 @@ public struct ConformanceSuite: Sendable {
             progress(c.name, problems.isEmpty, problems)
         }
         return report
+    }
+
+    /// Bad inputs checked on the device (indices and query positions out of the video, NaN or
+    /// infinite weights and flows) must throw exactly the error the CPU throws for the same
+    /// inputs: same case, same text, same (first) position, with several bad entries and more
+    /// entries than the check kernels have threads.
+    static func checkDeviceValidation(_ device: Device) -> [String] {
+        var problems: [String] = []
+        func same(_ what: String, _ body: (Device) throws(DNLSError) -> Void) {
+            var errors: [DNLSError?] = []
+            for d in [Device.cpu, device] {
+                do throws(DNLSError) { try body(d); errors.append(nil) } catch { errors.append(error) }
+            }
+            if errors[0] == nil { problems.append("\(what): the CPU did not throw") }
+            if errors[0] != errors[1] {
+                problems.append("\(what): CPU \(errors[0].map { "\($0)" } ?? "no error"), \(device) \(errors[1].map { "\($0)" } ?? "no error")")
+            }
+        }
+        do {
+            let (B, T, C, H, W, Q, K) = (2, 3, 2, 40, 50, 20_000, 8)
+            var rng = SplitMix64(seed: 11)
+            let video = try Tensor<Float>(shape: [B, T, C, H, W], scalars: (0..<B * T * C * H * W).map { _ in
+                Float(rng.next() % 1000) / 1000 })
+            var triples = [Int32](repeating: 0, count: B * Q * K * 3)
+            for e in 0..<B * Q * K {
+                triples[3 * e] = Int32(rng.next() % UInt64(T))
+                triples[3 * e + 1] = Int32(rng.next() % UInt64(H))
+                triples[3 * e + 2] = Int32(rng.next() % UInt64(W))
+            }
+            for e in stride(from: 5, to: B * Q * K, by: 97) { triples[3 * e] = -1; triples[3 * e + 1] = -1; triples[3 * e + 2] = -1 }
+            let g = PatchGeometry(patchSize: 3)
+            let weights = try Tensor<Float>(shape: [B, Q, K], scalars: (0..<B * Q * K).map { _ in Float(rng.next() % 100) / 100 })
+            let good = try Tensor<Int32>(shape: [B, Q, K, 3], scalars: triples)
+            // Valid indices (markers included) pass on both and give the same patches.
+            let cpuSum = try WeightedPatchSum(geometry: g)(video, weights: weights, indices: good)
+            let gpuSum = try WeightedPatchSum(geometry: g)(try video.to(device), weights: try weights.to(device),
+                                                           indices: try good.to(device))
+            let worst = zip(try gpuSum.to(.cpu).scalars, cpuSum.scalars).map { abs($0 - $1) }.max() ?? 0
+            if gpuSum.shape != cpuSum.shape || !(worst < 1e-4) {
+                problems.append("wpsum of valid device indices differs from the CPU's (shape \(gpuSum.shape), max error \(worst))")
+            }
+
+            // Several bad triples, the first late in the second batch item (past one grid stride).
+            for (first, bad) in [(B * Q * K - 7, [Int32(0), Int32(H), 0]), (Q * K + 30_000, [-1, -1, 0]),
+                                 (123_457, [Int32(T), 0, 0]), (3, [0, 0, -2])] {
+                var t = triples
+                for (e, value) in [(first, bad), (first + 5, [-3, -3, -3]), (B * Q * K - 1, [0, 0, Int32(W)])] where e < B * Q * K {
+                    t[3 * e] = value[0]; t[3 * e + 1] = value[1]; t[3 * e + 2] = value[2]
+                }
+                let indices = try Tensor<Int32>(shape: [B, Q, K, 3], scalars: t)
+                same("scatter, bad entry \(first)") { (d) throws(DNLSError) in
+                    _ = try PatchScatter(geometry: g)(try video.to(d), indices: try indices.to(d))
+                }
+                same("wpsum, bad entry \(first)") { (d) throws(DNLSError) in
+                    _ = try WeightedPatchSum(geometry: g)(try video.to(d), weights: try weights.to(d), indices: try indices.to(d))
+                }
+            }
+            // Query positions: the marker is not allowed there.
+            var positions = [Int32](repeating: 1, count: B * Q * 3)
+            positions[3 * (Q + 17)] = -1; positions[3 * (Q + 17) + 1] = -1; positions[3 * (Q + 17) + 2] = -1
+            positions[3 * (Q + 40) + 2] = Int32(W)
+            let queries = try Tensor<Int32>(shape: [B, Q, 3], scalars: positions)
+            let search = PatchSearch(geometry: g, window: SearchWindow(size: 3), k: 2)
+            same("search, bad query position") { (d) throws(DNLSError) in
+                _ = try search(try video.to(d), queries: .positions(try queries.to(d)))
+            }
+            // Non-finite weights and flows: the first of several, in a tensor larger than one grid stride.
+            var w = weights.scalars
+            w[280_001] = .infinity; w[300_000] = .nan; w[B * Q * K - 1] = .nan
+            let badWeights = try Tensor<Float>(shape: [B, Q, K], scalars: w)
+            same("wpsum, non-finite weight") { (d) throws(DNLSError) in
+                _ = try WeightedPatchSum(geometry: g)(try video.to(d), weights: try badWeights.to(d), indices: try good.to(d))
+            }
+            same("gather, non-finite weight") { (d) throws(DNLSError) in
+                let patches = try Tensor<Float>.init(zeros: [B, Q, K, C, 3, 3]).to(d)
+                _ = try PatchGather(geometry: g)(patches, weights: try badWeights.to(d), indices: try good.to(d),
+                                                 videoShape: [B, T, C, H, W])
+            }
+            var f = [Float](repeating: 0.5, count: B * T * 2 * H * W)
+            f[B * T * 2 * H * W - 11] = .nan; f[f.count - 1] = .infinity
+            let flow = try Tensor<Float>(shape: [B, T, 2, H, W], scalars: f)
+            same("search, non-finite flow") { (d) throws(DNLSError) in
+                _ = try search(try video.to(d), queries: .positions(try good.withFirstTriples(B: B, Q: Q, K: K).to(d)),
+                               flows: Flows(forward: try flow.to(d)))
+            }
+        } catch {
+            problems.append("threw: \(error)")
+        }
+        return problems
     }
 
     /// Operations whose tensors live on different devices must throw `.deviceMismatch` naming
@@ -97,5 +192,20 @@ public struct ConformanceSuite: Sendable {
             problems.append("threw: \(error)")
         }
         return problems
+    }
+}
+
+private extension Tensor where Scalar == Int32 {
+    /// The first neighbour of every query of a `(B, Q, K, 3)` index tensor whose first slot is
+    /// never the marker, as `(B, Q, 3)` query positions.
+    func withFirstTriples(B: Int, Q: Int, K: Int) throws(DNLSError) -> Tensor<Int32> {
+        var out = [Int32](repeating: 0, count: B * Q * 3)
+        let s = scalars
+        for b in 0..<B {
+            for q in 0..<Q {
+                for i in 0..<3 { out[(b * Q + q) * 3 + i] = max(0, s[((b * Q + q) * K) * 3 + i]) }
+            }
+        }
+        return try Tensor(shape: [B, Q, 3], scalars: out)
     }
 }

@@ -54,6 +54,16 @@ extension SearchProblem {
     }
 }
 
+extension SearchProblem {
+    /// The same problem with GPU query positions copied to host memory, for the CPU kernels.
+    func onHost() throws(DNLSError) -> SearchProblem {
+        guard case .deviceExplicit = queries.source else { return self }
+        return SearchProblem(videoTensor: videoTensor, keysTensor: keysTensor, video: video, keys: keys, shape: shape,
+                             queries: try queries.onHost(), geometry: geometry, window: window, k: k, metric: metric,
+                             channels: channels, flows: flows)
+    }
+}
+
 /// What every backend provides, on tensors of its device: the one internal protocol behind the
 /// public operations. Inputs are validated by the operations; backends may assume shapes, ranges
 /// and devices are consistent. Outputs carry full shapes (`(B, …)`); operations drop the batch
@@ -125,6 +135,7 @@ protocol HostPatchKernels<Scalar>: PatchBackend {
 
 extension HostPatchKernels {
     func searchForward(_ p: SearchProblem<Scalar>) throws(DNLSError) -> (distances: Tensor<Scalar>, indices: Tensor<Int32>) {
+        let p = try p.onHost()
         let (d, i) = search(p)
         let B = p.shape.batch, Q = p.queries.count
         return (Tensor(uncheckedShape: [B, Q, p.slots], scalars: d), Tensor(uncheckedShape: [B, Q, p.slots, 3], scalars: i))
@@ -132,7 +143,7 @@ extension HostPatchKernels {
 
     func searchBackward(_ p: SearchProblem<Scalar>, indices: Tensor<Int32>, gradient: Tensor<Scalar>,
                         selfSearch: Bool) throws(DNLSError) -> (video: Tensor<Scalar>, keys: Tensor<Scalar>?) {
-        var (video, keys) = searchBackward(p, indices: indices.scalars, gradient: gradient.scalars)
+        var (video, keys) = searchBackward(try p.onHost(), indices: indices.scalars, gradient: gradient.scalars)
         let shape = p.shape.dims
         guard selfSearch else {
             return (Tensor(uncheckedShape: shape, scalars: video), Tensor(uncheckedShape: shape, scalars: keys))
@@ -143,12 +154,14 @@ extension HostPatchKernels {
 
     func extractPatches(_ video: Tensor<Scalar>, shape s: VideoShape, sites: PatchSites, geometry g: PatchGeometry)
         throws(DNLSError) -> Tensor<Scalar> {
-        Tensor(uncheckedShape: [s.batch, sites.queries, sites.k, s.channels, g.patchSize, g.patchSize],
-               scalars: extract(video.scalars, shape: s, sites: sites, geometry: g))
+        let sites = try sites.onHost()
+        return Tensor(uncheckedShape: [s.batch, sites.queries, sites.k, s.channels, g.patchSize, g.patchSize],
+                      scalars: extract(video.scalars, shape: s, sites: sites, geometry: g))
     }
 
     func depositPatches(_ patches: Tensor<Scalar>, weights: Tensor<Scalar>?, sites: PatchSites, geometry: PatchGeometry,
                         into video: inout Tensor<Scalar>, shape: VideoShape, weightSum: inout Tensor<Scalar>?) throws(DNLSError) {
+        let sites = try sites.onHost()
         var sum = weightSum?.scalars
         weightSum?.scalars = []  // keep the array uniquely referenced while the kernel adds into it
         deposit(patches.scalars, weights: weights?.scalars, sites: sites, geometry: geometry, into: &video.scalars,
@@ -159,6 +172,7 @@ extension HostPatchKernels {
     func gatherBackward(videoGradient: Tensor<Scalar>, weightSumGradient: Tensor<Scalar>?, patches: Tensor<Scalar>,
                         weights: Tensor<Scalar>?, sites: PatchSites, geometry g: PatchGeometry, shape s: VideoShape)
         throws(DNLSError) -> (patches: Tensor<Scalar>, weights: Tensor<Scalar>?) {
+        let sites = try sites.onHost()
         // The video gradient read at every patch entry: the forward's adjoint.
         var read = extract(videoGradient.scalars, shape: s, sites: sites, geometry: g)
         let patchShape = [s.batch, sites.queries, sites.k, s.channels, g.patchSize, g.patchSize]
@@ -185,13 +199,15 @@ extension HostPatchKernels {
 
     func weightedPatchSum(_ video: Tensor<Scalar>, shape s: VideoShape, weights: Tensor<Scalar>, sites: PatchSites,
                           geometry g: PatchGeometry) throws(DNLSError) -> Tensor<Scalar> {
-        Tensor(uncheckedShape: [s.batch, sites.queries, 1, s.channels, g.patchSize, g.patchSize],
-               scalars: weightedSum(video.scalars, shape: s, weights: weights.scalars, sites: sites, geometry: g))
+        let sites = try sites.onHost()
+        return Tensor(uncheckedShape: [s.batch, sites.queries, 1, s.channels, g.patchSize, g.patchSize],
+                      scalars: weightedSum(video.scalars, shape: s, weights: weights.scalars, sites: sites, geometry: g))
     }
 
     func weightedPatchSumBackward(_ video: Tensor<Scalar>, shape s: VideoShape, weights: Tensor<Scalar>, sites: PatchSites,
                                   geometry g: PatchGeometry, gradient: Tensor<Scalar>)
         throws(DNLSError) -> (video: Tensor<Scalar>, weights: Tensor<Scalar>) {
+        let sites = try sites.onHost()
         let (v, w) = weightedSumBackward(video.scalars, shape: s, weights: weights.scalars, sites: sites, geometry: g,
                                          gradient: gradient.scalars)
         return (Tensor(uncheckedShape: s.dims, scalars: v), Tensor(uncheckedShape: [s.batch, sites.queries, sites.k], scalars: w))

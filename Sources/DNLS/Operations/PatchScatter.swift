@@ -41,12 +41,14 @@ public struct PatchScatter: Sendable, Hashable {
     }
 }
 
-/// Validates a neighbour index tensor `(B, Q, K, 3)` against a video and wraps it as patch sites.
+/// Validates a neighbour index tensor `(B, Q, K, 3)` against a video and wraps it as patch sites:
+/// host triples for a CPU tensor, the tensor itself for a GPU one (checked and read in place).
 func neighbourSites(_ indices: Tensor<Int32>, video: VideoShape) throws(DNLSError) -> PatchSites {
     let dims = try video.check(indices, argument: "indices", trailing: [nil, nil, 3], meaning: "Q, K, 3")
-    let triples = try indices.hostElements()
-    try checkPositions(triples, video: video, argument: "indices", allowMissing: true)
-    return PatchSites(neighbours: triples, queries: dims[0], k: dims[1])
+    switch try checkedTriples(indices, video: video, argument: "indices", allowMissing: true) {
+    case let .host(triples): return PatchSites(neighbours: triples, queries: dims[0], k: dims[1])
+    case let .device(tensor): return PatchSites(source: .deviceNeighbours(tensor), queries: dims[0], k: dims[1])
+    }
 }
 
 /// Trailing dimensions of the patch tensor of `sites`: `(Q, K, C, ps, ps)`.

@@ -74,7 +74,7 @@ public struct PatchSearch: Sendable, Hashable {
                               ("indices", indices.device)])
         try s.check(distanceGradient, argument: "distanceGradient", trailing: [Q, slots], meaning: "Q = \(Q), K = \(slots)")
         try s.check(indices, argument: "indices", trailing: [Q, slots, 3], meaning: "Q = \(Q), K = \(slots), 3")
-        try checkPositions(try indices.hostElements(), video: s, argument: "indices", allowMissing: true)
+        _ = try checkedTriples(indices, video: s, argument: "indices", allowMissing: true)
         let engine = try backend(S.self, device: video.device, implementation: implementation)
         let (gradVideo, gradKeys) = try engine.searchBackward(
             problem, indices: indices.withShape([s.batch, Q, slots, 3]), gradient: distanceGradient.withShape([s.batch, Q, slots]),

@@ -12,6 +12,8 @@ struct QueryList: Sendable {
     enum Source: Sendable {
         case grid(QueryGrid, start: Int)
         case explicit([Int32])
+        /// Explicit positions left on the GPU, `(B, Q, 3)`: the CUDA backend reads them in place.
+        case deviceExplicit(Tensor<Int32>)
     }
     let source: Source
     let count: Int
@@ -26,11 +28,22 @@ struct QueryList: Sendable {
             count = batch.count
         case let .positions(tensor):
             let dims = try video.check(tensor, argument: "queries", trailing: [nil, 3], meaning: "Q, 3")
-            let positions = try tensor.hostElements()
-            try checkPositions(positions, video: video, argument: "queries", allowMissing: false)
-            source = .explicit(positions)
+            switch try checkedTriples(tensor, video: video, argument: "queries", allowMissing: false) {
+            case let .host(positions): source = .explicit(positions)
+            case let .device(positions): source = .deviceExplicit(positions)
+            }
             count = dims[0]
         }
+    }
+
+    private init(source: Source, count: Int) { self.source = source; self.count = count }
+
+    /// The same positions with any GPU table copied to host memory, for the CPU kernels. The
+    /// operations never pair a GPU table with a CPU backend (`commonDevice`), so this is a no-op
+    /// in practice; it keeps the CPU kernels total.
+    func onHost() throws(DNLSError) -> QueryList {
+        guard case let .deviceExplicit(tensor) = source else { return self }
+        return QueryList(source: .explicit(try tensor.hostElements()), count: count)
     }
 
     @inline(__always)
@@ -41,6 +54,8 @@ struct QueryList: Sendable {
         case let .explicit(scalars):
             let o = (b * count + i) * 3
             return Position(t: Int(scalars[o]), h: Int(scalars[o + 1]), w: Int(scalars[o + 2]))
+        case .deviceExplicit:
+            preconditionFailure("GPU query tables reach the CPU kernels only through onHost()")
         }
     }
 }
@@ -53,12 +68,46 @@ func checkPositions(_ triples: [Int32], video: VideoShape, argument: String, all
         let t = triples[o], h = triples[o + 1], w = triples[o + 2]
         let inside = t >= 0 && t < T && h >= 0 && h < H && w >= 0 && w < W
         if !inside && !(allowMissing && t == -1 && h == -1 && w == -1) {
-            throw .outOfRange(
-                argument: argument, value: "(\(t), \(h), \(w)) at entry \(o / 3)",
-                valid: "the video [0, \(T)) × [0, \(H)) × [0, \(W))" + (allowMissing ? " or the marker (−1, −1, −1)" : ""))
+            throw positionError(t, h, w, entry: o / 3, video: video, argument: argument, allowMissing: allowMissing)
         }
         o += 3
     }
+}
+
+/// The error for the first bad triple, `(t, h, w)` at flat entry `entry`: one text for the host
+/// check and the GPU check, so the device a tensor lives on never changes what a caller sees.
+func positionError(_ t: Int32, _ h: Int32, _ w: Int32, entry: Int, video: VideoShape, argument: String,
+                   allowMissing: Bool) -> DNLSError {
+    let T = Int32(video.frames), H = Int32(video.height), W = Int32(video.width)
+    return .outOfRange(
+        argument: argument, value: "(\(t), \(h), \(w)) at entry \(entry)",
+        valid: "the video [0, \(T)) × [0, \(H)) × [0, \(W))" + (allowMissing ? " or the marker (−1, −1, −1)" : ""))
+}
+
+/// Validated `(t, h, w)` triples, where the caller's tensor lives.
+enum CheckedTriples: Sendable {
+    /// The triples of a host tensor.
+    case host([Int32])
+    /// A GPU tensor, checked on its device and never copied.
+    case device(Tensor<Int32>)
+}
+
+/// Checks an index or position tensor against the video where it lives: a host tensor on the
+/// host, a GPU tensor by the CUDA backend's check kernel (which downloads only the first bad
+/// entry). Either way the first bad entry in row-major order gives the same error.
+func checkedTriples(_ tensor: Tensor<Int32>, video: VideoShape, argument: String, allowMissing: Bool)
+    throws(DNLSError) -> CheckedTriples
+{
+    guard case let .cuda(ordinal) = tensor.device else {
+        let triples = try tensor.hostElements()
+        try checkPositions(triples, video: video, argument: argument, allowMissing: allowMissing)
+        return .host(triples)
+    }
+    let gpu = try CUDABackend(ordinal: ordinal)
+    if let bad = try gpu.firstInvalidTriple(tensor, video: video, allowMissing: allowMissing) {
+        throw positionError(bad.t, bad.h, bad.w, entry: bad.entry, video: video, argument: argument, allowMissing: allowMissing)
+    }
+    return .device(tensor)
 }
 
 /// Where each patch `(b, q, m)` of a patch tensor `(B, Q, K, C, ps, ps)` sits in the video.
@@ -66,6 +115,8 @@ struct PatchSites: Sendable {
     enum Source: Sendable {
         /// Neighbour indices `(B, Q, K, 3)`; `t == −1` marks an empty slot (zero patch).
         case neighbours([Int32])
+        /// The same, left on the GPU: the CUDA backend reads the caller's tensor in place.
+        case deviceNeighbours(Tensor<Int32>)
         /// Grid queries `start ..< start + queries`, one patch each (K = 1).
         case grid(QueryGrid, start: Int)
     }
@@ -81,12 +132,24 @@ struct PatchSites: Sendable {
         source = .grid(grid, start: batch.lowerBound); queries = batch.count; k = 1
     }
 
+    init(source: Source, queries: Int, k: Int) {
+        self.source = source; self.queries = queries; self.k = k
+    }
+
     /// One site per query, at the query positions.
     init(positions queries: QueryList) {
         switch queries.source {
         case let .grid(grid, start): self.init(grid: grid, batch: start..<start + queries.count)
         case let .explicit(triples): self.init(neighbours: triples, queries: queries.count, k: 1)
+        case let .deviceExplicit(tensor): self.init(source: .deviceNeighbours(tensor), queries: queries.count, k: 1)
         }
+    }
+
+    /// The same sites with any GPU table copied to host memory, for the CPU kernels (a no-op in
+    /// practice: `commonDevice` never pairs a GPU table with a CPU backend).
+    func onHost() throws(DNLSError) -> PatchSites {
+        guard case let .deviceNeighbours(tensor) = source else { return self }
+        return PatchSites(neighbours: try tensor.hostElements(), queries: queries, k: k)
     }
 
     /// True when every batch item shares the sites (grid sites).
@@ -100,6 +163,7 @@ struct PatchSites: Sendable {
         switch source {
         case let .neighbours(triples): return triples
         case let .grid(grid, start): return gridPositions(grid, start: start, count: queries)
+        case .deviceNeighbours: preconditionFailure("GPU site tables reach the CPU kernels only through onHost()")
         }
     }
 
@@ -112,6 +176,8 @@ struct PatchSites: Sendable {
             return Position(t: Int(triples[o]), h: Int(triples[o + 1]), w: Int(triples[o + 2]))
         case let .grid(grid, start):
             return grid.position(start + q)
+        case .deviceNeighbours:
+            preconditionFailure("GPU site tables reach the CPU kernels only through onHost()")
         }
     }
 }

@@ -73,13 +73,23 @@ func requireSameShape<S>(_ a: Tensor<S>, _ b: Tensor<S>, argument: String, as re
     }
 }
 
-/// Checks that every value is finite.
+/// Checks that every value is finite, where the tensor lives: a GPU `Float` tensor by the CUDA
+/// backend's check kernel (only the first bad position comes back), anything else on the host.
 func requireFinite<S: PatchScalar>(_ t: Tensor<S>, argument: String) throws(DNLSError) {
-    if let i = try t.hostElements().firstIndex(where: { !$0.isFinite }) {
-        var position = [Int](repeating: 0, count: t.rank), rest = i
-        for axis in stride(from: t.rank - 1, through: 0, by: -1) {
-            position[axis] = rest % t.shape[axis]; rest /= t.shape[axis]
-        }
-        throw .nonFinite(argument: argument, position: position)
+    let first: Int?
+    if case let .cuda(ordinal) = t.device, let values = t as? Tensor<Float> {
+        first = try CUDABackend(ordinal: ordinal).firstNonFinite(values)
+    } else {
+        first = try t.hostElements().firstIndex(where: { !$0.isFinite })
     }
+    if let first { throw .nonFinite(argument: argument, position: multiIndex(first, shape: t.shape)) }
+}
+
+/// The row-major multi-index of flat offset `i` in `shape`.
+func multiIndex(_ i: Int, shape: [Int]) -> [Int] {
+    var position = [Int](repeating: 0, count: shape.count), rest = i
+    for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+        position[axis] = rest % shape[axis]; rest /= shape[axis]
+    }
+    return position
 }

@@ -13,8 +13,9 @@ extension CUDABackend {
         let indices = try indices.to(device), gradient = try gradient.to(device)
         let queryGrid = gridArgument(PatchSites(positions: p.queries))
         var positions: Tensor<Int32>? = nil, positionStride = 0
-        if case let .explicit(triples) = p.queries.source {
-            positions = try upload(triples); positionStride = 3 * Q
+        switch p.queries.source {
+        case .explicit, .deviceExplicit: (positions, positionStride) = try queryTable(p.queries)
+        case .grid: break
         }
         let gradVideo = try zeros(s.dims)
         let gradKeys = selfSearch ? gradVideo : try zeros(s.dims)  // self-search: both sides add into one

@@ -47,21 +47,29 @@ struct CUDABackend: PatchBackend {
         .pointer(t?.deviceStorage?.buffer.address ?? 0)
     }
 
-    /// Query positions on the device, `(B or 1, Q, 3)`, and the stride between batch items.
+    /// Query positions on the device, `(B or 1, Q, 3)`, and the stride between batch items. A
+    /// caller's GPU tensor is used in place; only host lists are uploaded.
     func queryTable(_ queries: QueryList) throws(DNLSError) -> (Tensor<Int32>, Int) {
         switch queries.source {
         case let .explicit(positions):
             return (try upload(positions), queries.count * 3)
+        case let .deviceExplicit(positions):
+            return (positions.count == 0 ? try upload([-1, -1, -1]) : positions, queries.count * 3)
         case let .grid(grid, start):
             return (try upload(gridPositions(grid, start: start, count: queries.count)), 0)
         }
     }
 
-    /// Site positions on the device, `(B or 1, S, 3)`, and the stride between batch items.
+    /// Site positions on the device, `(B or 1, S, 3)`, and the stride between batch items. A
+    /// caller's GPU index tensor is used in place (no copy); only host triples are uploaded.
     func siteTable(_ sites: PatchSites) throws(DNLSError) -> (Tensor<Int32>, Int) {
+        let stride = sites.queries * sites.k * 3
         switch sites.source {
         case let .neighbours(triples):
-            return (try upload(triples.isEmpty ? [-1, -1, -1] : triples), sites.queries * sites.k * 3)
+            return (try upload(triples.isEmpty ? [-1, -1, -1] : triples), stride)
+        case let .deviceNeighbours(tensor):
+            // An empty tensor may have no memory; kernels never read it, but keep the address valid.
+            return (tensor.count == 0 ? try upload([-1, -1, -1]) : tensor, stride)
         case .grid:
             return (try upload([-1, -1, -1]), 0)  // unused: kernels compute grid sites (gridArgument)
         }

@@ -11,7 +11,7 @@
 /// table; integer atomics only for its counts) into a patch, then fold those patches per pixel.
 enum CUDAKernelSource {
     /// The whole module: shared helpers first, then the kernels of each family.
-    static var text: String { common + search + anchors + searchBackward + patches + deposit }
+    static var text: String { common + search + anchors + searchBackward + patches + deposit + checks }
 
     /// Geometry lookups, query grids, the register top-K and the flow chain, used by every family.
     static let common = #"""

@@ -44,6 +44,8 @@ func withSiteTable<R>(_ sites: PatchSites, tuning: FastTuning, _ body: (FastSite
     case let .grid(grid, start):
         let flat = gridTriples(grid, start: start, count: sites.queries, tuning: tuning)
         return flat.withUnsafeBufferPointer { body(FastSiteTable(base: $0.baseAddress!, batchStride: 0)) }
+    case .deviceNeighbours:
+        preconditionFailure("GPU site tables reach the CPU kernels only through onHost()")
     }
 }
 
@@ -61,6 +63,8 @@ func withQueryTable<R>(_ queries: QueryList, tuning: FastTuning, _ body: (FastSi
     case let .grid(grid, start):
         let flat = gridTriples(grid, start: start, count: queries.count, tuning: tuning)
         return flat.withUnsafeBufferPointer { body(FastSiteTable(base: $0.baseAddress!, batchStride: 0)) }
+    case .deviceExplicit:
+        preconditionFailure("GPU query tables reach the CPU kernels only through onHost()")
     }
 }
 
