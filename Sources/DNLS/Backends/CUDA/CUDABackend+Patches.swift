@@ -13,6 +13,14 @@ extension CUDABackend {
         let ps = g.patchSize, S = sites.queries * sites.k, per = s.channels * ps * ps
         guard s.batch * S > 0, per > 0 else { return }
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
+        if case .grid = sites.source, weights == nil {
+            // iunfold: the grid kernel, four outputs per thread.
+            let count = (s.batch * S * per + 3) / 4
+            try launch("unfold_grid", constants: ["UNF_PS": "\(ps)"], count: count, [
+                address(video), gridArgument(sites), address(block),
+            ] + dims(s) + [.int64(Int64(S)), address(out)])
+            return
+        }
         let (table, stride) = try siteTable(sites)
         // One block: `sitesPerBlock` sites × up to 256 entries (a warp multiple covering a small patch).
         let threads = min(256, (per + 31) / 32 * 32), chunks = (per + threads - 1) / threads, sitesPerBlock = 16

@@ -42,6 +42,52 @@ extern "C" __global__ void extract_patches(
     }
 }
 
+#ifdef UNF_PS
+// iunfold over a query grid (one patch per query, no weights): out[f, j], f = b·S + s the site and
+// j = (c, a, e) the entry, with UNF_PS known at compile time so that decoding an entry takes no
+// division instructions. Each thread writes 4 consecutive floats with one 16-byte store (the
+// output is the bulk of the traffic); the reads are gathers that neighbouring threads share
+// through the caches.
+extern "C" __global__ void unfold_grid(
+    const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
+    float* __restrict__ out)
+{
+    const int pp = UNF_PS * UNF_PS;
+    int per = C * pp;
+    i64 total = (i64)B * S * per;
+    i64 o = ((i64)blockIdx.x * blockDim.x + threadIdx.x) * 4;
+    if (o >= total) return;
+    Geometry g = geometry(block, H, W, UNF_PS, 0);
+    i64 f = o / per;
+    int j = (int)(o - f * per);
+    int b = (int)(f / S);
+    i64 s = f - (i64)b * S;
+    int p[3];
+    grid_position(grid, s, p);
+    i64 HW = (i64)H * W;
+    float v[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+        v[k] = 0.0f;
+        if (o + k < total) {
+            int c = j / pp, rem = j - c * pp, a = rem / UNF_PS, e = rem - a * UNF_PS;
+            int r = g.rows[p[1] + g.patch[a]], col = g.cols[p[2] + g.patch[e]];
+            if (r >= 0 && col >= 0) v[k] = video[(((i64)b * T + p[0]) * C + c) * HW + (i64)r * W + col];
+            if (++j == per) {  // next site
+                j = 0;
+                if (++s == S) { s = 0; ++b; }
+                grid_position(grid, s, p);
+            }
+        }
+    }
+    if (o + 3 < total) {
+        *reinterpret_cast<float4*>(out + o) = make_float4(v[0], v[1], v[2], v[3]);
+    } else {
+        for (int k = 0; o + k < total; ++k) out[o + k] = v[k];
+    }
+}
+#endif
+
 // Gradient of a gather w.r.t. its weights: one thread per site (b, s), summing over its entries
 // <patch, G> plus, when given, the weight-sum gradient read at each entry.
 extern "C" __global__ void gather_weight_gradient(
