@@ -2,11 +2,12 @@ import CUDADriver
 
 extension CUDABackend {
     /// One pass of an anchor plan: the kernels' `Anchors` struct for the pass's table, its tile's
-    /// anchor rows and first pixel.
+    /// anchor rows and first pixel, and the list of its pixels with more than 32 sites (`big`).
     struct AnchorPass {
         let anchors: CUDAKernel.Argument
         let rows: Range<Int>
         let pixel0: Int
+        let big: CUDAKernel.Argument
     }
 
     /// The kernels' `Anchors` struct with no table.
@@ -64,8 +65,7 @@ extension CUDABackend {
             let count = pass.sites.count, n = pixels + 1
             let span = siteArguments + [.int64(Int64(pass.sites.lowerBound)), .int64(Int64(pass.sites.upperBound))] + dims
                 + [.int64(Int64(pixel0)), .int64(Int64(pixels))]
-            try launch("anchor_clear", items: n, [address(starts), .int64(Int64(n))])
-            try launch("anchor_clear", items: 1, [address(big), .int64(1)])
+            try launch("anchor_clear", items: n, [address(starts), .int64(Int64(n)), address(big)])
             try launch("anchor_count", items: count, span + [address(starts)])
             let blocks = (n + AnchorPlan.scanBlock - 1) / AnchorPlan.scanBlock
             try launch("scan_blocks", blocks: blocks, threads: 256, [address(starts), .int64(Int64(n)), address(totals)])
@@ -77,7 +77,7 @@ extension CUDABackend {
                        [address(starts), address(members), address(big)])
             let anchors = Self.anchorsArgument(starts: address(starts), members: address(members),
                                                first: pass.sites.lowerBound, pixel0: pixel0, pixels: pixels)
-            try body(AnchorPass(anchors: anchors, rows: pass.rows, pixel0: pixel0))
+            try body(AnchorPass(anchors: anchors, rows: pass.rows, pixel0: pixel0, big: address(big)))
         }
     }
 

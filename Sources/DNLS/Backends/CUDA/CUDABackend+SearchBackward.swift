@@ -53,9 +53,9 @@ extension CUDABackend {
                 (pass) throws(DNLSError) in
                 try foldTablePass(pass, runs: runs, channels: Cp, P: P, geometry: g, shape: s, block: block, into: gradVideo) {
                     (slot0, slots, c0, cs) throws(DNLSError) in
-                    try aggregate("aggregate_search", slots: slots, channels: cs, patchSize: g.patchSize,
-                                  arguments(side: 0, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0, queryOffset: 0)
-                                      + [.int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)), .int64(1)], into: P)
+                    try aggregateTable(arguments(side: 0, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0, queryOffset: 0)
+                                           + [.int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)), .int64(1)],
+                                       slots: slots, channels: cs, patchSize: g.patchSize, big: pass.big, into: P)
                 }
             }
         }
@@ -68,11 +68,24 @@ extension CUDABackend {
             (pass) throws(DNLSError) in
             try foldTablePass(pass, runs: runs, channels: Cp, P: P, geometry: g, shape: s, block: block, into: gradKeys) {
                 (slot0, slots, c0, cs) throws(DNLSError) in
-                try aggregate("aggregate_search", slots: slots, channels: cs, patchSize: g.patchSize,
-                              arguments(side: 1, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0, queryOffset: 0)
-                                  + [.int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)), .int64(1)], into: P)
+                try aggregateTable(arguments(side: 1, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0, queryOffset: 0)
+                                       + [.int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)), .int64(1)],
+                                   slots: slots, channels: cs, patchSize: g.patchSize, big: pass.big, into: P)
             }
         }
         return selfSearch ? (gradKeys, nil) : (gradVideo, gradKeys)
+    }
+
+    /// Blocks of aggregate_search_hubs: enough 512-thread blocks to fill the GPU; each strides
+    /// over the hub tasks, whose number only the device knows.
+    static let hubThreads = 512
+
+    /// aggregate_search over the slots of one table run, all but the hubs, then
+    /// aggregate_search_hubs over the hubs (pixels of many sites, split over thread groups).
+    func aggregateTable(_ arguments: [CUDAKernel.Argument], slots: Int, channels cs: Int, patchSize ps: Int,
+                        big: CUDAKernel.Argument, into P: Tensor<Float>) throws(DNLSError) {
+        try aggregate("aggregate_search", slots: slots, channels: cs, patchSize: ps, arguments, into: P)
+        try launch("aggregate_search_hubs", blocks: 2 * runtime.context.multiprocessors, threads: Self.hubThreads,
+                   arguments + [big, address(P)])
     }
 }

@@ -183,10 +183,12 @@ extern "C" __global__ void anchor_count(const int* pos, i64 batchStride, i64 S, 
     if (p >= pixel0 && p < pixel0 + pixels) atomicAdd(ends + (p - pixel0), 1);
 }
 
-extern "C" __global__ void anchor_clear(int* data, i64 n)
+// Zeroes data[0 ..< n] and, when given, *also (one launch for the counts and the big list).
+extern "C" __global__ void anchor_clear(int* data, i64 n, int* also)
 {
     i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) data[i] = 0;
+    if (i == 0 && also) *also = 0;
 }
 
 // Inclusive scan of one value per thread over the block (blockDim a multiple of 32, all threads).
