@@ -22,7 +22,7 @@ extension CUDABackend {
     /// Launches `name` (default module) on `blocks` blocks of `threads` threads.
     func launch(_ name: String, blocks: Int, threads: Int, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
         guard blocks > 0 else { return }
-        let kernel = try KernelHandles.kernel(name, runtime: runtime)
+        let kernel = try runtime.kernel(name)
         try cuda(device) { () throws(CUDAError) in
             try kernel.launch(grid: (blocks, 1, 1), block: (threads, 1, 1), arguments: arguments)
         }

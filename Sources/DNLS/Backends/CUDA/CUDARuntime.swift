@@ -10,6 +10,8 @@ final class CUDARuntime: @unchecked Sendable {
     /// Geometry table blocks already on the device, by geometry, window and video shape: a call
     /// with the same configuration as an earlier one uploads nothing.
     private let geometryBlocks = Mutex<[String: Tensor<Int32>]>([:])
+    /// Kernel handles by name and specialisation constants (see ``kernel(_:constants:)``).
+    private let handles = Mutex<[String: CUDAKernel]>([:])
 
     private init(context: CUDAContext) {
         self.context = context
@@ -47,11 +49,18 @@ final class CUDARuntime: @unchecked Sendable {
     }
 
     /// The module's entry point `name`, specialised with `constants`.
+    ///
+    /// Handles are kept by name and constants: a launch then skips the module cache, whose key is
+    /// the whole source text (hashing it costs about as much as a small kernel).
     func kernel(_ name: String, constants: [String: String] = [:]) throws(DNLSError) -> CUDAKernel {
+        // Kernels that do not depend on the search's constants share the module built with defaults.
+        let constants = ["KMAX": "1", "WHOLE": "0"].merging(constants) { $1 }
+        let key = name + "|" + constants.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        if let kernel = handles.withLock({ $0[key] }) { return kernel }
         do throws(CUDAError) {
-            // Kernels that do not depend on the search's constants share the module built with defaults.
-            let constants = ["KMAX": "1", "WHOLE": "0"].merging(constants) { $1 }
-            return try kernels.kernel(name, in: KernelSource(name: "dnls", source: CUDAKernelSource.text, constants: constants))
+            let kernel = try kernels.kernel(name, in: KernelSource(name: "dnls", source: CUDAKernelSource.text, constants: constants))
+            handles.withLock { $0[key] = kernel }
+            return kernel
         } catch {
             throw DNLSError(error, device: .cuda(context.ordinal))
         }
