@@ -13,10 +13,12 @@ extension CUDABackend {
         let ps = g.patchSize, S = sites.queries * sites.k, per = s.channels * ps * ps
         guard s.batch * S > 0, per > 0 else { return }
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
-        if case .grid = sites.source, weights == nil {
-            // iunfold: the grid kernel, four outputs per thread.
-            let count = (s.batch * S * per + 3) / 4
-            try launch("unfold_grid", constants: ["UNF_PS": "\(ps)"], count: count, [
+        if case let .grid(grid, start) = sites.source, weights == nil {
+            // iunfold: the grid kernel, four outputs per thread, in 32-bit index arithmetic when
+            // every output index and grid query number fits.
+            let outputs = s.batch * S * per
+            let narrow = outputs + 4 <= Int(Int32.max) && start + grid.count <= Int(Int32.max)
+            try launch(narrow ? "unfold_grid32" : "unfold_grid", constants: ["UNF_PS": "\(ps)"], count: (outputs + 3) / 4, [
                 address(video), gridArgument(sites), address(block),
             ] + dims(s) + [.int64(Int64(S)), address(out)])
             return

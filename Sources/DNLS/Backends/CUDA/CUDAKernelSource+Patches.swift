@@ -47,23 +47,28 @@ extern "C" __global__ void extract_patches(
 // j = (c, a, e) the entry, with UNF_PS known at compile time so that decoding an entry takes no
 // division instructions. Each thread writes 4 consecutive floats with one 16-byte store (the
 // output is the bulk of the traffic); the reads are gathers that neighbouring threads share
-// through the caches.
-extern "C" __global__ void unfold_grid(
-    const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
+// through the caches. Index arithmetic is in I: 32-bit when every output index fits (64-bit
+// divisions would cost more than the memory traffic).
+template <typename I>
+__device__ __forceinline__ void unfold_grid_body(
+    const float* __restrict__ video, const Grid& grid, const int* block, int B, int T, int C, int H, int W, I S,
     float* __restrict__ out)
 {
     const int pp = UNF_PS * UNF_PS;
     int per = C * pp;
-    i64 total = (i64)B * S * per;
-    i64 o = ((i64)blockIdx.x * blockDim.x + threadIdx.x) * 4;
+    I total = (I)B * S * per;
+    I o = ((I)blockIdx.x * blockDim.x + threadIdx.x) * 4;
     if (o >= total) return;
     Geometry g = geometry(block, H, W, UNF_PS, 0);
-    i64 f = o / per;
+    I f = o / per;
     int j = (int)(o - f * per);
     int b = (int)(f / S);
-    i64 s = f - (i64)b * S;
-    int p[3];
-    grid_position(grid, s, p);
+    I s = f - (I)b * S;
+    // The site's grid position, then stepped in raster order.
+    I plane = (I)grid.rows * grid.cols, n = (I)grid.start + s, r = n % plane;
+    int pt = grid.t0 + (int)(n / plane), ph = grid.h0 + grid.stride * (int)(r / grid.cols);
+    int pw = grid.w0 + grid.stride * (int)(r % grid.cols);
+    int lastW = grid.w0 + grid.stride * (grid.cols - 1), lastH = grid.h0 + grid.stride * (grid.rows - 1);
     i64 HW = (i64)H * W;
     float v[4];
 #pragma unroll
@@ -71,12 +76,21 @@ extern "C" __global__ void unfold_grid(
         v[k] = 0.0f;
         if (o + k < total) {
             int c = j / pp, rem = j - c * pp, a = rem / UNF_PS, e = rem - a * UNF_PS;
-            int r = g.rows[p[1] + g.patch[a]], col = g.cols[p[2] + g.patch[e]];
-            if (r >= 0 && col >= 0) v[k] = video[(((i64)b * T + p[0]) * C + c) * HW + (i64)r * W + col];
+            int row = g.rows[ph + g.patch[a]], col = g.cols[pw + g.patch[e]];
+            if (row >= 0 && col >= 0) v[k] = video[(((i64)b * T + pt) * C + c) * HW + (i64)row * W + col];
             if (++j == per) {  // next site
                 j = 0;
-                if (++s == S) { s = 0; ++b; }
-                grid_position(grid, s, p);
+                if (++s == S) {
+                    s = 0; ++b;
+                    n = (I)grid.start; r = n % plane;
+                    pt = grid.t0 + (int)(n / plane); ph = grid.h0 + grid.stride * (int)(r / grid.cols);
+                    pw = grid.w0 + grid.stride * (int)(r % grid.cols);
+                } else if (pw < lastW) {
+                    pw += grid.stride;
+                } else {
+                    pw = grid.w0;
+                    if (ph < lastH) ph += grid.stride; else { ph = grid.h0; ++pt; }
+                }
             }
         }
     }
@@ -85,6 +99,20 @@ extern "C" __global__ void unfold_grid(
     } else {
         for (int k = 0; o + k < total; ++k) out[o + k] = v[k];
     }
+}
+
+extern "C" __global__ void unfold_grid(
+    const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
+    float* __restrict__ out)
+{
+    unfold_grid_body<i64>(video, grid, block, B, T, C, H, W, S, out);
+}
+
+extern "C" __global__ void unfold_grid32(
+    const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
+    float* __restrict__ out)
+{
+    unfold_grid_body<int>(video, grid, block, B, T, C, H, W, (int)S, out);
 }
 #endif
 
