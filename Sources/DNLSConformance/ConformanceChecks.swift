@@ -61,6 +61,17 @@ extension ConformanceCase {
         let selfGot = try search.backward(distanceGradient: dGradient, indices: dIndices, video: dVideo, queries: queries,
                                           implementation: impl)
         try problems.expectClose("self-search backward", selfGot.video, selfWant.video)
+        // The same queries as an explicit position table (B, Q, 3): the backends take another
+        // path for the query side (an anchor table instead of the grid's inverse).
+        let explicit = (0..<batch).flatMap { _ in (0..<Q).flatMap { q -> [Int32] in
+            let p = grid.position(q)
+            return [Int32(p.t), Int32(p.h), Int32(p.w)]
+        } }
+        let positions = Queries.positions(try Tensor<Int32>(shape: [batch, Q, 3], scalars: explicit).to(device))
+        let explicitGot = try search.backward(distanceGradient: dGradient, indices: dIndices, video: dVideo, keys: dKeys,
+                                              queries: positions, implementation: impl)
+        try problems.expectClose("search backward, explicit queries (video)", explicitGot.video, cross.video)
+        try problems.expectClose("search backward, explicit queries (keys)", explicitGot.keys!, cross.keys!)
 
         // Scatter and its adjoint at the neighbour indices (empty slots included).
         let scatter = PatchScatter(geometry: geometry)

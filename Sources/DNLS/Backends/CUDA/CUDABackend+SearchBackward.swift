@@ -29,6 +29,22 @@ extension CUDABackend {
              .int64(Int64(queryOffset)), address(block)] + dims
         }
         guard Q > 0 else { return selfSearch ? (gradKeys, nil) : (gradVideo, gradKeys) }
+        // One side (0: queries, 1: keys) through a device anchor table of `sites` positions.
+        func foldThroughTable(side: Int32, sites: Tensor<Int32>, batchStride: Int, sitesPerBatch: Int,
+                              into out: Tensor<Float>) throws(DNLSError) {
+            let plan = anchorPlan(sites: s.batch * sitesPerBatch, shape: s, geometry: g)
+            let runs = tableRuns(plan, channels: Cp, geometry: g, width: s.width)
+            let P: Tensor<Float> = try empty([runs.floats])
+            try eachAnchorPass(plan, positions: sites, batchStride: batchStride, sitesPerBatch: sitesPerBatch, shape: s) {
+                (pass) throws(DNLSError) in
+                try foldTablePass(pass, runs: runs, channels: Cp, P: P, geometry: g, shape: s, block: block, into: out) {
+                    (slot0, slots, c0, cs) throws(DNLSError) in
+                    try aggregateTable(arguments(side: side, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0, queryOffset: 0)
+                                           + [.int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)), .int64(1)],
+                                       slots: slots, channels: cs, patchSize: g.patchSize, big: pass.big, into: P)
+                }
+            }
+        }
 
         // Query side.
         if case let .grid(grid, start) = p.queries.source {
@@ -46,33 +62,11 @@ extension CUDABackend {
                          rows: gridFoldRows(grid, first: start + q0, count: n, geometry: g, shape: s), into: gradVideo)
             }
         } else if let positions {
-            let plan = anchorPlan(sites: s.batch * Q, shape: s, geometry: g)
-            let runs = tableRuns(plan, channels: Cp, geometry: g, width: s.width)
-            let P: Tensor<Float> = try empty([runs.floats])
-            try eachAnchorPass(plan, positions: positions, batchStride: positionStride, sitesPerBatch: Q, shape: s) {
-                (pass) throws(DNLSError) in
-                try foldTablePass(pass, runs: runs, channels: Cp, P: P, geometry: g, shape: s, block: block, into: gradVideo) {
-                    (slot0, slots, c0, cs) throws(DNLSError) in
-                    try aggregateTable(arguments(side: 0, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0, queryOffset: 0)
-                                           + [.int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)), .int64(1)],
-                                       slots: slots, channels: cs, patchSize: g.patchSize, big: pass.big, into: P)
-                }
-            }
+            try foldThroughTable(side: 0, sites: positions, batchStride: positionStride, sitesPerBatch: Q, into: gradVideo)
         }
 
         // Key side.
-        let plan = anchorPlan(sites: s.batch * Q * K, shape: s, geometry: g)
-        let runs = tableRuns(plan, channels: Cp, geometry: g, width: s.width)
-        let P: Tensor<Float> = try empty([runs.floats])
-        try eachAnchorPass(plan, positions: indices, batchStride: 3 * Q * K, sitesPerBatch: Q * K, shape: s) {
-            (pass) throws(DNLSError) in
-            try foldTablePass(pass, runs: runs, channels: Cp, P: P, geometry: g, shape: s, block: block, into: gradKeys) {
-                (slot0, slots, c0, cs) throws(DNLSError) in
-                try aggregateTable(arguments(side: 1, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0, queryOffset: 0)
-                                       + [.int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)), .int64(1)],
-                                   slots: slots, channels: cs, patchSize: g.patchSize, big: pass.big, into: P)
-            }
-        }
+        try foldThroughTable(side: 1, sites: indices, batchStride: 3 * Q * K, sitesPerBatch: Q * K, into: gradKeys)
         return selfSearch ? (gradKeys, nil) : (gradVideo, gradKeys)
     }
 
