@@ -221,24 +221,30 @@ struct BandPlan {
         let chunkSize = (N + chunks - 1) / chunks
         var cursors = [Int](repeating: 0, count: batch * chunks * keys)
         let T = table
+        // Calls `visit(s, key)` for every band key touched by site s of chunk i, sites in increasing
+        // order: the counting pass and the filling pass walk the sites the same way.
+        @inline(__always)
+        func walk(_ i: Int, _ visit: (Int, Int) -> Void) {
+            let b = i / chunks, j = i % chunks
+            let lo = j * chunkSize, hi = min(N, lo + chunkSize)
+            if lo >= hi { return }
+            let scratch = fg.makeScratch()
+            defer { scratch.deallocate() }
+            for s in lo..<hi {
+                let o = T.offset(b, s)
+                let t = Int(T.base[o])
+                guard t >= 0 else { continue }
+                let (r0, r1) = scratch.rowSpan(Int(T.base[o &+ 1]), length: H)
+                if r1 < r0 { continue }
+                let base = t &* bands
+                for band in (r0 / bandRows)...(r1 / bandRows) { visit(s, base &+ band) }
+            }
+        }
         cursors.withUnsafeMutableBufferPointer { cp in
             let counts = cp.baseAddress!
             fastParallelFor(batch * chunks) { i in
-                let b = i / chunks, j = i % chunks
                 let row = counts + i &* keys
-                let lo = j * chunkSize, hi = min(N, lo + chunkSize)
-                if lo >= hi { return }
-                let scratch = fg.makeScratch()
-                defer { scratch.deallocate() }
-                for s in lo..<hi {
-                    let o = T.offset(b, s)
-                    let t = Int(T.base[o])
-                    guard t >= 0 else { continue }
-                    let (r0, r1) = scratch.rowSpan(Int(T.base[o &+ 1]), length: H)
-                    if r1 < r0 { continue }
-                    let base = t &* bands
-                    for band in (r0 / bandRows)...(r1 / bandRows) { row[base &+ band] &+= 1 }
-                }
+                walk(i) { _, key in row[key] &+= 1 }
             }
         }
         // Prefix sums: lists ordered by (item, frame, band, chunk); counts become write cursors.
@@ -262,23 +268,10 @@ struct BandPlan {
             cursors.withUnsafeMutableBufferPointer { cp in
                 let cursor = cp.baseAddress!
                 fastParallelFor(batch * chunks) { i in
-                    let b = i / chunks, j = i % chunks
                     let row = cursor + i &* keys
-                    let lo = j * chunkSize, hi = min(N, lo + chunkSize)
-                    if lo >= hi { return }
-                    let scratch = fg.makeScratch()
-                    defer { scratch.deallocate() }
-                    for s in lo..<hi {
-                        let o = T.offset(b, s)
-                        let t = Int(T.base[o])
-                        guard t >= 0 else { continue }
-                        let (r0, r1) = scratch.rowSpan(Int(T.base[o &+ 1]), length: H)
-                        if r1 < r0 { continue }
-                        let base = t &* bands
-                        for band in (r0 / bandRows)...(r1 / bandRows) {
-                            out[row[base &+ band]] = s
-                            row[base &+ band] &+= 1
-                        }
+                    walk(i) { s, key in
+                        out[row[key]] = s
+                        row[key] &+= 1
                     }
                 }
             }
