@@ -157,7 +157,8 @@ private struct SearchBackwardKernel {
                     if fast && r0 >= 0 {
                         let d = dst + cols1[0], x1 = src1 + cols1[0]
                         let x0 = video + (plane0 &+ r0 &* W &+ cols0[0])
-                        if l2 { fastSubtractScaledDifference(d, w2, x0, x1, ps) } else { fastAxpy(d, weight, x0, ps) }
+                        // d − w2·(x0 − x1) as d + (−w2)·(x0 − x1): negation is exact, so the same bits.
+                        if l2 { fastAddScaledDifference(d, -w2, x0, x1, ps) } else { fastAxpy(d, weight, x0, ps) }
                     } else {
                         let src0 = video + (plane0 &+ max(r0, 0) &* W)
                         for e in 0..<ps {

@@ -312,21 +312,6 @@ func fastAddScaledDifference(_ d: UnsafeMutablePointer<Float>, _ w: Float, _ x: 
     while e < n { d[e] += w * (x[e] - y[e]); e &+= 1 }
 }
 
-/// `d[e] −= w · (x[e] − y[e])` for `e < n` (element-wise, bit-identical to the scalar loop).
-@inline(__always)
-func fastSubtractScaledDifference(_ d: UnsafeMutablePointer<Float>, _ w: Float, _ x: UnsafePointer<Float>,
-                                  _ y: UnsafePointer<Float>, _ n: Int) {
-    var e = 0
-    while e &+ 4 <= n {
-        let xv = UnsafeRawPointer(x + e).loadUnaligned(as: SIMD4<Float>.self)
-        let yv = UnsafeRawPointer(y + e).loadUnaligned(as: SIMD4<Float>.self)
-        let dv = UnsafeRawPointer(d + e).loadUnaligned(as: SIMD4<Float>.self)
-        UnsafeMutableRawPointer(d + e).storeBytes(of: dv - w * (xv - yv), as: SIMD4<Float>.self)
-        e &+= 4
-    }
-    while e < n { d[e] -= w * (x[e] - y[e]); e &+= 1 }
-}
-
 /// `d[e] += w` for `e < n` (element-wise, bit-identical to the scalar loop).
 @inline(__always)
 func fastAddScalar(_ d: UnsafeMutablePointer<Float>, _ w: Float, _ n: Int) {
