@@ -19,20 +19,6 @@ extension CUDABackend {
         return .structure(words.flatMap(\.bytes))
     }
 
-    /// Launches `name` (default module) on `blocks` blocks of `threads` threads.
-    func launch(_ name: String, blocks: Int, threads: Int, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
-        guard blocks > 0 else { return }
-        let kernel = try runtime.kernel(name)
-        try cuda(device) { () throws(CUDAError) in
-            try kernel.launch(grid: (blocks, 1, 1), block: (threads, 1, 1), arguments: arguments)
-        }
-    }
-
-    /// Launches `name` with one thread per item of `count`, in blocks of ``threads``.
-    func launch(_ name: String, items count: Int, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
-        try launch(name, blocks: (count + Self.threads - 1) / Self.threads, threads: Self.threads, arguments)
-    }
-
     /// The anchor plan of `sites` flat sites for this video: small tiles and chunks under the
     /// conformance suite's checking mode (poisoned buffers), so that its small shapes run the
     /// multi-pass path that only large videos take otherwise.
@@ -65,14 +51,14 @@ extension CUDABackend {
             let count = pass.sites.count, n = pixels + 1
             let span = siteArguments + [.int64(Int64(pass.sites.lowerBound)), .int64(Int64(pass.sites.upperBound))] + dims
                 + [.int64(Int64(pixel0)), .int64(Int64(pixels))]
-            try launch("anchor_clear", items: n, [address(starts), .int64(Int64(n)), address(big)])
-            try launch("anchor_count", items: count, span + [address(starts)])
+            try launch("anchor_clear", count: n, [address(starts), .int64(Int64(n)), address(big)])
+            try launch("anchor_count", count: count, span + [address(starts)])
             let blocks = (n + AnchorPlan.scanBlock - 1) / AnchorPlan.scanBlock
             try launch("scan_blocks", blocks: blocks, threads: 256, [address(starts), .int64(Int64(n)), address(totals)])
             try launch("scan_totals", blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
-            try launch("scan_add", items: n, [address(starts), .int64(Int64(n)), address(totals)])
-            try launch("anchor_fill", items: count, span + [address(starts), address(members)])
-            try launch("anchor_sort", items: 32 * pixels, [address(starts), address(members), .int64(Int64(pixels)), address(big)])
+            try launch("scan_add", count: n, [address(starts), .int64(Int64(n)), address(totals)])
+            try launch("anchor_fill", count: count, span + [address(starts), address(members)])
+            try launch("anchor_sort", count: 32 * pixels, [address(starts), address(members), .int64(Int64(pixels)), address(big)])
             try launch("anchor_sort_big", blocks: 2 * runtime.context.multiprocessors, threads: 256,
                        [address(starts), address(members), address(big)])
             let anchors = Self.anchorsArgument(starts: address(starts), members: address(members),

@@ -19,7 +19,7 @@ extension CUDABackend {
               geometry g: PatchGeometry, shape s: VideoShape, block: Tensor<Int32>, rows: FoldRows,
               into out: Tensor<Float>) throws(DNLSError) {
         let groups = (channels.count + Self.channelGroup - 1) / Self.channelGroup
-        try launch("fold_slots", items: rows.count * s.width * rows.batches * groups, [
+        try launch("fold_slots", count: rows.count * s.width * rows.batches * groups, [
             address(P), grid, .int64(Int64(pixel0)), .int64(Int64(count)), address(block),
             .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)), .int32(Int32(s.width)),
             .int32(Int32(g.patchSize)), .int32(reach(g)), .int32(Int32(channels.lowerBound)), .int32(Int32(channels.count)),
@@ -31,9 +31,7 @@ extension CUDABackend {
     /// before its `slotsPerBlock, P`.
     func aggregate(_ name: String, slots: Int, channels cs: Int, patchSize ps: Int, _ arguments: [CUDAKernel.Argument],
                    into P: Tensor<Float>) throws(DNLSError) {
-        let per = cs * ps * ps
-        let threads = min(256, (per + 31) / 32 * 32), chunks = (per + threads - 1) / threads
-        let blocks = (slots + Self.slotsPerBlock - 1) / Self.slotsPerBlock * chunks
+        let (blocks, threads) = entryLaunch(entries: cs * ps * ps, sites: slots, sitesPerBlock: Self.slotsPerBlock)
         try launch(name, blocks: blocks, threads: threads, arguments + [.int32(Int32(Self.slotsPerBlock)), address(P)])
     }
 

@@ -25,8 +25,8 @@ extension CUDABackend {
         }
         let (table, stride) = try siteTable(sites)
         // One block: `sitesPerBlock` sites × up to 256 entries (a warp multiple covering a small patch).
-        let threads = min(256, (per + 31) / 32 * 32), chunks = (per + threads - 1) / threads, sitesPerBlock = 16
-        let blocks = (s.batch * S + sitesPerBlock - 1) / sitesPerBlock * chunks
+        let sitesPerBlock = 16
+        let (blocks, threads) = entryLaunch(entries: per, sites: s.batch * S, sitesPerBlock: sitesPerBlock)
         try launch("extract_patches", blocks: blocks, threads: threads, [
             address(video), address(weights), address(table), .int64(Int64(stride)), gridArgument(sites), address(block),
         ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), .int32(Int32(sitesPerBlock)), address(out)])
@@ -75,12 +75,12 @@ extension CUDABackend {
                         weights: Tensor<Float>?, sites: PatchSites, geometry g: PatchGeometry, shape s: VideoShape)
         throws(DNLSError) -> (patches: Tensor<Float>, weights: Tensor<Float>?) {
         let ps = g.patchSize, S = sites.queries * sites.k
-        let block = try runtime.geometryBlock(g, window: nil, shape: s)
-        let (table, stride) = try siteTable(sites)
         let weights = try weights?.to(device), gradient = try videoGradient.to(device)
         let gradPatches: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, ps, ps])
         try extract(gradient, weights: weights, shape: s, sites: sites, geometry: g, into: gradPatches)
         guard weights != nil else { return (gradPatches, nil) }
+        let block = try runtime.geometryBlock(g, window: nil, shape: s)
+        let (table, stride) = try siteTable(sites)
         let gradWeights: Tensor<Float> = try empty([s.batch, sites.queries, sites.k])
         let sumGradient = try weightSumGradient?.to(device), patches = try patches.to(device)
         try launch("gather_weight_gradient", count: gradWeights.count, [

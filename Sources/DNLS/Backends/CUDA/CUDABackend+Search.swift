@@ -13,9 +13,8 @@ extension CUDABackend {
         if try searchBoxFiltered(p, constants: constants, block: block, distances: distances, indices: indices) {
             return (distances, indices)
         }
-        // Grid queries are computed by the kernel; only explicit lists are uploaded.
-        let onGrid = if case .grid = p.queries.source { true } else { false }
-        let (queries, queryStride) = onGrid ? (try upload([0, 0, 0]), 0) : try queryTable(p.queries)
+        // Grid queries are computed by the kernel (no table: it reads none when grid.on).
+        let (queries, queryStride) = try queryTable(p.queries)
         try launch("search_forward", constants: constants, count: s.batch * Q, [
             address(p.videoTensor), address(p.keysTensor), address(queries), .int64(Int64(queryStride)),
             gridArgument(PatchSites(positions: p.queries)),
@@ -37,18 +36,15 @@ extension CUDABackend {
                                        batch: p.shape.batch, grid: grid, multiprocessors: runtime.context.multiprocessors,
                                        sharedMemoryLimit: runtime.context.maxSharedMemoryPerBlock) else { return false }
         let s = p.shape, window = p.window
-        let kernel = try runtime.kernel("search_forward_box", constants: constants.merging(plan.constants) { $1 })
-        try cuda(device) { () throws(CUDAError) in
-            if plan.sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: plan.sharedBytes) }
-            try kernel.launch(grid: (plan.blocks, 1, 1), block: (plan.threads, 1, 1), sharedBytes: plan.sharedBytes, arguments: [
-                address(p.videoTensor), address(p.keysTensor), gridArgument(PatchSites(grid: grid, batch: start..<start + p.queries.count)),
-                address(block),
-            ] + dims(s) + [
-                .int32(Int32(p.channels)), .int32(Int32(window.frameCount(videoFrames: s.frames))), .int32(Int32(p.queries.count)),
-                .int32(Int32(p.slots)), .int32(p.metric == .l2 ? 1 : 0), .int32(Int32(window.offset(0))),
-                .int32(Int32(plan.reach)), address(distances), address(indices),
-            ])
-        }
+        try launch("search_forward_box", constants: constants.merging(plan.constants) { $1 }, blocks: plan.blocks,
+                   threads: plan.threads, sharedBytes: plan.sharedBytes, [
+            address(p.videoTensor), address(p.keysTensor), gridArgument(PatchSites(grid: grid, batch: start..<start + p.queries.count)),
+            address(block),
+        ] + dims(s) + [
+            .int32(Int32(p.channels)), .int32(Int32(window.frameCount(videoFrames: s.frames))), .int32(Int32(p.queries.count)),
+            .int32(Int32(p.slots)), .int32(p.metric == .l2 ? 1 : 0), .int32(Int32(window.offset(0))),
+            .int32(Int32(plan.reach)), address(distances), address(indices),
+        ])
         return true
     }
 }

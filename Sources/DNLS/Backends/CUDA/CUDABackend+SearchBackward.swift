@@ -12,11 +12,7 @@ extension CUDABackend {
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let indices = try indices.to(device), gradient = try gradient.to(device)
         let queryGrid = gridArgument(PatchSites(positions: p.queries))
-        var positions: Tensor<Int32>? = nil, positionStride = 0
-        switch p.queries.source {
-        case .explicit, .deviceExplicit: (positions, positionStride) = try queryTable(p.queries)
-        case .grid: break
-        }
+        let (positions, positionStride) = try queryTable(p.queries)  // nil for grid queries
         let gradVideo = try zeros(s.dims)
         let gradKeys = selfSearch ? gradVideo : try zeros(s.dims)  // self-search: both sides add into one
         let dims: [CUDAKernel.Argument] = [.int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)),

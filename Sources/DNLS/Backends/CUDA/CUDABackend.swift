@@ -19,14 +19,30 @@ struct CUDABackend: PatchBackend {
 
     static let threads = 128
 
-    func launch(_ name: String, constants: [String: String] = [:], count: Int,
-                        _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
-        guard count > 0 else { return }
+    /// Launches `name`, specialised with `constants`, on `blocks` blocks of `threads` threads with
+    /// `sharedBytes` of dynamic shared memory (opted into above the default 48 KiB).
+    func launch(_ name: String, constants: [String: String] = [:], blocks: Int, threads: Int, sharedBytes: Int = 0,
+                _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
+        guard blocks > 0 else { return }
         let kernel = try runtime.kernel(name, constants: constants)
-        let blocks = (count + Self.threads - 1) / Self.threads
         try cuda(device) { () throws(CUDAError) in
-            try kernel.launch(grid: (blocks, 1, 1), block: (Self.threads, 1, 1), arguments: arguments)
+            if sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: sharedBytes) }
+            try kernel.launch(grid: (blocks, 1, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, arguments: arguments)
         }
+    }
+
+    /// Launches `name` with one thread per item of `count`, in blocks of ``threads``.
+    func launch(_ name: String, constants: [String: String] = [:], count: Int,
+                _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
+        try launch(name, constants: constants, blocks: (count + Self.threads - 1) / Self.threads, threads: Self.threads,
+                   arguments)
+    }
+
+    /// Blocks and threads for kernels in which consecutive threads take consecutive entries of a
+    /// patch (`entries` per site, coalesced) and each block walks `sitesPerBlock` sites.
+    func entryLaunch(entries: Int, sites: Int, sitesPerBlock: Int) -> (blocks: Int, threads: Int) {
+        let threads = min(256, (entries + 31) / 32 * 32), chunks = (entries + threads - 1) / threads
+        return ((sites + sitesPerBlock - 1) / sitesPerBlock * chunks, threads)
     }
 
     /// A new device tensor of `shape` (contents undefined until a kernel writes them).
@@ -47,16 +63,17 @@ struct CUDABackend: PatchBackend {
         .pointer(t?.deviceStorage?.buffer.address ?? 0)
     }
 
-    /// Query positions on the device, `(B or 1, Q, 3)`, and the stride between batch items. A
-    /// caller's GPU tensor is used in place; only host lists are uploaded.
-    func queryTable(_ queries: QueryList) throws(DNLSError) -> (Tensor<Int32>, Int) {
+    /// Explicit query positions on the device, `(B, Q, 3)`, and the stride between batch items; `nil`
+    /// for grid queries, which kernels compute from the `Grid` argument (no table the size of the
+    /// queries). A caller's GPU tensor is used in place; only host lists are uploaded.
+    func queryTable(_ queries: QueryList) throws(DNLSError) -> (Tensor<Int32>?, Int) {
         switch queries.source {
         case let .explicit(positions):
             return (try upload(positions), queries.count * 3)
         case let .deviceExplicit(positions):
             return (positions.count == 0 ? try upload([-1, -1, -1]) : positions, queries.count * 3)
-        case let .grid(grid, start):
-            return (try upload(gridPositions(grid, start: start, count: queries.count)), 0)
+        case .grid:
+            return (nil, 0)
         }
     }
 
