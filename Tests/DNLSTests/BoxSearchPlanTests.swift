@@ -2,61 +2,90 @@ import Testing
 @testable import DNLS
 
 /// The host-side launch planning of the CUDA box-filtered search, checked on its own (it runs
-/// without a GPU): tile choice, channel chunking and the shared-memory bound.
+/// without a GPU): tile choice, residency, register and shared-memory channel chunks, and the
+/// shared-memory bound.
 @Suite struct BoxSearchPlanTests {
     let h100 = (multiprocessors: 132, shared: 227 * 1024)
 
     func plan(channels: Int, side: Int, frames: Int = 5, stride: Int = 1, patchSize: Int = 7, window: Int = 21,
-              sharedLimit: Int? = nil) throws -> BoxSearchPlan? {
+              windowStride: Int = 1, sharedLimit: Int? = nil) throws -> BoxSearchPlan? {
         let grid = try QueryGrid(region: .whole(frames: frames, height: side, width: side), stride: stride)
-        return BoxSearchPlan(geometry: PatchGeometry(patchSize: patchSize), window: SearchWindow(size: window, temporalRadius: 2),
+        return BoxSearchPlan(geometry: PatchGeometry(patchSize: patchSize),
+                             window: SearchWindow(size: window, stride: windowStride, temporalRadius: 2),
                              channels: channels, batch: 1, grid: grid, multiprocessors: h100.multiprocessors,
                              sharedMemoryLimit: sharedLimit ?? h100.shared)
     }
 
-    @Test func s1TakesBigTilesAndOneChunk() throws {
+    @Test func s1TakesBigTilesThreeDeepAndOnePass() throws {
         let p = try #require(try plan(channels: 3, side: 128))
-        #expect(p.tile == 16 && p.channelChunk == 3 && p.reach == 20)
-        #expect(p.blocks == 5 * 8 * 8)
+        // 320 tiles of 16²: three blocks per multiprocessor run them in one wave on 132.
+        #expect(p.tile == 16 && p.blocks == 5 * 8 * 8 && p.residentBlocks == 3 && p.reach == 20)
         // 22 footprint rows × 4 runs × 3 groups of 7 window columns: at least one item per query.
         #expect(p.columnGroup == 7 && p.items == 264 && p.threads == 288)
-        // One chunk: key rows of every window row (3 × 42 × 43, rows padded to odd lengths), row
-        // sums of every window column (21 × 22 × 17) and the resolved key columns (42).
-        #expect(p.rowGroup == 21 && !p.queryTile)
-        #expect(p.sharedBytes == 4 * (3 * 42 * 43 + 21 * 22 * 17 + 42))
-        #expect(p.constants["BOX_CC"] == "3" && p.constants["BOX_STRIDE"] == "1" && p.constants["BOX_PS"] == "7")
-        #expect(p.constants["BOX_JG"] == "7" && p.constants["BOX_NT"] == "288" && p.constants["BOX_WSTEP"] == "1")
+        // All three channels in one register pass and one chunk; the key rows of every window row
+        // (3 × 42 × 43) and the query footprint (3 × 22 × 23) fit once in a third of the memory.
+        #expect(p.registerChannels == 3 && p.channelChunk == 3 && p.rowGroup == 21 && p.buffers == 1)
+        // + row sums of every window column (21 × 22 × 17), resolved columns (42) and rows (42).
+        #expect(p.sharedBytes == 4 * (3 * (42 * 43 + 22 * 23) + 21 * 22 * 17 + 42 + 42))
+        #expect(p.constants["BOX_CC"] == "3" && p.constants["BOX_CI"] == "3" && p.constants["BOX_ONCE"] == "1")
+        #expect(p.constants["BOX_JG"] == "7" && p.constants["BOX_NT"] == "288" && p.constants["BOX_MINB"] == "3")
+        #expect(p.constants["BOX_NBUF"] == "1" && p.constants["BOX_STRIDE"] == "1" && p.constants["BOX_PS"] == "7")
     }
 
-    @Test func s3TakesSmallTilesToFillTheCardAndChunksChannels() throws {
+    @Test func s3TakesSmallTilesAndStreamsChannels() throws {
         let p = try #require(try plan(channels: 16, side: 256, stride: 4))
-        #expect(p.tile == 8)
-        #expect(p.blocks == 5 * 8 * 8)
-        // An item's run spans 3·4 + 7 = 19 samples: 3 channels keep 2 · 19 · 3 ≤ 120 floats in
-        // registers, so 16 channels go in 6 chunks of 3 (the last padded), one window row at a time.
-        #expect(p.channelChunk == 3 && p.rowGroup == 1)
-        // Six chunks: the query footprint of all 16 channels (16 × 35²) stays in shared memory.
-        #expect(p.queryTile && p.constants["BOX_QTILE"] == "1")
-        #expect(p.sharedBytes == 4 * (21 * 35 * 9 + 55 + 3 * 35 * 55 + 16 * 35 * 35))
-        #expect(p.items == 35 * 2 * 3 && p.threads == 224)
-        #expect(p.sharedBytes <= h100.shared)
+        // 80 tiles of 16² would leave most of the card idle; 320 of 8² go three deep in one wave.
+        #expect(p.tile == 8 && p.blocks == 5 * 8 * 8 && p.residentBlocks == 3)
+        // Fewer items for three blocks: 35 rows × 2 runs × 2 groups of 11 window columns (the
+        // second group padded by one column).
+        #expect(p.columnGroup == 11 && p.items == 140 && p.threads == 160)
+        // A run spans 3·4 + 7 = 19 samples: one channel per register pass, added straight into the
+        // row sums; one channel per pipeline step, two stages (key rows 35 × 57, query rows 35 × 35).
+        #expect(p.registerChannels == 1 && p.channelChunk == 1 && p.rowGroup == 1 && p.buffers == 2)
+        #expect(p.sharedBytes == 4 * (2 * (35 * 57 + 35 * 35) + 21 * 35 * 9 + 56 + 55))
+        #expect(p.constants["BOX_ONCE"] == "0" && p.constants["BOX_MINB"] == "3")
     }
 
-    @Test func chunksAreBalancedAndWithinBudgets() throws {
-        for channels in [1, 2, 5, 16, 33, 64] {
+    @Test func twoDeepWhenTheGridTakesSeveralWavesAnyway() throws {
+        let p = try #require(try plan(channels: 3, side: 512, stride: 4))
+        #expect(p.tile == 8 && p.blocks == 5 * 16 * 16 && p.residentBlocks == 2)
+        #expect(p.items >= BoxSearchPlan.minimumItems)
+        #expect(p.sharedBytes <= BoxSearchPlan.sharedBudget)
+    }
+
+    @Test func plansStayWithinTheirBudgets() throws {
+        for channels in [1, 2, 3, 5, 16, 33, 64] {
             for stride in [1, 2, 4] {
-                for window in [1, 4, 21] {
-                    let p = try #require(try plan(channels: channels, side: 96, stride: stride, window: window))
-                    let chunks = (channels + p.channelChunk - 1) / p.channelChunk
-                    #expect(p.channelChunk * chunks - channels < chunks, "chunks of \(p.channelChunk) for C=\(channels)")
-                    #expect(p.sharedBytes <= (p.queryTile ? h100.shared : BoxSearchPlan.sharedBudget))
-                    #expect(!p.queryTile || p.channelChunk < channels, "a query tile only with several chunks")
-                    let span = (BoxSearchPlan.run - 1) * stride + 7
-                    #expect(p.channelChunk == 1 || 2 * span * p.channelChunk <= BoxSearchPlan.registerBudget)
-                    #expect(p.threads >= p.items && p.threads >= p.tile * p.tile && p.threads % 32 == 0 && p.threads <= 1024)
-                    // Every window column belongs to exactly one group.
-                    let groups = (window + p.columnGroup - 1) / p.columnGroup
-                    #expect(p.items == ((p.tile - 1) * stride + 7) * (p.tile / BoxSearchPlan.run) * groups)
+                for (window, windowStride) in [(1, 1), (4, 1), (21, 1), (9, 2)] {
+                    for side in [40, 96, 256] {
+                        let p = try #require(try plan(channels: channels, side: side, stride: stride, window: window,
+                                                      windowStride: windowStride))
+                        let context = "C\(channels) stride \(stride) ws \(window)/\(windowStride) side \(side)"
+                        // Channel chunks are whole register passes and balanced.
+                        let ci = p.registerChannels, cc = p.channelChunk
+                        #expect(ci >= 1 && cc % ci == 0, "\(context)")
+                        let chunks = (channels + cc - 1) / cc
+                        #expect(cc - (channels + chunks - 1) / chunks < ci, "\(context)")
+                        // Registers: samples of the pass, one row of terms and the live row sums.
+                        let span = (BoxSearchPlan.run - 1) * stride + 7
+                        let sums = ci >= channels ? BoxSearchPlan.run : p.columnGroup * BoxSearchPlan.run
+                        #expect(ci == 1 || 2 * span * ci + span + sums <= BoxSearchPlan.registerBudget, "\(context)")
+                        #expect((p.constants["BOX_ONCE"] == "1") == (ci >= channels), "\(context)")
+                        // Shared memory: within the residency's share and the per-block limit.
+                        let share = p.residentBlocks == 3 ? (h100.shared + 1024) / 3 - 1024 : BoxSearchPlan.sharedBudget
+                        #expect(p.sharedBytes <= min(share, h100.shared), "\(context)")
+                        #expect(p.residentBlocks * (p.sharedBytes + 1024) <= h100.shared + 1024, "\(context)")
+                        // All window rows per step only with one chunk; a single stage only then.
+                        #expect(p.rowGroup == 1 || (p.rowGroup == window && cc >= channels), "\(context)")
+                        #expect(p.buffers == 2 || p.rowGroup == window, "\(context)")
+                        // Threads: every item, every query of the tile and every key column.
+                        let rows = (p.tile - 1) * stride + 7
+                        let groups = (window + p.columnGroup - 1) / p.columnGroup
+                        let keyColumns = rows + p.reach + (groups * p.columnGroup - window) * windowStride
+                        #expect(p.items == rows * (p.tile / BoxSearchPlan.run) * groups, "\(context)")
+                        #expect(p.threads >= max(p.items, p.tile * p.tile, keyColumns) && p.threads % 32 == 0
+                                && p.threads <= 1024, "\(context)")
+                    }
                 }
             }
         }

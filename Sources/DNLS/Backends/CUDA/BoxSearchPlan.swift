@@ -1,11 +1,13 @@
 /// Launch shape of the box-filtered search kernel (`search_forward_box`): the query tile, the work
-/// items, the channel chunk and the shared memory they need.
+/// items, the channel chunks and the shared memory they need.
 ///
 /// A work item is one footprint row × a run of ``run`` query columns × a group of window columns
-/// (see the kernel's comment). Its query and key samples of one channel chunk live in registers,
-/// so the chunk is the widest that keeps them within ``registerBudget`` floats; shared memory holds
-/// the key samples of ``rowGroup`` window rows of the chunk, the row sums of every window column
-/// and the block's resolved key columns.
+/// (see the kernel's comment). It accumulates the row sums of its run for every window column of
+/// its group in registers, over all channels; the channels pass through registers
+/// ``registerChannels`` at a time and through shared memory ``channelChunk`` at a time (one step of
+/// the kernel's pipeline). Shared memory holds, per step and twice over (the step computed on and
+/// the next one, loaded meanwhile), the chunk's key rows of ``rowGroup`` window rows and its query
+/// footprint; then the row sums of every window column and the block's resolved columns.
 struct BoxSearchPlan: Equatable {
     /// Side of the query tile a block handles, in grid positions.
     let tile: Int
@@ -15,18 +17,25 @@ struct BoxSearchPlan: Equatable {
     let items: Int
     /// Threads per block (enough for every work item and every query of the tile).
     let threads: Int
-    /// Channels per chunk.
+    /// Channels an item holds in registers at once. With one, it adds squared differences straight
+    /// into the row sums; with more, it first sums them per pixel over these channels, so that each
+    /// pixel's term is formed once for the run's overlapping patches.
+    let registerChannels: Int
+    /// Channels per pipeline step (a multiple of ``registerChannels``; past the last channel, zeros).
     let channelChunk: Int
-    /// Window rows whose key samples are loaded at once: all of them when one chunk holds every
-    /// channel and they fit, else one.
+    /// Window rows whose key samples are loaded in one step: all of them when one chunk holds
+    /// every channel and they fit, else one.
     let rowGroup: Int
+    /// Shared-memory stages: two (the next step loads during this one's arithmetic) or one, when
+    /// a single chunk's rows of every window row fit only once.
+    let buffers: Int
     /// Blocks in the launch.
     let blocks: Int
+    /// Blocks a multiprocessor should hold at once (the kernel's register bound follows from it):
+    /// two, or three when that runs the whole launch in one wave.
+    let residentBlocks: Int
     /// Span of the window offsets, `offset(ws − 1) − offset(0)`.
     let reach: Int
-    /// Whether the query footprint of every channel is kept in shared memory (several chunks,
-    /// when it fits), instead of being read again from the video for each chunk.
-    let queryTile: Bool
     /// Dynamic shared memory per block, in bytes.
     let sharedBytes: Int
     /// Compile-time constants of the kernel.
@@ -34,11 +43,18 @@ struct BoxSearchPlan: Equatable {
 
     /// Query columns per work item (`BOX_RUN` in the kernel).
     static let run = 4
-    /// Query and key samples an item keeps in registers: 2 · span · chunk at most.
-    static let registerBudget = 120
+    /// Floats an item may keep in registers: its query and key samples of ``registerChannels``
+    /// channels (2 · span each), its row sums (columnGroup · run, or run when one pass holds every
+    /// channel) and one row of pixel terms (span). About 96 registers let two blocks share a
+    /// multiprocessor.
+    static let registerBudget = 96
+    /// Shared memory per block: small enough for two blocks on a multiprocessor (a third of it
+    /// when three blocks share one).
     static let sharedBudget = 96 * 1024
     /// Work items a block should have at least, for the multiprocessor's latency hiding.
     static let minimumItems = 192
+    /// Work items a block should have at least when three blocks share a multiprocessor.
+    static let minimumItemsThreeDeep = 128
 
     /// The plan for a search over `grid`, or nil when no tile fits the budgets.
     init?(geometry g: PatchGeometry, window: SearchWindow, channels: Int, batch: Int, grid: QueryGrid,
@@ -48,52 +64,82 @@ struct BoxSearchPlan: Equatable {
             ((grid.rows + side - 1) / side) * ((grid.columns + side - 1) / side) * grid.frames * batch
         }
         let span = (Self.run - 1) * grid.stride + g.span
-        let chunkLimit = max(1, Self.registerBudget / (2 * span))
-        let budget = min(Self.sharedBudget, sharedMemoryLimit) / 4
         // Bigger tiles share more of each footprint; smaller ones keep every multiprocessor busy
         // and need less shared memory.
         let sides = tiles(16) >= 2 * multiprocessors ? [16, 8] : [8]
         for side in sides {
+            // Two blocks per multiprocessor; three (smaller, with fewer items) when that runs the
+            // whole grid in one wave instead of two.
+            let deep = tiles(side) > 2 * multiprocessors && tiles(side) <= 3 * multiprocessors
+            let perBlock = deep ? (sharedMemoryLimit + 1024) / 3 - 1024 : Self.sharedBudget
+            let budget = min(perBlock, sharedMemoryLimit) / 4
             let rows = (side - 1) * grid.stride + g.span
-            // Shared rows are padded to odd lengths (see the kernel).
-            let keyColumns = rows + reach, keyStride = keyColumns | 1
-            let fixed = window.size * rows * (side + 1) + keyColumns
-            let perChannel = rows * keyStride
-            let byShared = (budget - fixed) / perChannel
-            guard byShared >= 1 else { continue }
-            let widest = min(channels, chunkLimit, byShared)
-            let chunks = (channels + widest - 1) / widest
-            let chunk = (channels + chunks - 1) / chunks
-            // With one chunk, a frame's key samples load once for every window row if they fit.
-            let allRows = chunk * (rows + (window.size - 1) * window.stride) * keyStride
-            let rowGroup = chunks == 1 && fixed + allRows <= budget ? window.size : 1
-            let keyRows = rows + (rowGroup - 1) * window.stride
-            let used = fixed + chunk * keyRows * keyStride
-            let queryFloats = channels * rows * rows
-            let queryTile = chunks > 1 && used + queryFloats <= sharedMemoryLimit / 4
-            // Fewest window-column groups that give enough items.
+            // Fewest window-column groups that give enough items; the last group is padded to a
+            // full one (its extra columns read zeros and are never offered).
             let perGroup = rows * (side / Self.run)
             var groups = 1
-            while groups < window.size && perGroup * groups < max(side * side, Self.minimumItems) { groups += 1 }
+            while groups < window.size && perGroup * groups < max(side * side, deep ? Self.minimumItemsThreeDeep : Self.minimumItems) { groups += 1 }
             let columnGroup = (window.size + groups - 1) / groups
-            let items = perGroup * ((window.size + columnGroup - 1) / columnGroup)
-            let threads = (max(items, side * side) + 31) / 32 * 32
+            let groupCount = (window.size + columnGroup - 1) / columnGroup
+            let items = perGroup * groupCount
+            let keyColumns = rows + reach + (groupCount * columnGroup - window.size) * window.stride
+            // Every work item and query has a thread, and every key column a copying thread.
+            let threads = (max(items, side * side, keyColumns) + 31) / 32 * 32
             guard threads <= 1024 else { continue }
+            // Shared rows are padded to odd lengths (see the kernel).
+            let keyStride = keyColumns | 1, queryStride = rows | 1
+            let fixed = window.size * rows * (side + 1) + keyColumns + rows + reach
+            func perChannel(_ rowGroup: Int) -> Int {
+                (rows + (rowGroup - 1) * window.stride) * keyStride + rows * queryStride
+            }
+            let byShared = (budget - fixed) / (2 * perChannel(1))
+            guard byShared >= 1 else { continue }
+            // Register channels: every channel when they fit (then a window column's row sums are
+            // stored as soon as they are formed), else as many as fit beside the row sums of the
+            // whole group, balanced over the channels; one (straight into the row sums) when summing
+            // per pixel first saves nothing.
+            let inRegisters = channels * 2 * span + span + Self.run <= Self.registerBudget
+                ? channels : max(1, (Self.registerBudget - columnGroup * Self.run - span) / (2 * span))
+            var registerChannels = (channels + (channels + inRegisters - 1) / inRegisters - 1)
+                / ((channels + inRegisters - 1) / inRegisters)
+            let terms = Self.run * g.patchSize
+            if registerChannels > 1 && 2 * span * registerChannels + terms >= (span + terms) * registerChannels {
+                registerChannels = 1
+            }
+            registerChannels = min(registerChannels, byShared)
+            let widest = byShared / registerChannels * registerChannels
+            let chunks = (channels + widest - 1) / widest
+            let perChunk = (channels + chunks - 1) / chunks
+            let chunk = (perChunk + registerChannels - 1) / registerChannels * registerChannels
+            // With one chunk, a frame's key rows load once for every window row if they fit.
+            var rowGroup = 1, buffers = 2
+            if chunks == 1 && fixed + 2 * chunk * perChannel(window.size) <= budget {
+                rowGroup = window.size
+            } else if chunks == 1 && fixed + chunk * perChannel(window.size) <= budget {
+                rowGroup = window.size
+                buffers = 1
+            }
             self.tile = side
             self.columnGroup = columnGroup
             self.items = items
             self.threads = threads
+            self.registerChannels = registerChannels
             self.channelChunk = chunk
             self.rowGroup = rowGroup
+            self.buffers = buffers
             self.blocks = tiles(side)
             self.reach = reach
-            self.queryTile = queryTile
-            self.sharedBytes = 4 * (used + (queryTile ? queryFloats : 0))
+            self.sharedBytes = 4 * (fixed + buffers * chunk * perChannel(rowGroup))
+            // Blocks a multiprocessor can hold by shared memory (its total is the per-block limit
+            // plus the 1 KiB the driver reserves per block), for the kernel's register bound.
+            let resident = max(1, min(deep ? 3 : 2, (sharedMemoryLimit + 1024) / (sharedBytes + 1024)))
+            self.residentBlocks = resident
             self.constants = [
                 "BOX_TQ": "\(side)", "BOX_NT": "\(threads)", "BOX_WS": "\(window.size)", "BOX_PS": "\(g.patchSize)",
                 "BOX_DIL": "\(g.dilation)", "BOX_STRIDE": "\(grid.stride)", "BOX_CC": "\(chunk)",
-                "BOX_JG": "\(columnGroup)", "BOX_WSTEP": "\(window.stride)", "BOX_RG": "\(rowGroup)",
-                "BOX_QTILE": queryTile ? "1" : "0",
+                "BOX_CI": "\(registerChannels)", "BOX_JG": "\(columnGroup)", "BOX_WSTEP": "\(window.stride)",
+                "BOX_RG": "\(rowGroup)", "BOX_NBUF": "\(buffers)", "BOX_MINB": "\(resident)",
+                "BOX_ONCE": channels <= registerChannels ? "1" : "0",
             ]
             return
         }

@@ -19,7 +19,7 @@ extension CUDABackend {
               geometry g: PatchGeometry, shape s: VideoShape, block: Tensor<Int32>, rows: FoldRows,
               into out: Tensor<Float>) throws(DNLSError) {
         let groups = (channels.count + Self.channelGroup - 1) / Self.channelGroup
-        try launch("fold_slots", count: rows.count * s.width * rows.batches * groups, [
+        try launch("fold_slots", constants: ["FOLD_PS": "\(g.patchSize)"], count: rows.count * s.width * rows.batches * groups, [
             address(P), grid, .int64(Int64(pixel0)), .int64(Int64(count)), address(block),
             .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)), .int32(Int32(s.width)),
             .int32(Int32(g.patchSize)), .int32(reach(g)), .int32(Int32(channels.lowerBound)), .int32(Int32(channels.count)),

@@ -36,14 +36,15 @@ extension CUDABackend {
                                        batch: p.shape.batch, grid: grid, multiprocessors: runtime.context.multiprocessors,
                                        sharedMemoryLimit: runtime.context.maxSharedMemoryPerBlock) else { return false }
         let s = p.shape, window = p.window
-        try launch("search_forward_box", constants: constants.merging(plan.constants) { $1 }, blocks: plan.blocks,
+        let metric = ["BOX_L2": p.metric == .l2 ? "1" : "0"]
+        try launch("search_forward_box", constants: constants.merging(plan.constants) { $1 }.merging(metric) { $1 }, blocks: plan.blocks,
                    threads: plan.threads, sharedBytes: plan.sharedBytes, [
             address(p.videoTensor), address(p.keysTensor), gridArgument(PatchSites(grid: grid, batch: start..<start + p.queries.count)),
             address(block),
         ] + dims(s) + [
             .int32(Int32(p.channels)), .int32(Int32(window.frameCount(videoFrames: s.frames))), .int32(Int32(p.queries.count)),
             .int32(Int32(p.slots)), .int32(p.metric == .l2 ? 1 : 0), .int32(Int32(window.offset(0))),
-            .int32(Int32(plan.reach)), address(distances), address(indices),
+            address(distances), address(indices),
         ])
         return true
     }

@@ -60,6 +60,9 @@ __device__ __forceinline__ void unfold_grid_body(
     I o = ((I)blockIdx.x * blockDim.x + threadIdx.x) * 4;
     if (o >= total) return;
     Geometry g = geometry(block, H, W, UNF_PS, 0);
+    // Patch offsets are p0 + a·dil (PatchGeometry.offset); a patch wholly inside the frame reads
+    // its pixels directly, one that crosses the border resolves them through the tables.
+    const int p0 = g.patch[0], dil = UNF_PS > 1 ? g.patch[1] - p0 : 0, reach = (UNF_PS - 1) * dil;
     I f = o / per;
     int j = (int)(o - f * per);
     int b = (int)(f / S);
@@ -76,7 +79,9 @@ __device__ __forceinline__ void unfold_grid_body(
         v[k] = 0.0f;
         if (o + k < total) {
             int c = j / pp, rem = j - c * pp, a = rem / UNF_PS, e = rem - a * UNF_PS;
-            int row = g.rows[ph + g.patch[a]], col = g.cols[pw + g.patch[e]];
+            int y = ph + p0 + a * dil, x = pw + p0 + e * dil;
+            bool inside = ph + p0 >= 0 && ph + p0 + reach < H && pw + p0 >= 0 && pw + p0 + reach < W;
+            int row = inside ? y : g.rows[y], col = inside ? x : g.cols[x];
             if (row >= 0 && col >= 0) v[k] = video[(((i64)b * T + pt) * C + c) * HW + (i64)row * W + col];
             if (++j == per) {  // next site
                 j = 0;

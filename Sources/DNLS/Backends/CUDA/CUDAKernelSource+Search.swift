@@ -76,49 +76,68 @@ extern "C" __global__ void search_forward(
 
 #ifdef BOX_TQ
 // Box-filtered search without flow on a query grid (any grid stride, dilation, channel count).
+// BOX_L2 (the metric) is a compile-time constant here, so that the arithmetic has no branches.
 //
 // One block per BOX_TQ×BOX_TQ tile of grid positions in one frame. Every query of the tile compares
-// its patch with the patch displaced by the same window offset (di, dj), so the per-pixel terms
-// D(y, x) = Σ_c term(q(c, y, x), k(c, y + di, x + dj)) over the tile's footprint are shared, and
-// each query's distance is a separable box sum of D: about C + 2·ps operations per query and
-// candidate instead of C·ps².
+// its patch with the patch displaced by the same window offset (di, dj), so the terms of the
+// tile's footprint pixels are shared: each query's distance is a sum of row sums, and each row sum
+// is shared by the queries whose patches cover that footprint row.
 //
 // Work item = (footprint row y, run of BOX_RUN neighbouring query columns, group of BOX_JG window
-// columns), footprint rows fastest across threads. For one window row di, an item holds its footprint samples of the query frame in
-// registers, slides a register copy of the key samples along the window columns (one new sample
-// per channel and window step), forms D in registers and writes the BOX_RUN row sums of each of its
-// window columns to shared memory. Channels go in chunks of BOX_CC (row sums accumulate across
-// chunks); then each query's owner thread takes the column sums and offers the window row's
-// candidates to its top-K in enumeration order. Key samples come into shared memory BOX_RG window
-// rows at a time (all of a frame's when one chunk holds every channel), read row by row by whole
-// warps through a block-wide table of resolved columns. Sums run in a fixed order: bitwise
-// reproducible.
+// columns), footprint rows fastest across threads. For one window row di, an item keeps the BOX_JG ×
+// BOX_RUN row sums of its run in registers and adds every channel into them: BOX_CI channels at a
+// time, with the query samples in registers and a register copy of the key samples slid along the
+// window columns (wstep new samples per channel and window column). With BOX_CI = 1 it adds each
+// squared difference straight into the row sums; with more, it first sums the pixel's terms over
+// the BOX_CI channels, once for the run's overlapping patches. The row sums go to shared memory
+// after the last channel; then each query's owner thread adds its patch rows and offers the window
+// row's candidates to its top-K in enumeration order.
+//
+// Channels reach shared memory in chunks of BOX_CC: one pipeline step is (frame slot s, first
+// window row i0 of a group of BOX_RG, chunk c0), and it holds the chunk's key rows of its window
+// rows and its query footprint. With BOX_NBUF = 2 the next step's rows are copied asynchronously
+// while this one's arithmetic runs. Rows are read by whole warps through block-wide tables of
+// resolved columns. Sums run in a fixed order: bitwise reproducible.
+//
+// Asynchronous 4-byte copy from global to shared memory (zero-filled when !valid), and its
+// group commit / wait.
+__device__ __forceinline__ void cp_async4(float* dst, const float* src, bool valid) {
+    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"(d), "l"(src), "r"(valid ? 4 : 0) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+
 #define BOX_RUN 4
 #define BOX_PY ((BOX_TQ - 1) * BOX_STRIDE + (BOX_PS - 1) * BOX_DIL + 1)   // footprint side, pixels
 #define BOX_SPAN ((BOX_RUN - 1) * BOX_STRIDE + (BOX_PS - 1) * BOX_DIL + 1) // samples of one item's run
 #define BOX_RUNS (BOX_TQ / BOX_RUN)
 #define BOX_GROUPS ((BOX_WS + BOX_JG - 1) / BOX_JG)
 #define BOX_ITEMS (BOX_PY * BOX_RUNS * BOX_GROUPS)
-extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
+#define BOX_PAD ((BOX_GROUPS * BOX_JG - BOX_WS) * BOX_WSTEP)  // key columns of the last group's padding
+#define BOX_REACH ((BOX_WS - 1) * BOX_WSTEP)                    // span of the window offsets
+extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_box(
     const float* video, const float* keys, Grid grid, const int* block,
-    int B, int T, int C, int H, int W, int channels, int F, int Q, int slots, int l2, int dmin, int reach,
+    int B, int T, int C, int H, int W, int channels, int F, int Q, int slots, int l2, int dmin,
     float* dists, int* inds)
 {
     extern __shared__ float smem[];
     // Shared rows have odd lengths, so that the items of a warp (consecutive footprint rows) hit
     // distinct banks.
-    const int KX = BOX_PY + reach;                     // key row length: footprint + window reach
+    const int KX = BOX_PY + BOX_REACH + BOX_PAD;       // key row length: footprint + window reach
+    const int KY = BOX_PY + BOX_REACH;                 // key rows of all window rows
     const int KXP = KX | 1;                            // its padded stride
+    const int QXP = BOX_PY | 1;                        // padded stride of query rows
     const int TQP = BOX_TQ + 1;                        // padded stride of row sums
-    float* kTile = smem;                               // [BOX_CC][TR][KXP]
     const int TR = BOX_PY + (BOX_RG - 1) * BOX_WSTEP;  // key rows of BOX_RG window rows
-    float* rowSums = kTile + BOX_CC * TR * KXP;        // [BOX_WS][BOX_PY][TQP]
-    int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * TQP);  // [KX]: resolved key columns
-#if BOX_QTILE
-    // With several chunks, the query footprint of every channel stays in shared memory, so that
-    // refilling an item's registers for the next chunk is a few shared loads.
-    float* qTile = (float*)(keyColumns + KX);          // [channels][BOX_PY][BOX_PY]
-#endif
+    const int KEYS = BOX_CC * TR * KXP;
+    const int STAGE = KEYS + BOX_CC * BOX_PY * QXP;
+    float* stages = smem;                              // [BOX_NBUF][keys [BOX_CC][TR][KXP], query [BOX_CC][BOX_PY][QXP]]
+    float* rowSums = stages + BOX_NBUF * STAGE;        // [BOX_WS][BOX_PY][TQP]
+    // Resolved columns and rows (times W) of the key samples, from the footprint origin displaced
+    // by the first window offset; query samples are those displaced by 0, i.e. at index −dmin.
+    int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * TQP);  // [KX], -1: zero
+    int* keyRows = keyColumns + KX;                             // [KY], -1: zero
     int tilesX = (grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (grid.rows + BOX_TQ - 1) / BOX_TQ;
     i64 bid = blockIdx.x;
     int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
@@ -143,15 +162,10 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
         int xx = x0 + dmin + x;
         keyColumns[x] = xx < -W || xx >= 2 * W ? -1 : g.cols[xx];
     }
-    int warp = tid / 32, lane = tid % 32;
-#if BOX_QTILE
-    for (int k = tid; k < channels * BOX_PY * BOX_PY; k += BOX_NT) {
-        int c = k / (BOX_PY * BOX_PY), yy = (k / BOX_PY) % BOX_PY, xx = k % BOX_PY;
-        i64 l = location_any(g, b, t, c, y0 + yy, x0 + xx, T, C, H, W);
-        qTile[k] = l < 0 ? 0.0f : video[l];
+    for (int r = tid; r < KY; r += BOX_NT) {
+        int yy = y0 + dmin + r, row = yy < -H || yy >= 2 * H ? -1 : g.rows[yy];
+        keyRows[r] = row < 0 ? -1 : row * W;
     }
-    __syncthreads();
-#endif
     float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
     i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
 #if WHOLE
@@ -159,105 +173,200 @@ extern "C" __global__ void __launch_bounds__(BOX_NT) search_forward_box(
 #else
     TopK best; best.reset();
 #endif
-    float qv[BOX_CC][BOX_SPAN];
+    // BOX_ONCE: one register pass holds every channel, so the query samples stay in registers for
+    // the whole block and are staged only once.
+    const bool queryOnce = BOX_ONCE;
+    float qv[BOX_CI][BOX_SPAN];
+    float acc[BOX_JG][BOX_RUN];
     int loaded = -1;
     const int perFrame = BOX_WS * BOX_WS;
-    for (int s = 0; s < F; ++s) {
-        int n = g.order[t * F + s];
-        const float* frame = keys + ((i64)b * T + n) * C * H * W;
-        for (int i0 = 0; i0 < BOX_WS; i0 += BOX_RG) {
-            int i1 = min(i0 + BOX_RG, BOX_WS);
-            // No query of the tile has a candidate row in the frame for these window rows.
-            if (hq1 + g.window[i1 - 1] < 0 || hq0 + g.window[i0] >= H) continue;
-            for (int c0 = 0; c0 < channels; c0 += BOX_CC) {
-                if (worker && loaded != c0) {
-#pragma unroll
-                    for (int c = 0; c < BOX_CC; ++c)
-#pragma unroll
-                        for (int k = 0; k < BOX_SPAN; ++k) {
-#if BOX_QTILE
-                            qv[c][k] = c0 + c < channels ? qTile[((c0 + c) * BOX_PY + y) * BOX_PY + xRun + k] : 0.0f;
-#else
-                            i64 l = c0 + c < channels ? location_any(g, b, t, c0 + c, y0 + y, x0 + xRun + k, T, C, H, W) : -1;
-                            qv[c][k] = l < 0 ? 0.0f : video[l];
-#endif
-                        }
-                    loaded = c0;
-                }
-                __syncthreads();  // the previous readers of kTile and rowSums are done
-                // Key rows, one warp per row: resolved row once, then the columns' table.
+    // Steps (frame slot s, first window row i0 of a group of BOX_RG, channel chunk c0), in order;
+    // groups in which no query of the tile has a candidate row in the frame are skipped.
+    auto usable = [&](int i0) {
+        int i1 = min(i0 + BOX_RG, BOX_WS);
+        return !(hq1 + g.window[i1 - 1] < 0 || hq0 + g.window[i0] >= H);
+    };
+    auto nextGroup = [&](int& s, int& i0) {
+        for (;;) {
+            i0 += BOX_RG;
+            if (i0 >= BOX_WS) { i0 = 0; if (++s >= F) return false; }
+            if (usable(i0)) return true;
+        }
+    };
+    auto advance = [&](int& s, int& i0, int& c0) {
+        c0 += BOX_CC;
+        if (c0 < channels) return true;
+        c0 = 0;
+        return nextGroup(s, i0);
+    };
+    // Copies: each thread copies one column of the key rows (and of the query rows), every
+    // KROWS-th (QROWS-th) row, so that its column and its place in a row are fixed for the block.
+    const int KROWS = BOX_NT / KX, QROWS = BOX_NT / BOX_PY;  // rows per pass (the plan gives KX, PY ≤ BOX_NT)
+    int kx = tid % KX, kr0 = tid / KX, qx = tid % BOX_PY, qr0 = tid / BOX_PY;
+    int kcol = -1, qcol = -1;
+    // A step's key rows (and, unless staged once, its query footprint), copied asynchronously.
+    auto load = [&](int s, int i0, int c0, float* stage, bool withQuery) {
+        const float* frame = keys + ((i64)b * T + g.order[t * F + s]) * C * H * W;
+        const int* rows = keyRows + i0 * BOX_WSTEP;
+        if (kr0 < KROWS)
+            for (int c = 0; c < BOX_CC; ++c) {
+                bool live = c0 + c < channels && kcol >= 0;
+                const float* plane = frame + (i64)(live ? c0 + c : 0) * H * W + max(kcol, 0);
 #pragma unroll 4
-                for (int r = warp; r < BOX_CC * TR; r += BOX_NT / 32) {
-                    int c = r / TR, yy = y0 + g.window[i0] + r % TR;
-                    int row = c0 + c < channels && yy >= -H && yy < 2 * H ? g.rows[yy] : -1;
-                    const float* src = frame + ((i64)(c0 + c) * H + row) * W;
-                    for (int x = lane; x < KX; x += 32) {
-                        int col = keyColumns[x];
-                        kTile[r * KXP + x] = row < 0 || col < 0 ? 0.0f : src[col];
-                    }
+                for (int rr = kr0; rr < TR; rr += KROWS) {
+                    int row = rows[rr];
+                    cp_async4(stage + (c * TR + rr) * KXP + kx, plane + max(row, 0), live && row >= 0);
                 }
-                __syncthreads();
-                for (int i = i0; i < i1; ++i) {
-                    int di = g.window[i];
-                    if (hq1 + di < 0 || hq0 + di >= H) continue;
-                    if (worker) {
-                        const float* kb = kTile + (y + (i - i0) * wstep) * KXP + xRun + group * BOX_JG * wstep;
-                        float kv[BOX_CC][BOX_SPAN];
-#pragma unroll
-                        for (int jj = 0; jj < BOX_JG; ++jj) {
-                            int j = group * BOX_JG + jj;
-                            if (j >= BOX_WS) break;
-                            // Key samples for window column j: slide the previous ones by one step.
-#pragma unroll
-                            for (int c = 0; c < BOX_CC; ++c)
-#pragma unroll
-                                for (int k = 0; k < BOX_SPAN; ++k) {
-                                    if (jj > 0 && BOX_WSTEP == 1 && k + 1 < BOX_SPAN) kv[c][k] = kv[c][k + 1];
-                                    else kv[c][k] = kb[c * TR * KXP + jj * wstep + k];
-                                }
-                            float d[BOX_SPAN];
-#pragma unroll
-                            for (int k = 0; k < BOX_SPAN; ++k) {
-                                float acc = 0.0f;
-#pragma unroll
-                                for (int c = 0; c < BOX_CC; ++c) {
-                                    if (l2) { float u = qv[c][k] - kv[c][k]; acc = __fmaf_rn(u, u, acc); }
-                                    else acc = __fmaf_rn(qv[c][k], kv[c][k], acc);
-                                }
-                                d[k] = acc;
-                            }
-                            float* dst = rowSums + (j * BOX_PY + y) * TQP + run * BOX_RUN;
-#pragma unroll
-                            for (int o = 0; o < BOX_RUN; ++o) {
-                                float sum = 0.0f;
-#pragma unroll
-                                for (int e = 0; e < BOX_PS; ++e) sum += d[o * BOX_STRIDE + e * BOX_DIL];
-                                dst[o] = c0 == 0 ? sum : dst[o] + sum;
-                            }
-                        }
-                    }
-                    if (c0 + BOX_CC < channels) continue;  // more chunks to add
-                    __syncthreads();  // every row sum of window row i is complete
-                    if (mine && h + di >= 0 && h + di < H) {
-                        for (int j = 0; j < BOX_WS; ++j) {
-                            int cw = w + g.window[j];
-                            if (cw < 0 || cw >= W) continue;
-                            const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * TQP + tx;
-                            float dist = 0.0f;
-#pragma unroll
-                            for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * TQP];
-                            int en = s * perFrame + i * BOX_WS + j;
-#if WHOLE
-                            store_slot(dists, inds, out + en, dist, n, h + di, cw);
-#else
-                            best.offer(l2 ? dist : -dist, en);
-#endif
-                        }
-                    }
-                    __syncthreads();  // the owners are done with rowSums
+            }
+        if (withQuery && qr0 < QROWS) {
+            const float* qframe = video + ((i64)b * T + t) * C * H * W;
+            for (int c = 0; c < BOX_CC; ++c) {
+                bool live = c0 + c < channels && qcol >= 0;
+                const float* plane = qframe + (i64)(live ? c0 + c : 0) * H * W + max(qcol, 0);
+#pragma unroll 4
+                for (int rr = qr0; rr < BOX_PY; rr += QROWS) {
+                    int row = keyRows[rr - dmin];
+                    cp_async4(stage + KEYS + (c * BOX_PY + rr) * QXP + qx, plane + max(row, 0), live && row >= 0);
                 }
             }
         }
+        cp_async_commit();
+    };
+    int s = 0, i0 = 0, c0 = 0, buf = 0;
+    bool have = usable(0) || nextGroup(s, i0);
+    __syncthreads();  // the column and row tables are complete
+    if (kr0 < KROWS) kcol = keyColumns[kx];
+    if (qr0 < QROWS) qcol = keyColumns[qx - dmin];
+    if (have) load(s, i0, c0, stages, true);
+    while (have) {
+        int ns = s, ni0 = i0, nc0 = c0;
+        bool more = advance(ns, ni0, nc0);
+        cp_async_wait_all();
+        __syncthreads();  // this step's rows have landed; the previous step's readers are done
+#if BOX_NBUF == 2
+        if (more) load(ns, ni0, nc0, stages + (buf ^ 1) * STAGE, !queryOnce);
+#endif
+        const float* kStage = stages + buf * STAGE;
+        const float* qStage = kStage + KEYS;
+        int n = g.order[t * F + s], i1 = min(i0 + BOX_RG, BOX_WS);
+        (void)n;  // read only when WHOLE
+        for (int i = i0; i < i1; ++i) {
+            int di = g.window[i];
+            if (hq1 + di < 0 || hq0 + di >= H) continue;
+            if (worker) {
+                // One register pass over BOX_CI channels from cs on, added into the row sums.
+                auto pass = [&](int cs) {
+                    if (loaded != c0 + cs) {
+#pragma unroll
+                        for (int c = 0; c < BOX_CI; ++c)
+#pragma unroll
+                            for (int k = 0; k < BOX_SPAN; ++k) qv[c][k] = qStage[((cs + c) * BOX_PY + y) * QXP + xRun + k];
+                        loaded = c0 + cs;
+                    }
+                    const float* kb = kStage + (cs * TR + y + (i - i0) * wstep) * KXP + xRun + group * BOX_JG * wstep;
+                    float kv[BOX_CI][BOX_SPAN];
+#pragma unroll
+                    for (int jj = 0; jj < BOX_JG; ++jj) {
+                        // Key samples for window column jj of the group: slide the previous ones.
+#pragma unroll
+                        for (int c = 0; c < BOX_CI; ++c)
+#pragma unroll
+                            for (int k = 0; k < BOX_SPAN; ++k)
+                                kv[c][k] = jj > 0 && k + wstep < BOX_SPAN ? kv[c][k + wstep] : kb[c * TR * KXP + jj * wstep + k];
+#if BOX_CI == 1
+                        // Each term straight into the row sums of the patches that cover it.
+                        float u[BOX_SPAN];
+#pragma unroll
+                        for (int k = 0; k < BOX_SPAN; ++k) u[k] = BOX_L2 ? qv[0][k] - kv[0][k] : qv[0][k];
+#pragma unroll
+                        for (int o = 0; o < BOX_RUN; ++o) {
+                            float sum = BOX_ONCE ? 0.0f : acc[jj][o];
+#pragma unroll
+                            for (int e = 0; e < BOX_PS; ++e) {
+                                int k = o * BOX_STRIDE + e * BOX_DIL;
+                                sum = __fmaf_rn(u[k], BOX_L2 ? u[k] : kv[0][k], sum);
+                            }
+                            acc[jj][o] = sum;
+                        }
+#else
+                        // The pixel terms summed over the register channels, then into the row sums.
+                        float d[BOX_SPAN];
+#pragma unroll
+                        for (int k = 0; k < BOX_SPAN; ++k) {
+                            float sum = 0.0f;
+#pragma unroll
+                            for (int c = 0; c < BOX_CI; ++c) {
+                                if (BOX_L2) { float u = qv[c][k] - kv[c][k]; sum = __fmaf_rn(u, u, sum); }
+                                else sum = __fmaf_rn(qv[c][k], kv[c][k], sum);
+                            }
+                            d[k] = sum;
+                        }
+#pragma unroll
+                        for (int o = 0; o < BOX_RUN; ++o) {
+                            float sum = 0.0f;
+#pragma unroll
+                            for (int e = 0; e < BOX_PS; ++e) sum += d[o * BOX_STRIDE + e * BOX_DIL];
+                            acc[jj][o] = BOX_ONCE ? sum : acc[jj][o] + sum;
+                        }
+#endif
+#if BOX_ONCE
+                        // A single pass: store each window column's row sums as soon as they are formed.
+                        int j = group * BOX_JG + jj;
+                        if (j < BOX_WS) {
+#pragma unroll
+                            for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * TQP + run * BOX_RUN + o] = acc[jj][o];
+                        }
+#endif
+                    }
+                };
+                if (!BOX_ONCE && c0 == 0) {
+#pragma unroll
+                    for (int jj = 0; jj < BOX_JG; ++jj)
+#pragma unroll
+                        for (int o = 0; o < BOX_RUN; ++o) acc[jj][o] = 0.0f;
+                }
+#if BOX_ONCE
+                pass(0);
+#else
+                for (int cs = 0; cs < BOX_CC && c0 + cs < channels; cs += BOX_CI) pass(cs);
+                if (c0 + BOX_CC >= channels) {
+#pragma unroll
+                    for (int jj = 0; jj < BOX_JG; ++jj) {
+                        int j = group * BOX_JG + jj;
+                        if (j >= BOX_WS) break;
+#pragma unroll
+                        for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * TQP + run * BOX_RUN + o] = acc[jj][o];
+                    }
+                }
+#endif
+            }
+            if (c0 + BOX_CC < channels) continue;  // more chunks to add
+            __syncthreads();  // every row sum of window row i is complete
+            if (mine && h + di >= 0 && h + di < H) {
+                for (int j = 0; j < BOX_WS; ++j) {
+                    int cw = w + g.window[j];
+                    if (cw < 0 || cw >= W) continue;
+                    const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * TQP + tx;
+                    float dist = 0.0f;
+#pragma unroll
+                    for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * TQP];
+                    int en = s * perFrame + i * BOX_WS + j;
+#if WHOLE
+                    store_slot(dists, inds, out + en, dist, n, h + di, cw);
+#else
+                    best.offer(l2 ? dist : -dist, en);
+#endif
+                }
+            }
+            __syncthreads();  // the owners are done with rowSums
+        }
+#if BOX_NBUF == 1
+        __syncthreads();  // every reader is done with the single stage
+        if (more) load(ns, ni0, nc0, stages, !queryOnce);
+#else
+        buf ^= 1;
+#endif
+        s = ns; i0 = ni0; c0 = nc0; have = more;
     }
 #if !WHOLE
     if (!mine) return;
