@@ -89,15 +89,17 @@ extern "C" __global__ void search_forward(
 // time, with the query samples in registers and a register copy of the key samples slid along the
 // window columns (wstep new samples per channel and window column). With BOX_CI = 1 it adds each
 // squared difference straight into the row sums; with more, it first sums the pixel's terms over
-// the BOX_CI channels, once for the run's overlapping patches. The row sums go to shared memory
-// after the last channel; then each query's owner thread adds its patch rows and offers the window
-// row's candidates to its top-K in enumeration order.
+// the BOX_CI channels, once for the run's overlapping patches (BOX_ONCE: that one pass holds every
+// channel). The row sums go to shared memory after the last channel; then each query's owner
+// thread adds its patch rows and offers the window row's candidates to its top-K in enumeration
+// order.
 //
 // Channels reach shared memory in chunks of BOX_CC: one pipeline step is (frame slot s, first
 // window row i0 of a group of BOX_RG, chunk c0), and it holds the chunk's key rows of its window
 // rows and its query footprint. With BOX_NBUF = 2 the next step's rows are copied asynchronously
-// while this one's arithmetic runs. Rows are read by whole warps through block-wide tables of
-// resolved columns. Sums run in a fixed order: bitwise reproducible.
+// while this one's arithmetic runs. Each copying thread keeps one column of the rows for the whole
+// block; block-wide tables give the resolved rows and columns. Sums run in a fixed order: bitwise
+// reproducible.
 //
 // Asynchronous 4-byte copy from global to shared memory (zero-filled when !valid), and its
 // group commit / wait.
