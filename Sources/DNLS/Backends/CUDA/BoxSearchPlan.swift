@@ -100,8 +100,8 @@ struct BoxSearchPlan: Equatable {
             // per pixel first saves nothing.
             let inRegisters = channels * 2 * span + span + Self.run <= Self.registerBudget
                 ? channels : max(1, (Self.registerBudget - columnGroup * Self.run - span) / (2 * span))
-            var registerChannels = (channels + (channels + inRegisters - 1) / inRegisters - 1)
-                / ((channels + inRegisters - 1) / inRegisters)
+            let passes = (channels + inRegisters - 1) / inRegisters
+            var registerChannels = (channels + passes - 1) / passes
             let terms = Self.run * g.patchSize
             if registerChannels > 1 && 2 * span * registerChannels + terms >= (span + terms) * registerChannels {
                 registerChannels = 1
