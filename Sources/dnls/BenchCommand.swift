@@ -41,11 +41,7 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    @Option(help: "Where to run: cpu or cuda.")
-    var device: DeviceOption = .cpu
-
-    @Option(help: "GPU ordinal for --device cuda.")
-    var gpu = 0
+    @OptionGroup var placement: DeviceOptions
 
     @Option(help: ArgumentHelp("Configurations to run: \(BenchConfig.names.joined(separator: ", ")) or all "
         + "(repeatable or comma-separated).", valueName: "names"))
@@ -93,8 +89,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seed of the random inputs.")
     var seed: UInt64 = 1
 
-    var repeatCount: Int { repeats ?? (device == .cpu ? 5 : 20) }
-    var warmupCount: Int { warmup ?? (device == .cpu ? 1 : 3) }
+    var repeatCount: Int { repeats ?? (placement.device == .cpu ? 5 : 20) }
+    var warmupCount: Int { warmup ?? (placement.device == .cpu ? 1 : 3) }
 
     func validate() throws {
         guard repeatCount >= 1 else { throw ValidationError("--repeats must be at least 1") }
@@ -110,7 +106,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func selectedOps() throws -> [BenchOp] {
-        if ops == "default" { return device == .cpu ? BenchOp.cpuDefault : BenchOp.allCases }
+        if ops == "default" { return placement.device == .cpu ? BenchOp.cpuDefault : BenchOp.allCases }
         if ops == "all" { return BenchOp.allCases }
         var selected: [BenchOp] = []
         for name in ops.split(separator: ",") {
@@ -135,7 +131,7 @@ struct BenchCommand: ParsableCommand {
 
     func selectedConfigs() throws -> [BenchConfig] {
         guard !config.isEmpty else {
-            return device == .cpu || customGiven ? [customConfig] : BenchConfig.named
+            return placement.device == .cpu || customGiven ? [customConfig] : BenchConfig.named
         }
         let chosen: [BenchConfig]
         do { chosen = try BenchConfig.parse(config, custom: customConfig) } catch { throw ValidationError(error.message) }
@@ -149,7 +145,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let target: Device
         do {
-            target = try device.resolve(gpu: gpu)
+            target = try placement.resolve()
         } catch {
             writeStandardError("dnls bench: \(error)\n")
             throw ExitCode.failure

@@ -58,11 +58,7 @@ struct DenoiseCommand: ParsableCommand {
     @Flag(help: "Second pass: search on the first estimate, aggregate the noisy video again.")
     var twoStep = false
 
-    @Option(help: "Where to run: cpu or cuda.")
-    var device: DeviceOption = .cpu
-
-    @Option(help: "GPU ordinal for --device cuda.")
-    var gpu = 0
+    @OptionGroup var placement: DeviceOptions
 
     @Option(help: "Folder for the results.")
     var output = "dnls-out"
@@ -71,7 +67,7 @@ struct DenoiseCommand: ParsableCommand {
     var seed: UInt64 = 25
 
     func run() throws {
-        let target = try device.resolve(gpu: gpu)
+        let target = try placement.resolve()
         var nlm = NonLocalMeans(sigma: sigma)
         nlm.patchSize = patchSize; nlm.windowSize = window; nlm.temporalRadius = temporalRadius
         nlm.neighbours = neighbours; nlm.queryStride = queryStride; nlm.batchSize = batchSize; nlm.twoStep = twoStep

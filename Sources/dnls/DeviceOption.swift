@@ -12,3 +12,15 @@ enum DeviceOption: String, ExpressibleByArgument, CaseIterable {
         return device
     }
 }
+
+/// `--device` and `--gpu`, for the commands that run on either device.
+struct DeviceOptions: ParsableArguments {
+    @Option(help: "Where to run: cpu or cuda.")
+    var device: DeviceOption = .cpu
+
+    @Option(help: "GPU ordinal for --device cuda.")
+    var gpu = 0
+
+    /// The device to run on, checked to be usable.
+    func resolve() throws -> Device { try device.resolve(gpu: gpu) }
+}

@@ -59,11 +59,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Spacing of the query grid.")
     var queryStride = 1
 
-    @Option(help: "Where to run: cpu or cuda.")
-    var device: DeviceOption = .cpu
-
-    @Option(help: "GPU ordinal for --device cuda.")
-    var gpu = 0
+    @OptionGroup var placement: DeviceOptions
 
     @Option(help: "Folder for distances.npy and indices.npy.")
     var output = "dnls-out"
@@ -82,7 +78,7 @@ struct SearchCommand: ParsableCommand {
         if k == "all" { kValue = nil } else if let n = Int(k) { kValue = n } else {
             throw ValidationError("--k must be a number or all")
         }
-        let target = try device.resolve(gpu: gpu)
+        let target = try placement.resolve()
         let query = try NPY.read(video).floatTensor()
         let keyVideo = try keys.map { path throws in try NPY.read(path).floatTensor().to(target) }
         let flows = Flows(forward: try forwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) },
