@@ -14,7 +14,20 @@ extension CUDABackend {
         guard s.batch * S > 0, per > 0 else { return }
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
         if case let .grid(grid, start) = sites.source, weights == nil {
-            // iunfold: the grid kernel, four outputs per thread, in 32-bit index arithmetic when
+            // iunfold by runs of 32 queries of a grid row, staged in shared memory, when a run's
+            // samples fit in 48 KiB.
+            let run = 32, span = (run - 1) * grid.stride + (ps - 1) * g.dilation + 1
+            let stageBytes = 4 * s.channels * ps * span
+            if stageBytes <= 48 * 1024 {
+                let firstRow = start / grid.columns, rowCount = (start + S - 1) / grid.columns - firstRow + 1
+                let runs = (grid.columns + run - 1) / run
+                try launch("unfold_runs", constants: ["UNF_PS": "\(ps)"], blocks: s.batch * rowCount * runs, threads: 128,
+                           sharedBytes: stageBytes, [address(video), gridArgument(sites), address(block)] + dims(s) + [
+                    .int64(Int64(S)), .int64(Int64(firstRow)), .int64(Int64(rowCount)), .int32(Int32(span)), address(out),
+                ])
+                return
+            }
+            // Else the grid kernel, four outputs per thread, in 32-bit index arithmetic when
             // every output index and grid query number fits.
             let outputs = s.batch * S * per
             let narrow = outputs + 4 <= Int(Int32.max) && start + grid.count <= Int(Int32.max)

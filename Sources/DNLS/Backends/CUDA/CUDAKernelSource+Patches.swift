@@ -106,6 +106,68 @@ __device__ __forceinline__ void unfold_grid_body(
     }
 }
 
+// iunfold over a query grid by runs: one block per run of up to UNF_RUN consecutive queries of one
+// grid row (block = (batch item, row R0 + r of the batch's `rowCount` rows, run), run fastest). The run's
+// samples (every channel, UNF_PS rows, the run's columns) are staged in shared memory with
+// coalesced reads; the run's output, contiguous in `out`, is then written with 16-byte stores
+// (scalar ones at its two ends where they are not aligned). Each output float is written by
+// exactly one thread.
+#define UNF_RUN 32
+extern "C" __global__ void unfold_runs(
+    const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
+    i64 R0, i64 rowCount, int span, float* __restrict__ out)
+{
+    extern __shared__ float stage[];                   // [C][UNF_PS][span]
+    const int pp = UNF_PS * UNF_PS, per = C * pp;
+    int runs = (grid.cols + UNF_RUN - 1) / UNF_RUN;
+    i64 rest = blockIdx.x / runs;
+    int b = (int)(rest / rowCount);
+    i64 rowIndex = R0 + rest % rowCount;               // frame-major grid row
+    int j0 = (int)(blockIdx.x % runs) * UNF_RUN, j1 = min(j0 + UNF_RUN, grid.cols);
+    i64 n0 = rowIndex * grid.cols + j0, n1 = rowIndex * grid.cols + j1;  // grid query numbers
+    if (n0 < grid.start) { j0 += (int)(grid.start - n0); n0 = grid.start; }
+    if (n1 > grid.start + S) { j1 -= (int)(n1 - grid.start - S); n1 = grid.start + S; }
+    if (n0 >= n1) return;
+    Geometry g = geometry(block, H, W, UNF_PS, 0);
+    const int p0 = g.patch[0], dil = UNF_PS > 1 ? g.patch[1] - p0 : 0;
+    int t = grid.t0 + (int)(rowIndex / grid.rows), h = grid.h0 + grid.stride * (int)(rowIndex % grid.rows);
+    int x0 = grid.w0 + grid.stride * j0 + p0;          // first sample column of the run
+    const float* frame = video + ((i64)b * T + t) * C * (i64)H * W;
+    int count = C * UNF_PS * span;
+    for (int k = threadIdx.x; k < count; k += blockDim.x) {
+        int ca = k / span, x = k - ca * span, c = ca / UNF_PS, a = ca - c * UNF_PS;
+        int y = h + p0 + a * dil, xx = x0 + x;
+        int row = y >= 0 && y < H ? y : (y < -H || y >= 2 * H ? -1 : g.rows[y]);
+        int col = xx >= 0 && xx < W ? xx : (xx < -W || xx >= 2 * W ? -1 : g.cols[xx]);
+        stage[k] = row >= 0 && col >= 0 ? frame[(i64)c * H * W + (i64)row * W + col] : 0.0f;
+    }
+    __syncthreads();
+    // Output floats [first, last) of this run; 16-byte slots wholly inside are stored whole.
+    i64 first = ((i64)b * S + (n0 - grid.start)) * per, last = first + (n1 - n0) * per;
+    i64 slot0 = first / 4, slot1 = (last + 3) / 4;
+    for (i64 slot = slot0 + threadIdx.x; slot < slot1; slot += blockDim.x) {
+        float v[4];
+        int f = (int)(slot * 4 - first);               // float index within the run (may be < 0 at the start)
+        int q = f >= 0 ? f / per : -1, jj = f - q * per;
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            v[k] = 0.0f;
+            if (f + k >= 0 && f + k < last - first) {
+                int c = jj / pp, rem = jj - c * pp, a = rem / UNF_PS, e = rem - a * UNF_PS;
+                v[k] = stage[(c * UNF_PS + a) * span + q * grid.stride + e * dil];
+            }
+            if (++jj == per) { jj = 0; ++q; }
+        }
+        if (slot * 4 >= first && slot * 4 + 4 <= last) {
+            *reinterpret_cast<float4*>(out + slot * 4) = make_float4(v[0], v[1], v[2], v[3]);
+        } else {
+#pragma unroll
+            for (int k = 0; k < 4; ++k)
+                if (slot * 4 + k >= first && slot * 4 + k < last) out[slot * 4 + k] = v[k];
+        }
+    }
+}
+
 extern "C" __global__ void unfold_grid(
     const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
     float* __restrict__ out)
