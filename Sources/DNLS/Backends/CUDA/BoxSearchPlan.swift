@@ -88,10 +88,18 @@ struct BoxSearchPlan: Equatable {
             guard threads <= 1024 else { continue }
             // Shared rows are padded to odd lengths (see the kernel).
             let keyStride = keyColumns | 1, queryStride = rows | 1
-            let fixed = window.size * rows * (side + 1) + keyColumns + rows + reach
             func perChannel(_ rowGroup: Int) -> Int {
                 (rows + (rowGroup - 1) * window.stride) * keyStride + rows * queryStride
             }
+            // Row sums are padded to side + 1 per footprint row (conflict-free reads by the query
+            // owners), unless dropping the pad lets a step hold twice as many channels.
+            func tables(_ sumStride: Int) -> Int { window.size * rows * sumStride + keyColumns + rows + reach }
+            var sumStride = side + 1
+            if channels > 1 && (budget - tables(side + 1)) / (2 * perChannel(1)) < 2
+                && (budget - tables(side)) / (2 * perChannel(1)) >= 2 {
+                sumStride = side
+            }
+            let fixed = tables(sumStride)
             let byShared = (budget - fixed) / (2 * perChannel(1))
             guard byShared >= 1 else { continue }
             // Register channels: every channel when they fit (then a window column's row sums are
@@ -138,7 +146,7 @@ struct BoxSearchPlan: Equatable {
                 "BOX_TQ": "\(side)", "BOX_NT": "\(threads)", "BOX_WS": "\(window.size)", "BOX_PS": "\(g.patchSize)",
                 "BOX_DIL": "\(g.dilation)", "BOX_STRIDE": "\(grid.stride)", "BOX_CC": "\(chunk)",
                 "BOX_CI": "\(registerChannels)", "BOX_JG": "\(columnGroup)", "BOX_WSTEP": "\(window.stride)",
-                "BOX_RG": "\(rowGroup)", "BOX_NBUF": "\(buffers)", "BOX_MINB": "\(resident)",
+                "BOX_RG": "\(rowGroup)", "BOX_NBUF": "\(buffers)", "BOX_MINB": "\(resident)", "BOX_TQP": "\(sumStride)",
                 "BOX_ONCE": channels <= registerChannels ? "1" : "0",
             ]
             return

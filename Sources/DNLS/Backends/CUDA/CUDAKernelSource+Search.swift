@@ -130,7 +130,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     const int KY = BOX_PY + BOX_REACH;                 // key rows of all window rows
     const int KXP = KX | 1;                            // its padded stride
     const int QXP = BOX_PY | 1;                        // padded stride of query rows
-    const int TQP = BOX_TQ + 1;                        // padded stride of row sums
+    const int TQP = BOX_TQP;                           // stride of row sums: BOX_TQ, or + 1 against bank conflicts
     const int TR = BOX_PY + (BOX_RG - 1) * BOX_WSTEP;  // key rows of BOX_RG window rows
     const int KEYS = BOX_CC * TR * KXP;
     const int STAGE = KEYS + BOX_CC * BOX_PY * QXP;
