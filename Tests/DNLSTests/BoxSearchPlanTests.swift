@@ -25,8 +25,9 @@ import Testing
         // All three channels in one register pass and one chunk; the key rows of every window row
         // (3 × 42 × 43) and the query footprint (3 × 22 × 23) fit once in a third of the memory.
         #expect(p.registerChannels == 3 && p.channelChunk == 3 && p.rowGroup == 21 && p.buffers == 1)
-        // + row sums of every window column (21 × 22 × 17), resolved columns (42) and rows (42).
-        #expect(p.sharedBytes == 4 * (3 * (42 * 43 + 22 * 23) + 21 * 22 * 17 + 42 + 42))
+        // + row sums of every window column (21 × 22 × 17), resolved columns (42) and rows (42), and
+        // the end of the block's unit.
+        #expect(p.sharedBytes == 4 * (3 * (42 * 43 + 22 * 23) + 21 * 22 * 17 + 42 + 42 + 1))
         #expect(p.constants["BOX_CC"] == "3" && p.constants["BOX_CI"] == "3" && p.constants["BOX_ONCE"] == "1")
         #expect(p.constants["BOX_JG"] == "7" && p.constants["BOX_NT"] == "288" && p.constants["BOX_MINB"] == "3")
         #expect(p.constants["BOX_TQP"] == "17")
@@ -44,7 +45,7 @@ import Testing
         // row sums; two channels per pipeline step, two stages (key rows 35 × 57, query rows 35 × 35),
         // which fit a third of the memory once the row sums drop their pad (21 × 35 × 8).
         #expect(p.registerChannels == 1 && p.channelChunk == 2 && p.rowGroup == 1 && p.buffers == 2)
-        #expect(p.sharedBytes == 4 * (2 * 2 * (35 * 57 + 35 * 35) + 21 * 35 * 8 + 56 + 55))
+        #expect(p.sharedBytes == 4 * (2 * 2 * (35 * 57 + 35 * 35) + 21 * 35 * 8 + 56 + 55 + 1))
         #expect(p.constants["BOX_ONCE"] == "0" && p.constants["BOX_MINB"] == "3" && p.constants["BOX_TQP"] == "8")
     }
 
@@ -89,6 +90,32 @@ import Testing
                                 && p.threads <= 1024, "\(context)")
                     }
                 }
+            }
+        }
+    }
+
+    @Test func unitsEvenOutTheWaves() throws {
+        // S3: 320 tiles on 396 slots (three per multiprocessor) would leave a fifth of them idle;
+        // six units of 17 or 18 of the 105 window rows make 1920 blocks, 4.85 waves.
+        let s3 = try #require(try plan(channels: 16, side: 256, stride: 4))
+        #expect(s3.rowGroupsPerFrame == 21)
+        #expect(s3.units(frameSlots: 5, keep: 10, queries: 20480, multiprocessors: h100.multiprocessors) == 6)
+        // S1 loads a frame's key rows once for all window rows: units are whole frames, and five
+        // of them would fill the slots no better than one.
+        let s1 = try #require(try plan(channels: 3, side: 128))
+        #expect(s1.rowGroupsPerFrame == 1)
+        #expect(s1.units(frameSlots: 5, keep: 10, queries: 81920, multiprocessors: h100.multiprocessors) == 1)
+        // A small search spreads over several units; with K so large that even two units' lists
+        // exceed the budget, it takes one; with every candidate kept (no lists), the budget is moot.
+        let small = try #require(try plan(channels: 3, side: 40, stride: 4))
+        let spread = small.units(frameSlots: 5, keep: 10, queries: 5 * 100, multiprocessors: h100.multiprocessors)
+        #expect(spread > 4)
+        #expect(small.units(frameSlots: 5, keep: 100_000, queries: 5 * 100, multiprocessors: h100.multiprocessors) == 1)
+        #expect(small.units(frameSlots: 5, keep: nil, queries: 5 * 100, multiprocessors: h100.multiprocessors) == spread)
+        for keep in [1, 10, 100, 1000] {
+            for queries in [100, 10_000, 1_000_000] {
+                let u = small.units(frameSlots: 5, keep: keep, queries: queries, multiprocessors: h100.multiprocessors)
+                #expect(u >= 1 && u <= 16 && (u == 1 || u * queries * keep * 8 <= BoxSearchPlan.partialBudget))
             }
         }
     }

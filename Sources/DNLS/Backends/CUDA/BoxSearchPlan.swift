@@ -26,10 +26,12 @@ struct BoxSearchPlan: Equatable {
     /// Window rows whose key samples are loaded in one step: all of them when one chunk holds
     /// every channel and they fit, else one.
     let rowGroup: Int
+    /// Groups of ``rowGroup`` window rows in one frame slot (the last may be short).
+    let rowGroupsPerFrame: Int
     /// Shared-memory stages: two (the next step loads during this one's arithmetic) or one, when
     /// a single chunk's rows of every window row fit only once.
     let buffers: Int
-    /// Blocks in the launch.
+    /// Query tiles (blocks of the launch with one unit per tile).
     let blocks: Int
     /// Blocks a multiprocessor should hold at once (the kernel's register bound follows from it):
     /// two, or three when that runs the whole launch in one wave.
@@ -55,6 +57,35 @@ struct BoxSearchPlan: Equatable {
     static let minimumItems = 192
     /// Work items a block should have at least when three blocks share a multiprocessor.
     static let minimumItemsThreeDeep = 128
+
+    /// Bytes the partial lists of the units may take at most (``units(frameSlots:keep:queries:multiprocessors:)``).
+    static let partialBudget = 48 << 20
+
+    /// Blocks per tile ("units"): each takes an equal share of the tile's window-row groups, in
+    /// enumeration order, and keeps the `keep` best of its share for each of the launch's `queries`
+    /// (all batch items); the merge kernel joins the lists. With `keep` nil every candidate has its
+    /// own output slot, so nothing is joined.
+    ///
+    /// A launch whose blocks nearly fill the multiprocessors' slots once leaves the last wave
+    /// partly empty: at S3, 320 blocks on 396 slots ran as long as 384 did. Units make the blocks
+    /// smaller and many, so that the waves come out nearly whole. (Whether that pays at S3 is not
+    /// settled yet: BENCHMARKS.md, third pass.) The count minimises the launch's
+    /// rounded-up waves over its exact waves, times the spread of the units' sizes, plus 1 % per
+    /// unit for its setup and merge; it is bounded by the groups and by ``partialBudget``.
+    func units(frameSlots: Int, keep: Int?, queries: Int, multiprocessors: Int) -> Int {
+        let groups = frameSlots * rowGroupsPerFrame, slots = residentBlocks * multiprocessors
+        var most = min(groups, 16)
+        if let keep {
+            let perUnit = max(1, queries * keep * 8)
+            most = min(most, max(1, Self.partialBudget / perUnit))
+        }
+        func cost(_ u: Int) -> Double {
+            let waves = Double(blocks * u) / Double(slots)
+            let spread = Double((groups + u - 1) / u) * Double(u) / Double(groups)
+            return waves.rounded(.up) / waves * spread * (1 + 0.01 * Double(u - 1))
+        }
+        return (1...max(1, most)).min { cost($0) < cost($1) } ?? 1
+    }
 
     /// The plan for a search over `grid`, or nil when no tile fits the budgets.
     init?(geometry g: PatchGeometry, window: SearchWindow, channels: Int, batch: Int, grid: QueryGrid,
@@ -93,7 +124,8 @@ struct BoxSearchPlan: Equatable {
             }
             // Row sums are padded to side + 1 per footprint row (conflict-free reads by the query
             // owners), unless dropping the pad lets a step hold twice as many channels.
-            func tables(_ sumStride: Int) -> Int { window.size * rows * sumStride + keyColumns + rows + reach }
+            // + the block's resolved columns and rows, and the end of its unit.
+            func tables(_ sumStride: Int) -> Int { window.size * rows * sumStride + keyColumns + rows + reach + 1 }
             var sumStride = side + 1
             if channels > 1 && (budget - tables(side + 1)) / (2 * perChannel(1)) < 2
                 && (budget - tables(side)) / (2 * perChannel(1)) >= 2 {
@@ -134,6 +166,7 @@ struct BoxSearchPlan: Equatable {
             self.registerChannels = registerChannels
             self.channelChunk = chunk
             self.rowGroup = rowGroup
+            self.rowGroupsPerFrame = (window.size + rowGroup - 1) / rowGroup
             self.buffers = buffers
             self.blocks = tiles(side)
             self.reach = reach

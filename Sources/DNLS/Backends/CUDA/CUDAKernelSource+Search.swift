@@ -74,6 +74,23 @@ extern "C" __global__ void search_forward(
 #endif
 }
 
+#if !WHOLE
+// Writes a query's kept candidates as its KMAX output slots, decoding each enumeration number into
+// the neighbour's (t, h, w) for a search without flow from the query at (t, h, w); slots past
+// `filled` are empty. (Unrolled, so that the list stays in registers.)
+__device__ __forceinline__ void store_kept(float* dists, int* inds, i64 out, const TopK& best,
+                                           bool l2, const Geometry& g, int t, int h, int w, int F, int ws) {
+    float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
+    int perFrame = ws * ws;
+#pragma unroll
+    for (int r = 0; r < KMAX; ++r) {
+        if (r >= best.filled) { store_slot(dists, inds, out + r, empty, -1, -1, -1); continue; }
+        int e = best.en[r], slot = e / perFrame, i = e % perFrame / ws, j = e % ws;
+        store_slot(dists, inds, out + r, l2 ? best.key[r] : -best.key[r], g.order[t * F + slot], h + g.window[i], w + g.window[j]);
+    }
+}
+#endif
+
 #ifdef BOX_TQ
 // Box-filtered search without flow on a query grid (any grid stride, dilation, channel count).
 // BOX_L2 (the metric) is a compile-time constant here, so that the arithmetic has no branches.
@@ -101,11 +118,22 @@ extern "C" __global__ void search_forward(
 // block; block-wide tables give the resolved rows and columns. Sums run in a fixed order: bitwise
 // reproducible.
 //
+// A tile's window-row groups may be shared out over `units` blocks (block = tile · units + unit),
+// each taking a contiguous range of them in enumeration order. With several units and top-K
+// output, each unit writes its own list (partKeys / partEns) for search_merge_units; with every
+// candidate kept (WHOLE), each writes its own slots.
+//
 // Asynchronous 4-byte copy from global to shared memory (zero-filled when !valid), and its
 // group commit / wait.
 __device__ __forceinline__ void cp_async4(float* dst, const float* src, bool valid) {
     unsigned d = (unsigned)__cvta_generic_to_shared(dst);
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"(d), "l"(src), "r"(valid ? 4 : 0) : "memory");
+}
+// The same from base[index], its address formed by one wide multiply-add.
+__device__ __forceinline__ void cp_async4_at(float* dst, const float* base, int index, bool valid) {
+    const float* src;
+    asm("mad.wide.s32 %0, %1, 4, %2;" : "=l"(src) : "r"(index), "l"(base));
+    cp_async4(dst, src, valid);
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
@@ -120,8 +148,8 @@ __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wai
 #define BOX_REACH ((BOX_WS - 1) * BOX_WSTEP)                    // span of the window offsets
 extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_box(
     const float* video, const float* keys, Grid grid, const int* block,
-    int B, int T, int C, int H, int W, int channels, int F, int Q, int slots, int l2, int dmin,
-    float* dists, int* inds)
+    int B, int T, int C, int H, int W, int channels, int F, int Q, int slots, int dmin, int units,
+    float* partKeys, int* partEns, float* dists, int* inds)
 {
     extern __shared__ float smem[];
     // Shared rows have odd lengths, so that the items of a warp (consecutive footprint rows) hit
@@ -140,8 +168,10 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     // by the first window offset; query samples are those displaced by 0, i.e. at index −dmin.
     int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * TQP);  // [KX], -1: zero
     int* keyRows = keyColumns + KX;                             // [KY], -1: zero
+    // The end of this block's unit (below), read from here rather than held in a register.
+    volatile int* unitEnd = keyRows + KY;
     int tilesX = (grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (grid.rows + BOX_TQ - 1) / BOX_TQ;
-    i64 bid = blockIdx.x;
+    i64 bid = blockIdx.x / units;
     int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
     int dt = (int)((bid / ((i64)tilesX * tilesY)) % grid.frames), b = (int)(bid / ((i64)tilesX * tilesY * grid.frames));
     int tid = threadIdx.x, ty = tid / BOX_TQ, tx = tid % BOX_TQ;
@@ -168,10 +198,18 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         int yy = y0 + dmin + r, row = yy < -H || yy >= 2 * H ? -1 : g.rows[yy];
         keyRows[r] = row < 0 ? -1 : row * W;
     }
-    float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
+    // This block's unit: groups [f0, f1) of the frame-major list of window-row groups, a
+    // contiguous range of candidates in enumeration order.
+    const int GPF = (BOX_WS + BOX_RG - 1) / BOX_RG, perFrame = BOX_WS * BOX_WS;
+    const int unit = (int)(blockIdx.x % units);
+    const int f0 = (int)((i64)unit * F * GPF / units), f1 = (int)((i64)(unit + 1) * F * GPF / units);
+    if (tid == 0) *unitEnd = f1;
     i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
 #if WHOLE
-    if (mine) for (int s = 0; s < slots; ++s) store_slot(dists, inds, out + s, empty, -1, -1, -1);
+    auto firstCandidate = [&](int f) { return f / GPF * perFrame + min(f % GPF * BOX_RG, BOX_WS) * BOX_WS; };
+    const float empty = BOX_L2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
+    if (mine)
+        for (int e = firstCandidate(f0); e < firstCandidate(f1); ++e) store_slot(dists, inds, out + e, empty, -1, -1, -1);
 #else
     TopK best; best.reset();
 #endif
@@ -181,9 +219,9 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     float qv[BOX_CI][BOX_SPAN];
     float acc[BOX_JG][BOX_RUN];
     int loaded = -1;
-    const int perFrame = BOX_WS * BOX_WS;
-    // Steps (frame slot s, first window row i0 of a group of BOX_RG, channel chunk c0), in order;
-    // groups in which no query of the tile has a candidate row in the frame are skipped.
+    // Steps (frame slot s, first window row i0 of a group of BOX_RG, channel chunk c0), in order,
+    // over the unit's groups; groups in which no query of the tile has a candidate row in the
+    // frame are skipped.
     auto usable = [&](int i0) {
         int i1 = min(i0 + BOX_RG, BOX_WS);
         return !(hq1 + g.window[i1 - 1] < 0 || hq0 + g.window[i0] >= H);
@@ -191,7 +229,8 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     auto nextGroup = [&](int& s, int& i0) {
         for (;;) {
             i0 += BOX_RG;
-            if (i0 >= BOX_WS) { i0 = 0; if (++s >= F) return false; }
+            if (i0 >= BOX_WS) { i0 = 0; ++s; }
+            if (s * GPF + i0 / BOX_RG >= *unitEnd) return false;
             if (usable(i0)) return true;
         }
     };
@@ -206,37 +245,39 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     const int KROWS = BOX_NT / KX, QROWS = BOX_NT / BOX_PY;  // rows per pass (the plan gives KX, PY ≤ BOX_NT)
     int kx = tid % KX, kr0 = tid / KX, qx = tid % BOX_PY, qr0 = tid / BOX_PY;
     int kcol = -1, qcol = -1;
+    // Column `col` (-1: zeros) of rows r0, r0 + step, … below `count` of the chunk's channels from
+    // c0 on in `frame`, row r at offset at[r] (-1: zeros), into dst (row stride `rowStride`, channel
+    // stride `planeStride`); each row's offset is read once for all the channels.
+    auto copyColumn = [&](const float* frame, int col, const int* at, int r0, int count, int step,
+                          float* dst, int rowStride, int planeStride, int c0) {
+        const float* column[BOX_CC];
+        bool live[BOX_CC];
+#pragma unroll
+        for (int c = 0; c < BOX_CC; ++c) {
+            live[c] = c0 + c < channels && col >= 0;  // channels past the last read zero
+            column[c] = frame + (i64)(live[c] ? c0 + c : 0) * H * W + max(col, 0);
+        }
+#pragma unroll 2
+        for (int r = r0; r < count; r += step) {
+            int row = at[r];
+#pragma unroll
+            for (int c = 0; c < BOX_CC; ++c)
+                cp_async4_at(dst + c * planeStride + r * rowStride, column[c], max(row, 0), live[c] && row >= 0);
+        }
+    };
     // A step's key rows (and, unless staged once, its query footprint), copied asynchronously.
     auto load = [&](int s, int i0, int c0, float* stage, bool withQuery) {
-        const float* frame = keys + ((i64)b * T + g.order[t * F + s]) * C * H * W;
-        const int* rows = keyRows + i0 * BOX_WSTEP;
         if (kr0 < KROWS)
-            for (int c = 0; c < BOX_CC; ++c) {
-                bool live = c0 + c < channels && kcol >= 0;
-                const float* plane = frame + (i64)(live ? c0 + c : 0) * H * W + max(kcol, 0);
-#pragma unroll 4
-                for (int rr = kr0; rr < TR; rr += KROWS) {
-                    int row = rows[rr];
-                    cp_async4(stage + (c * TR + rr) * KXP + kx, plane + max(row, 0), live && row >= 0);
-                }
-            }
-        if (withQuery && qr0 < QROWS) {
-            const float* qframe = video + ((i64)b * T + t) * C * H * W;
-            for (int c = 0; c < BOX_CC; ++c) {
-                bool live = c0 + c < channels && qcol >= 0;
-                const float* plane = qframe + (i64)(live ? c0 + c : 0) * H * W + max(qcol, 0);
-#pragma unroll 4
-                for (int rr = qr0; rr < BOX_PY; rr += QROWS) {
-                    int row = keyRows[rr - dmin];
-                    cp_async4(stage + KEYS + (c * BOX_PY + rr) * QXP + qx, plane + max(row, 0), live && row >= 0);
-                }
-            }
-        }
+            copyColumn(keys + ((i64)b * T + g.order[t * F + s]) * C * H * W, kcol, keyRows + i0 * BOX_WSTEP,
+                       kr0, TR, KROWS, stage + kx, KXP, TR * KXP, c0);
+        if (withQuery && qr0 < QROWS)
+            copyColumn(video + ((i64)b * T + t) * C * H * W, qcol, keyRows - dmin,
+                       qr0, BOX_PY, QROWS, stage + KEYS + qx, QXP, BOX_PY * QXP, c0);
         cp_async_commit();
     };
-    int s = 0, i0 = 0, c0 = 0, buf = 0;
-    bool have = usable(0) || nextGroup(s, i0);
-    __syncthreads();  // the column and row tables are complete
+    __syncthreads();  // the column and row tables and the unit's end are written
+    int s = f0 / GPF, i0 = f0 % GPF * BOX_RG, c0 = 0, buf = 0;
+    bool have = f0 < f1 && (usable(i0) || nextGroup(s, i0));
     if (kr0 < KROWS) kcol = keyColumns[kx];
     if (qr0 < QROWS) qcol = keyColumns[qx - dmin];
     if (have) load(s, i0, c0, stages, true);
@@ -345,6 +386,8 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
             if (c0 + BOX_CC < channels) continue;  // more chunks to add
             __syncthreads();  // every row sum of window row i is complete
             if (mine && h + di >= 0 && h + di < H) {
+                // Unrolled only a little: 21 inlined offers crowd out the arithmetic's registers (spills).
+#pragma unroll 3
                 for (int j = 0; j < BOX_WS; ++j) {
                     int cw = w + g.window[j];
                     if (cw < 0 || cw >= W) continue;
@@ -356,7 +399,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #if WHOLE
                     store_slot(dists, inds, out + en, dist, n, h + di, cw);
 #else
-                    best.offer(l2 ? dist : -dist, en);
+                    best.offer(BOX_L2 ? dist : -dist, en);
 #endif
                 }
             }
@@ -372,14 +415,45 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     }
 #if !WHOLE
     if (!mine) return;
-    for (int r = 0; r < KMAX; ++r) {
-        i64 o = out + r;
-        if (r >= best.filled) { store_slot(dists, inds, o, empty, -1, -1, -1); continue; }
-        float d = l2 ? best.key[r] : -best.key[r];
-        int en = best.en[r], slot = en / perFrame, i = (en % perFrame) / BOX_WS, j = en % BOX_WS;
-        store_slot(dists, inds, o, d, g.order[t * F + slot], h + g.window[i], w + g.window[j]);
+    if (units == 1) {
+        store_kept(dists, inds, out, best, BOX_L2, g, t, h, w, F, BOX_WS);
+    } else {
+        // The unit's list, for search_merge_units; -1 ends a short one.
+        i64 part = (((i64)b * Q + q) * units + blockIdx.x % units) * KMAX;
+#pragma unroll
+        for (int r = 0; r < KMAX; ++r) {
+            partKeys[part + r] = r < best.filled ? best.key[r] : 0.0f;
+            partEns[part + r] = r < best.filled ? best.en[r] : -1;
+        }
     }
 #endif
+}
+#endif
+
+#if !WHOLE
+// The KMAX best of a grid query's candidates (no flow) from the lists of its `units` units, each
+// the unit's best sorted by `ahead`: the same list, in the same order, as one pass over all of them
+// would keep (ahead is a total order). One thread per (batch item, query).
+extern "C" __global__ void search_merge_units(
+    const float* partKeys, const int* partEns, Grid grid, const int* block,
+    int B, int H, int W, int ps, int ws, int F, int Q, int units, int slots, int l2, float* dists, int* inds)
+{
+    i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (i64)B * Q) return;
+    TopK best; best.reset();
+    for (int u = 0; u < units; ++u) {
+        i64 part = (idx * units + u) * KMAX;
+        for (int r = 0; r < KMAX; ++r) {
+            int e = partEns[part + r];
+            if (e < 0) break;
+            // A full list keeps only what is ahead of its last; the rest of this unit's list is behind it.
+            if (!best.insert(partKeys[part + r], e)) break;
+        }
+    }
+    Geometry g = geometry(block, H, W, ps, ws);
+    int gp[3];
+    grid_position(grid, idx % Q, gp);
+    store_kept(dists, inds, idx * slots, best, l2, g, gp[0], gp[1], gp[2], F, ws);
 }
 #endif
 

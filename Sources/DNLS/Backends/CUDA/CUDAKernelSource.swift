@@ -99,6 +99,19 @@ struct TopK {
         key[slot] = k; en[slot] = e;
         if (filled == KMAX) worst = key[KMAX - 1];
     }
+
+    // The same for candidates in any order: keeps (k, e) if it is ahead of the last kept one
+    // (ahead is a total order) and says whether it did.
+    __device__ __forceinline__ bool insert(float k, int e) {
+        if (filled == KMAX && !ahead(k, e, key[KMAX - 1], en[KMAX - 1])) return false;
+        int slot = filled < KMAX ? filled++ : KMAX - 1;
+        while (slot > 0 && ahead(k, e, key[slot - 1], en[slot - 1])) {
+            key[slot] = key[slot - 1]; en[slot] = en[slot - 1]; --slot;
+        }
+        key[slot] = k; en[slot] = e;
+        if (filled == KMAX) worst = key[KMAX - 1];
+        return true;
+    }
 };
 
 // One flow hop: clamp(floor(x + d + 0.5), 0, n - 1), in float as on the host.
