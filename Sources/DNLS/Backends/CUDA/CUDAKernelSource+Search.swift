@@ -24,7 +24,7 @@ extern "C" __global__ void search_forward(
 #if WHOLE
     for (int s = 0; s < slots; ++s) store_slot(dists, inds, out + s, empty, -1, -1, -1);
 #else
-    TopK best; best.reset();
+    TOPK(best);
 #endif
     int ch = qh, cw = qw;          // centre of the previous link of the chain
     int perFrame = ws * ws;
@@ -211,7 +211,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     if (mine)
         for (int e = firstCandidate(f0); e < firstCandidate(f1); ++e) store_slot(dists, inds, out + e, empty, -1, -1, -1);
 #else
-    TopK best; best.reset();
+    TOPK(best);
 #endif
     // BOX_ONCE: one register pass holds every channel, so the query samples stay in registers for
     // the whole block and are staged only once.
@@ -440,7 +440,7 @@ extern "C" __global__ void search_merge_units(
 {
     i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (i64)B * Q) return;
-    TopK best; best.reset();
+    TOPK(best);
     for (int u = 0; u < units; ++u) {
         i64 part = (idx * units + u) * KMAX;
         for (int r = 0; r < KMAX; ++r) {

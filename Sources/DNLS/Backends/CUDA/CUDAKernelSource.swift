@@ -81,10 +81,13 @@ __device__ __forceinline__ void store_slot(float* dists, int* inds, i64 o, float
     dists[o] = d; inds[3 * o] = t; inds[3 * o + 1] = h; inds[3 * o + 2] = w;
 }
 
-// The KMAX best candidates of one query, sorted, in registers (KMAX is a compile-time constant).
-// Keys are distances (L2) or negated similarities, so smaller is better.
+// The KMAX best candidates of one query, sorted by `ahead` (KMAX is a compile-time constant).
+// Keys are distances (L2) or negated similarities, so smaller is better. The list lives in the
+// caller's arrays (`TOPK(best)` declares both): an insertion indexes them at run time, which puts
+// them in local memory, and keeping the count and the worst key outside them lets those two stay
+// in registers, so that the usual rejection reads no memory.
 struct TopK {
-    float key[KMAX]; int en[KMAX]; int filled; float worst;
+    float* key; int* en; int filled; float worst;
 
     __device__ __forceinline__ void reset() { filled = 0; worst = 0.0f; }
 
@@ -92,27 +95,27 @@ struct TopK {
         // Candidates arrive in increasing enumeration order, so a full list keeps a key only if it
         // is strictly below the worst kept one (NaN ranks last): one register compare.
         if (filled == KMAX && (isnan(worst) ? !ahead(k, e, worst, en[KMAX - 1]) : !(k < worst))) return;
-        int slot = filled < KMAX ? filled++ : KMAX - 1;
-        while (slot > 0 && ahead(k, e, key[slot - 1], en[slot - 1])) {
-            key[slot] = key[slot - 1]; en[slot] = en[slot - 1]; --slot;
-        }
-        key[slot] = k; en[slot] = e;
-        if (filled == KMAX) worst = key[KMAX - 1];
+        place(k, e);
     }
 
     // The same for candidates in any order: keeps (k, e) if it is ahead of the last kept one
     // (ahead is a total order) and says whether it did.
     __device__ __forceinline__ bool insert(float k, int e) {
-        if (filled == KMAX && !ahead(k, e, key[KMAX - 1], en[KMAX - 1])) return false;
+        if (filled == KMAX && !ahead(k, e, worst, en[KMAX - 1])) return false;
+        place(k, e);
+        return true;
+    }
+
+    __device__ __forceinline__ void place(float k, int e) {
         int slot = filled < KMAX ? filled++ : KMAX - 1;
         while (slot > 0 && ahead(k, e, key[slot - 1], en[slot - 1])) {
             key[slot] = key[slot - 1]; en[slot] = en[slot - 1]; --slot;
         }
         key[slot] = k; en[slot] = e;
         if (filled == KMAX) worst = key[KMAX - 1];
-        return true;
     }
 };
+#define TOPK(name) float name##Keys[KMAX]; int name##Ens[KMAX]; TopK name{name##Keys, name##Ens, 0, 0.0f}
 
 // One flow hop: clamp(floor(x + d + 0.5), 0, n - 1), in float as on the host.
 __device__ __forceinline__ int hop(int x, float d, int n) {
