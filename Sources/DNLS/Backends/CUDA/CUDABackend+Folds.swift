@@ -22,7 +22,7 @@ extension CUDABackend {
         try launch("fold_slots", constants: ["FOLD_PS": "\(g.patchSize)"], count: rows.count * s.width * rows.batches * groups, [
             address(P), grid, .int64(Int64(pixel0)), .int64(Int64(count)), address(block),
             .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)), .int32(Int32(s.width)),
-            .int32(Int32(g.patchSize)), .int32(reach(g)), .int32(Int32(channels.lowerBound)), .int32(Int32(channels.count)),
+            .int32(reach(g)), .int32(Int32(channels.lowerBound)), .int32(Int32(channels.count)),
             .int64(Int64(rows.first)), .int64(Int64(rows.count)), .int32(Int32(rows.batches)), .int64(Int64(rows.perBatch)),
             address(out)])
     }

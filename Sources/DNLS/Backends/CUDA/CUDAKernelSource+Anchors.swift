@@ -124,16 +124,14 @@ __device__ __forceinline__ i64 grid_slot(const Grid& g, int t, int h, int w, i64
 // Fold: out[b, t, c0 + c, y, x] += Σ P[slot, c, a, e] over each_anchor's entries and anchors, P
 // (slots, cs, ps, ps): slot = b·count + the grid query at the anchor (grid.on), or the anchor's
 // flat pixel − pixel0 when in [0, count) (dense). One thread per pixel and group of CGROUP channels.
-// With FOLD_PS defined (the patch size, at compile time) the anchor loops unroll.
+// FOLD_PS is the patch size, at compile time, so that the anchor loops unroll (the kernel exists
+// only in modules compiled with it).
+#ifdef FOLD_PS
 extern "C" __global__ void fold_slots(
-    const float* P, Grid grid, i64 pixel0, i64 count, const int* block, int T, int C, int H, int W, int runtimePs,
+    const float* P, Grid grid, i64 pixel0, i64 count, const int* block, int T, int C, int H, int W,
     int reach, int c0, int cs, i64 firstRow, i64 rows, int batches, i64 rowsPerBatch, float* out)
 {
-#ifdef FOLD_PS
     const int ps = FOLD_PS;
-#else
-    const int ps = runtimePs;
-#endif
     PixelTask k;
     if (!pixel_task(firstRow, rows, batches, rowsPerBatch, (cs + CGROUP - 1) / CGROUP, T, H, W, k)) return;
     Geometry g = geometry(block, H, W, ps, 0);
@@ -160,6 +158,7 @@ extern "C" __global__ void fold_slots(
 #pragma unroll
     for (int c = 0; c < CGROUP; ++c) if (c < cn) dst[c * HW] += acc[c];
 }
+#endif
 
 // A site's position: a grid query's (32-bit arithmetic when it fits) or a table entry.
 __device__ __forceinline__ void site_position(const Grid& grid, const int* table, i64 s, int* p) {

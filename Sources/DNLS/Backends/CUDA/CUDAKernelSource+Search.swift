@@ -291,8 +291,10 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #endif
         const float* kStage = stages + buf * STAGE;
         const float* qStage = kStage + KEYS;
-        int n = g.order[t * F + s], i1 = min(i0 + BOX_RG, BOX_WS);
-        (void)n;  // read only when WHOLE
+        int i1 = min(i0 + BOX_RG, BOX_WS);
+#if WHOLE
+        int n = g.order[t * F + s];
+#endif
         for (int i = i0; i < i1; ++i) {
             int di = g.window[i];
             if (hq1 + di < 0 || hq0 + di >= H) continue;
