@@ -299,6 +299,13 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
             int di = g.window[i];
             if (hq1 + di < 0 || hq0 + di >= H) continue;
             if (worker) {
+                // The row sums of window column jj of the item's group (none past the last column).
+                auto storeSums = [&](int jj) {
+                    int j = group * BOX_JG + jj;
+                    if (j >= BOX_WS) return;
+#pragma unroll
+                    for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * TQP + run * BOX_RUN + o] = acc[jj][o];
+                };
                 // One register pass over BOX_CI channels from cs on, added into the row sums.
                 auto pass = [&](int cs) {
                     if (loaded != c0 + cs) {
@@ -356,11 +363,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #endif
 #if BOX_ONCE
                         // A single pass: store each window column's row sums as soon as they are formed.
-                        int j = group * BOX_JG + jj;
-                        if (j < BOX_WS) {
-#pragma unroll
-                            for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * TQP + run * BOX_RUN + o] = acc[jj][o];
-                        }
+                        storeSums(jj);
 #endif
                     }
                 };
@@ -376,12 +379,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
                 for (int cs = 0; cs < BOX_CC && c0 + cs < channels; cs += BOX_CI) pass(cs);
                 if (c0 + BOX_CC >= channels) {
 #pragma unroll
-                    for (int jj = 0; jj < BOX_JG; ++jj) {
-                        int j = group * BOX_JG + jj;
-                        if (j >= BOX_WS) break;
-#pragma unroll
-                        for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * TQP + run * BOX_RUN + o] = acc[jj][o];
-                    }
+                    for (int jj = 0; jj < BOX_JG; ++jj) storeSums(jj);
                 }
 #endif
             }
