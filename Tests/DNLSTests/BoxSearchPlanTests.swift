@@ -25,9 +25,8 @@ import Testing
         // All three channels in one register pass and one chunk; the key rows of every window row
         // (3 × 42 × 43) and the query footprint (3 × 22 × 23) fit once in a third of the memory.
         #expect(p.registerChannels == 3 && p.channelChunk == 3 && p.rowGroup == 21 && p.buffers == 1)
-        // + row sums of every window column (21 × 22 × 17), resolved columns (42) and rows (42), and
-        // the end of the block's unit.
-        #expect(p.sharedBytes == 4 * (3 * (42 * 43 + 22 * 23) + 21 * 22 * 17 + 42 + 42 + 1))
+        // + row sums of every window column (21 × 22 × 17), resolved columns (42) and rows (42).
+        #expect(p.sharedBytes == 4 * (3 * (42 * 43 + 22 * 23) + 21 * 22 * 17 + 42 + 42))
         #expect(p.constants["BOX_CC"] == "3" && p.constants["BOX_CI"] == "3" && p.constants["BOX_ONCE"] == "1")
         #expect(p.constants["BOX_JG"] == "7" && p.constants["BOX_NT"] == "288" && p.constants["BOX_MINB"] == "3")
         #expect(p.constants["BOX_TQP"] == "17")
@@ -42,16 +41,22 @@ import Testing
         // second group padded by one column).
         #expect(p.columnGroup == 11 && p.items == 140 && p.threads == 160)
         // A run spans 3·4 + 7 = 19 samples: one channel per register pass, added straight into the
-        // row sums; two channels per pipeline step, two stages (key rows 35 × 57, query rows 35 × 35),
-        // which fit a third of the memory once the row sums drop their pad (21 × 35 × 8).
-        #expect(p.registerChannels == 1 && p.channelChunk == 2 && p.rowGroup == 1 && p.buffers == 2)
-        #expect(p.sharedBytes == 4 * (2 * 2 * (35 * 57 + 35 * 35) + 21 * 35 * 8 + 56 + 55 + 1))
+        // row sums; two channels per pipeline step. The row sums of two window rows stay in
+        // registers (2 · 11 · 4 + 2 · 11 = 110 floats), so a step holds the key rows of both
+        // (36 × 57) and the query rows (35 × 35), twice over; that fits a third of the memory once
+        // the row sums drop their pad (21 × 35 × 8). The row table (35 + 20) gains one row: the
+        // last group's second window row (read, never offered).
+        #expect(p.registerChannels == 1 && p.channelChunk == 2 && p.buffers == 2)
+        #expect(p.rowGroup == 2 && p.rowsInRegisters == 2 && p.constants["BOX_RA"] == "2")
+        #expect(p.sharedBytes == 4 * (2 * 2 * (36 * 57 + 35 * 35) + 21 * 35 * 8 + 56 + 55 + 1))
         #expect(p.constants["BOX_ONCE"] == "0" && p.constants["BOX_MINB"] == "3" && p.constants["BOX_TQP"] == "8")
     }
 
     @Test func twoDeepWhenTheGridTakesSeveralWavesAnyway() throws {
         let p = try #require(try plan(channels: 3, side: 512, stride: 4))
         #expect(p.tile == 8 && p.blocks == 5 * 16 * 16 && p.residentBlocks == 2)
+        // Three channels in two chunks of two: two window rows' row sums in registers.
+        #expect(p.channelChunk == 2 && p.registerChannels == 1 && p.rowsInRegisters == 2)
         #expect(p.items >= BoxSearchPlan.minimumItems)
         #expect(p.sharedBytes <= BoxSearchPlan.sharedBudget)
     }
@@ -78,8 +83,14 @@ import Testing
                         let share = p.residentBlocks == 3 ? (h100.shared + 1024) / 3 - 1024 : BoxSearchPlan.sharedBudget
                         #expect(p.sharedBytes <= min(share, h100.shared), "\(context)")
                         #expect(p.residentBlocks * (p.sharedBytes + 1024) <= h100.shared + 1024, "\(context)")
-                        // All window rows per step only with one chunk; a single stage only then.
-                        #expect(p.rowGroup == 1 || (p.rowGroup == window && cc >= channels), "\(context)")
+                        // All window rows per step only with one chunk; two, with their row sums in
+                        // registers, only with several chunks of single-channel passes at window
+                        // stride 1; a single stage only with all of them.
+                        let pairs = p.rowGroup == 2 && p.rowsInRegisters == 2 && cc < channels && ci == 1
+                            && windowStride == 1 && 2 * p.columnGroup * (BoxSearchPlan.run + 1) <= BoxSearchPlan.rowPairBudget
+                        #expect(p.rowGroup == 1 || (p.rowGroup == window && cc >= channels) || pairs, "\(context)")
+                        #expect(p.rowsInRegisters == 1 || pairs, "\(context)")
+                        #expect(p.constants["BOX_RA"] == "\(p.rowsInRegisters)", "\(context)")
                         #expect(p.buffers == 2 || p.rowGroup == window, "\(context)")
                         // Threads: every item, every query of the tile and every key column.
                         let rows = (p.tile - 1) * stride + 7
@@ -88,34 +99,15 @@ import Testing
                         #expect(p.items == rows * (p.tile / BoxSearchPlan.run) * groups, "\(context)")
                         #expect(p.threads >= max(p.items, p.tile * p.tile, keyColumns) && p.threads % 32 == 0
                                 && p.threads <= 1024, "\(context)")
+                        // The layout: stages, row sums, resolved columns, and a row table that covers
+                        // every key row a step copies, the last row group's padding included.
+                        let rg = p.rowGroup, sumStride = Int(p.constants["BOX_TQP"] ?? "") ?? 0
+                        let stage = cc * ((rows + (rg - 1) * windowStride) * (keyColumns | 1) + rows * (rows | 1))
+                        let rowTable = ((window + rg - 1) / rg * rg - 1) * windowStride + rows
+                        #expect(p.sharedBytes == 4 * (p.buffers * stage + window * rows * sumStride + keyColumns + rowTable),
+                                "\(context)")
                     }
                 }
-            }
-        }
-    }
-
-    @Test func unitsEvenOutTheWaves() throws {
-        // S3: 320 tiles on 396 slots (three per multiprocessor) would leave a fifth of them idle;
-        // six units of 17 or 18 of the 105 window rows make 1920 blocks, 4.85 waves.
-        let s3 = try #require(try plan(channels: 16, side: 256, stride: 4))
-        #expect(s3.rowGroupsPerFrame == 21)
-        #expect(s3.units(frameSlots: 5, keep: 10, queries: 20480, multiprocessors: h100.multiprocessors) == 6)
-        // S1 loads a frame's key rows once for all window rows: units are whole frames, and five
-        // of them would fill the slots no better than one.
-        let s1 = try #require(try plan(channels: 3, side: 128))
-        #expect(s1.rowGroupsPerFrame == 1)
-        #expect(s1.units(frameSlots: 5, keep: 10, queries: 81920, multiprocessors: h100.multiprocessors) == 1)
-        // A small search spreads over several units; with K so large that even two units' lists
-        // exceed the budget, it takes one; with every candidate kept (no lists), the budget is moot.
-        let small = try #require(try plan(channels: 3, side: 40, stride: 4))
-        let spread = small.units(frameSlots: 5, keep: 10, queries: 5 * 100, multiprocessors: h100.multiprocessors)
-        #expect(spread > 4)
-        #expect(small.units(frameSlots: 5, keep: 100_000, queries: 5 * 100, multiprocessors: h100.multiprocessors) == 1)
-        #expect(small.units(frameSlots: 5, keep: nil, queries: 5 * 100, multiprocessors: h100.multiprocessors) == spread)
-        for keep in [1, 10, 100, 1000] {
-            for queries in [100, 10_000, 1_000_000] {
-                let u = small.units(frameSlots: 5, keep: keep, queries: queries, multiprocessors: h100.multiprocessors)
-                #expect(u >= 1 && u <= 16 && (u == 1 || u * queries * keep * 8 <= BoxSearchPlan.partialBudget))
             }
         }
     }

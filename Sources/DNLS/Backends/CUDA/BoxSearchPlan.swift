@@ -24,14 +24,20 @@ struct BoxSearchPlan: Equatable {
     /// Channels per pipeline step (a multiple of ``registerChannels``; past the last channel, zeros).
     let channelChunk: Int
     /// Window rows whose key samples are loaded in one step: all of them when one chunk holds
-    /// every channel and they fit, else one.
+    /// every channel and they fit; ``rowsInRegisters`` when several chunks are added into the
+    /// row sums of that many window rows at once; else one.
     let rowGroup: Int
+    /// Window rows whose row sums an item keeps in registers across channel chunks: two when the
+    /// channels take several chunks of one register channel each, the window stride is one and
+    /// the sums fit ``rowPairBudget``; else one. Each chunk's key rows and query footprint are then
+    /// staged once for both window rows instead of once for each.
+    let rowsInRegisters: Int
     /// Groups of ``rowGroup`` window rows in one frame slot (the last may be short).
     let rowGroupsPerFrame: Int
     /// Shared-memory stages: two (the next step loads during this one's arithmetic) or one, when
     /// a single chunk's rows of every window row fit only once.
     let buffers: Int
-    /// Query tiles (blocks of the launch with one unit per tile).
+    /// Query tiles (blocks of the launch).
     let blocks: Int
     /// Blocks a multiprocessor should hold at once (the kernel's register bound follows from it):
     /// two, or three when that runs the whole launch in one wave.
@@ -53,39 +59,14 @@ struct BoxSearchPlan: Equatable {
     /// Shared memory per block: small enough for two blocks on a multiprocessor (a third of it
     /// when three blocks share one).
     static let sharedBudget = 96 * 1024
+    /// Floats an item may keep in registers for two window rows at once: their row sums
+    /// (2 · columnGroup · run) and their sliding key samples (2 · columnGroup). At S3's 110,
+    /// NVRTC 13.0 fits the kernel in 128 registers with a few spills outside the arithmetic.
+    static let rowPairBudget = 112
     /// Work items a block should have at least, for the multiprocessor's latency hiding.
     static let minimumItems = 192
     /// Work items a block should have at least when three blocks share a multiprocessor.
     static let minimumItemsThreeDeep = 128
-
-    /// Bytes the partial lists of the units may take at most (``units(frameSlots:keep:queries:multiprocessors:)``).
-    static let partialBudget = 48 << 20
-
-    /// Blocks per tile ("units"): each takes an equal share of the tile's window-row groups, in
-    /// enumeration order, and keeps the `keep` best of its share for each of the launch's `queries`
-    /// (all batch items); the merge kernel joins the lists. With `keep` nil every candidate has its
-    /// own output slot, so nothing is joined.
-    ///
-    /// A launch whose blocks nearly fill the multiprocessors' slots once leaves the last wave
-    /// partly empty: at S3, 320 blocks on 396 slots ran as long as 384 did. Units make the blocks
-    /// smaller and many, so that the waves come out nearly whole. (Whether that pays at S3 is not
-    /// settled yet: BENCHMARKS.md, third pass.) The count minimises the launch's
-    /// rounded-up waves over its exact waves, times the spread of the units' sizes, plus 1 % per
-    /// unit for its setup and merge; it is bounded by the groups and by ``partialBudget``.
-    func units(frameSlots: Int, keep: Int?, queries: Int, multiprocessors: Int) -> Int {
-        let groups = frameSlots * rowGroupsPerFrame, slots = residentBlocks * multiprocessors
-        var most = min(groups, 16)
-        if let keep {
-            let perUnit = max(1, queries * keep * 8)
-            most = min(most, max(1, Self.partialBudget / perUnit))
-        }
-        func cost(_ u: Int) -> Double {
-            let waves = Double(blocks * u) / Double(slots)
-            let spread = Double((groups + u - 1) / u) * Double(u) / Double(groups)
-            return waves.rounded(.up) / waves * spread * (1 + 0.01 * Double(u - 1))
-        }
-        return (1...max(1, most)).min { cost($0) < cost($1) } ?? 1
-    }
 
     /// The plan for a search over `grid`, or nil when no tile fits the budgets.
     init?(geometry g: PatchGeometry, window: SearchWindow, channels: Int, batch: Int, grid: QueryGrid,
@@ -124,8 +105,8 @@ struct BoxSearchPlan: Equatable {
             }
             // Row sums are padded to side + 1 per footprint row (conflict-free reads by the query
             // owners), unless dropping the pad lets a step hold twice as many channels.
-            // + the block's resolved columns and rows, and the end of its unit.
-            func tables(_ sumStride: Int) -> Int { window.size * rows * sumStride + keyColumns + rows + reach + 1 }
+            // + the block's resolved columns and rows.
+            func tables(_ sumStride: Int) -> Int { window.size * rows * sumStride + keyColumns + rows + reach }
             var sumStride = side + 1
             if channels > 1 && (budget - tables(side + 1)) / (2 * perChannel(1)) < 2
                 && (budget - tables(side)) / (2 * perChannel(1)) >= 2 {
@@ -152,12 +133,17 @@ struct BoxSearchPlan: Equatable {
             let perChunk = (channels + chunks - 1) / chunks
             let chunk = (perChunk + registerChannels - 1) / registerChannels * registerChannels
             // With one chunk, a frame's key rows load once for every window row if they fit.
-            var rowGroup = 1, buffers = 2
+            var rowGroup = 1, buffers = 2, rowsInRegisters = 1
             if chunks == 1 && fixed + 2 * chunk * perChannel(window.size) <= budget {
                 rowGroup = window.size
             } else if chunks == 1 && fixed + chunk * perChannel(window.size) <= budget {
                 rowGroup = window.size
                 buffers = 1
+            } else if chunks > 1 && registerChannels == 1 && window.stride == 1 && window.size > 1
+                        && 2 * columnGroup * (Self.run + 1) <= Self.rowPairBudget
+                        && fixed + window.size % 2 + 2 * chunk * perChannel(2) <= budget {
+                rowGroup = 2
+                rowsInRegisters = 2
             }
             self.tile = side
             self.columnGroup = columnGroup
@@ -166,11 +152,14 @@ struct BoxSearchPlan: Equatable {
             self.registerChannels = registerChannels
             self.channelChunk = chunk
             self.rowGroup = rowGroup
+            self.rowsInRegisters = rowsInRegisters
             self.rowGroupsPerFrame = (window.size + rowGroup - 1) / rowGroup
             self.buffers = buffers
             self.blocks = tiles(side)
             self.reach = reach
-            self.sharedBytes = 4 * (fixed + buffers * chunk * perChannel(rowGroup))
+            // The row table covers the last row group's padding rows too (read, never offered).
+            let rowPad = ((window.size + rowGroup - 1) / rowGroup * rowGroup - window.size) * window.stride
+            self.sharedBytes = 4 * (fixed + rowPad + buffers * chunk * perChannel(rowGroup))
             // Blocks a multiprocessor can hold by shared memory (its total is the per-block limit
             // plus the 1 KiB the driver reserves per block), for the kernel's register bound.
             let resident = max(1, min(deep ? 3 : 2, (sharedMemoryLimit + 1024) / (sharedBytes + 1024)))
@@ -179,7 +168,7 @@ struct BoxSearchPlan: Equatable {
                 "BOX_TQ": "\(side)", "BOX_NT": "\(threads)", "BOX_WS": "\(window.size)", "BOX_PS": "\(g.patchSize)",
                 "BOX_DIL": "\(g.dilation)", "BOX_STRIDE": "\(grid.stride)", "BOX_CC": "\(chunk)",
                 "BOX_CI": "\(registerChannels)", "BOX_JG": "\(columnGroup)", "BOX_WSTEP": "\(window.stride)",
-                "BOX_RG": "\(rowGroup)", "BOX_NBUF": "\(buffers)", "BOX_MINB": "\(resident)", "BOX_TQP": "\(sumStride)",
+                "BOX_RG": "\(rowGroup)", "BOX_RA": "\(rowsInRegisters)", "BOX_NBUF": "\(buffers)", "BOX_MINB": "\(resident)", "BOX_TQP": "\(sumStride)",
                 "BOX_ONCE": channels <= registerChannels ? "1" : "0",
             ]
             return

@@ -36,31 +36,15 @@ extension CUDABackend {
                                        batch: p.shape.batch, grid: grid, multiprocessors: runtime.context.multiprocessors,
                                        sharedMemoryLimit: runtime.context.maxSharedMemoryPerBlock) else { return false }
         let s = p.shape, window = p.window, frameSlots = window.frameCount(videoFrames: s.frames)
-        let units = plan.units(frameSlots: frameSlots, keep: p.k, queries: s.batch * p.queries.count,
-                               multiprocessors: runtime.context.multiprocessors)
-        // Each unit's best, when several units share a tile and only the best are kept.
-        let joined = units > 1 && p.k != nil
-        let partKeys: Tensor<Float>? = joined ? try empty([s.batch, p.queries.count, units, p.k ?? 1]) : nil
-        let partEntries: Tensor<Int32>? = joined ? try empty([s.batch, p.queries.count, units, p.k ?? 1]) : nil
         let sites = gridArgument(PatchSites(grid: grid, batch: start..<start + p.queries.count))
         let metric = ["BOX_L2": p.metric == .l2 ? "1" : "0"]
         try launch("search_forward_box", constants: constants.merging(plan.constants) { $1 }.merging(metric) { $1 },
-                   blocks: plan.blocks * units, threads: plan.threads, sharedBytes: plan.sharedBytes, [
+                   blocks: plan.blocks, threads: plan.threads, sharedBytes: plan.sharedBytes, [
             address(p.videoTensor), address(p.keysTensor), sites, address(block),
         ] + dims(s) + [
             .int32(Int32(p.channels)), .int32(Int32(frameSlots)), .int32(Int32(p.queries.count)),
-            .int32(Int32(p.slots)), .int32(Int32(window.offset(0))), .int32(Int32(units)),
-            address(partKeys), address(partEntries), address(distances), address(indices),
+            .int32(Int32(p.slots)), .int32(Int32(window.offset(0))), address(distances), address(indices),
         ])
-        if joined {
-            try launch("search_merge_units", constants: constants, count: s.batch * p.queries.count, [
-                address(partKeys), address(partEntries), sites, address(block),
-                .int32(Int32(s.batch)), .int32(Int32(s.height)), .int32(Int32(s.width)),
-                .int32(Int32(p.geometry.patchSize)), .int32(Int32(window.size)), .int32(Int32(frameSlots)),
-                .int32(Int32(p.queries.count)), .int32(Int32(units)), .int32(Int32(p.slots)),
-                .int32(p.metric == .l2 ? 1 : 0), address(distances), address(indices),
-            ])
-        }
         return true
     }
 }

@@ -109,7 +109,8 @@ __device__ __forceinline__ void store_kept(float* dists, int* inds, i64 out, con
 // the BOX_CI channels, once for the run's overlapping patches (BOX_ONCE: that one pass holds every
 // channel). The row sums go to shared memory after the last channel; then each query's owner
 // thread adds its patch rows and offers the window row's candidates to its top-K in enumeration
-// order.
+// order. With BOX_RA = 2 (several chunks of one channel each), an item keeps the row sums of two
+// window rows instead, so that each chunk is staged once for both (see rowsInRegisters).
 //
 // Channels reach shared memory in chunks of BOX_CC: one pipeline step is (frame slot s, first
 // window row i0 of a group of BOX_RG, chunk c0), and it holds the chunk's key rows of its window
@@ -117,11 +118,6 @@ __device__ __forceinline__ void store_kept(float* dists, int* inds, i64 out, con
 // while this one's arithmetic runs. Each copying thread keeps one column of the rows for the whole
 // block; block-wide tables give the resolved rows and columns. Sums run in a fixed order: bitwise
 // reproducible.
-//
-// A tile's window-row groups may be shared out over `units` blocks (block = tile · units + unit),
-// each taking a contiguous range of them in enumeration order. With several units and top-K
-// output, each unit writes its own list (partKeys / partEns) for search_merge_units; with every
-// candidate kept (WHOLE), each writes its own slots.
 //
 // Asynchronous 4-byte copy from global to shared memory (zero-filled when !valid), and its
 // group commit / wait.
@@ -146,16 +142,17 @@ __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wai
 #define BOX_ITEMS (BOX_PY * BOX_RUNS * BOX_GROUPS)
 #define BOX_PAD ((BOX_GROUPS * BOX_JG - BOX_WS) * BOX_WSTEP)  // key columns of the last group's padding
 #define BOX_REACH ((BOX_WS - 1) * BOX_WSTEP)                    // span of the window offsets
+#define BOX_ROWPAD (((BOX_WS + BOX_RG - 1) / BOX_RG * BOX_RG - BOX_WS) * BOX_WSTEP)  // key rows of the last row group's padding
 extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_box(
     const float* video, const float* keys, Grid grid, const int* block,
-    int B, int T, int C, int H, int W, int channels, int F, int Q, int slots, int dmin, int units,
-    float* partKeys, int* partEns, float* dists, int* inds)
+    int B, int T, int C, int H, int W, int channels, int F, int Q, int slots, int dmin,
+    float* dists, int* inds)
 {
     extern __shared__ float smem[];
     // Shared rows have odd lengths, so that the items of a warp (consecutive footprint rows) hit
     // distinct banks.
     const int KX = BOX_PY + BOX_REACH + BOX_PAD;       // key row length: footprint + window reach
-    const int KY = BOX_PY + BOX_REACH;                 // key rows of all window rows
+    const int KY = BOX_PY + BOX_REACH + BOX_ROWPAD;    // key rows of all window rows (+ the last group's padding)
     const int KXP = KX | 1;                            // its padded stride
     const int QXP = BOX_PY | 1;                        // padded stride of query rows
     const int TQP = BOX_TQP;                           // stride of row sums: BOX_TQ, or + 1 against bank conflicts
@@ -168,10 +165,8 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     // by the first window offset; query samples are those displaced by 0, i.e. at index −dmin.
     int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * TQP);  // [KX], -1: zero
     int* keyRows = keyColumns + KX;                             // [KY], -1: zero
-    // The end of this block's unit (below), read from here rather than held in a register.
-    volatile int* unitEnd = keyRows + KY;
     int tilesX = (grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (grid.rows + BOX_TQ - 1) / BOX_TQ;
-    i64 bid = blockIdx.x / units;
+    i64 bid = blockIdx.x;
     int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
     int dt = (int)((bid / ((i64)tilesX * tilesY)) % grid.frames), b = (int)(bid / ((i64)tilesX * tilesY * grid.frames));
     int tid = threadIdx.x, ty = tid / BOX_TQ, tx = tid % BOX_TQ;
@@ -198,18 +193,12 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         int yy = y0 + dmin + r, row = yy < -H || yy >= 2 * H ? -1 : g.rows[yy];
         keyRows[r] = row < 0 ? -1 : row * W;
     }
-    // This block's unit: groups [f0, f1) of the frame-major list of window-row groups, a
-    // contiguous range of candidates in enumeration order.
-    const int GPF = (BOX_WS + BOX_RG - 1) / BOX_RG, perFrame = BOX_WS * BOX_WS;
-    const int unit = (int)(blockIdx.x % units);
-    const int f0 = (int)((i64)unit * F * GPF / units), f1 = (int)((i64)(unit + 1) * F * GPF / units);
-    if (tid == 0) *unitEnd = f1;
+    const int perFrame = BOX_WS * BOX_WS;
     i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
 #if WHOLE
-    auto firstCandidate = [&](int f) { return f / GPF * perFrame + min(f % GPF * BOX_RG, BOX_WS) * BOX_WS; };
     const float empty = BOX_L2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
     if (mine)
-        for (int e = firstCandidate(f0); e < firstCandidate(f1); ++e) store_slot(dists, inds, out + e, empty, -1, -1, -1);
+        for (int e = 0; e < slots; ++e) store_slot(dists, inds, out + e, empty, -1, -1, -1);
 #else
     TOPK(best);
 #endif
@@ -217,11 +206,19 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     // the whole block and are staged only once.
     const bool queryOnce = BOX_ONCE;
     float qv[BOX_CI][BOX_SPAN];
-    float acc[BOX_JG][BOX_RUN];
+    float accs[BOX_RA][BOX_JG][BOX_RUN];
+    float (&acc)[BOX_JG][BOX_RUN] = accs[0];
     int loaded = -1;
-    // Steps (frame slot s, first window row i0 of a group of BOX_RG, channel chunk c0), in order,
-    // over the unit's groups; groups in which no query of the tile has a candidate row in the
-    // frame are skipped.
+    // The row sums of window column jj of the item's group from `a` into shared memory (none past
+    // the last column).
+    auto storeSums = [&](const float (&a)[BOX_JG][BOX_RUN], int jj) {
+        int j = group * BOX_JG + jj;
+        if (j >= BOX_WS) return;
+#pragma unroll
+        for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * TQP + run * BOX_RUN + o] = a[jj][o];
+    };
+    // Steps (frame slot s, first window row i0 of a group of BOX_RG, channel chunk c0), in order;
+    // groups in which no query of the tile has a candidate row in the frame are skipped.
     auto usable = [&](int i0) {
         int i1 = min(i0 + BOX_RG, BOX_WS);
         return !(hq1 + g.window[i1 - 1] < 0 || hq0 + g.window[i0] >= H);
@@ -229,8 +226,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     auto nextGroup = [&](int& s, int& i0) {
         for (;;) {
             i0 += BOX_RG;
-            if (i0 >= BOX_WS) { i0 = 0; ++s; }
-            if (s * GPF + i0 / BOX_RG >= *unitEnd) return false;
+            if (i0 >= BOX_WS) { i0 = 0; if (++s >= F) return false; }
             if (usable(i0)) return true;
         }
     };
@@ -275,9 +271,95 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
                        qr0, BOX_PY, QROWS, stage + KEYS + qx, QXP, BOX_PY * QXP, c0);
         cp_async_commit();
     };
-    __syncthreads();  // the column and row tables and the unit's end are written
-    int s = f0 / GPF, i0 = f0 % GPF * BOX_RG, c0 = 0, buf = 0;
-    bool have = f0 < f1 && (usable(i0) || nextGroup(s, i0));
+    __syncthreads();  // the column and row tables are written
+    int s = 0, i0 = 0, c0 = 0, buf = 0;
+    // Each owner offers its query's candidates of window row i (offset di) from the row sums.
+    auto offerRow = [&](int i, int di) {
+        if (mine && h + di >= 0 && h + di < H) {
+#if WHOLE
+            int n = g.order[t * F + s];
+#endif
+            // Unrolled only a little: 21 inlined offers crowd out the arithmetic's registers (spills).
+#pragma unroll 3
+            for (int j = 0; j < BOX_WS; ++j) {
+                int cw = w + g.window[j];
+                if (cw < 0 || cw >= W) continue;
+                const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * TQP + tx;
+                float dist = 0.0f;
+#pragma unroll
+                for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * TQP];
+                int en = s * perFrame + i * BOX_WS + j;
+#if WHOLE
+                store_slot(dists, inds, out + en, dist, n, h + di, cw);
+#else
+                best.offer(BOX_L2 ? dist : -dist, en);
+#endif
+            }
+        }
+    };
+#if BOX_RA > 1
+    // Window rows in registers (several channel chunks, one channel per pass, window stride 1):
+    // each step adds its chunk into the row sums of all BOX_RA window rows of its group, so that a
+    // group's key rows and the query footprint are staged once per chunk for all of them. The key
+    // samples of the group's window columns slide along the run, one new sample per footprint
+    // column; each row sum takes its terms in the same order as in a single-row pass. After the
+    // last chunk, each window row's sums are stored and offered in turn.
+    auto rowsInRegisters = [&](const float* kStage, const float* qStage, int i1) {
+        if (worker) {
+            if (c0 == 0) {
+#pragma unroll
+                for (int r = 0; r < BOX_RA; ++r)
+#pragma unroll
+                    for (int jj = 0; jj < BOX_JG; ++jj)
+#pragma unroll
+                        for (int o = 0; o < BOX_RUN; ++o) accs[r][jj][o] = 0.0f;
+            }
+            for (int cs = 0; cs < BOX_CC && c0 + cs < channels; ++cs) {
+                const float* qb = qStage + (cs * BOX_PY + y) * QXP + xRun;
+                const float* kb = kStage + (cs * TR + y) * KXP + xRun + group * BOX_JG;
+                // Key samples of the group's window columns in each window row, slid along the run.
+                float kv[BOX_RA][BOX_JG];
+#pragma unroll
+                for (int k = 0; k < BOX_SPAN; ++k) {
+                    float q = qb[k];
+#pragma unroll
+                    for (int r = 0; r < BOX_RA; ++r) {
+#pragma unroll
+                        for (int jj = 0; jj < BOX_JG; ++jj)
+                            kv[r][jj] = k > 0 && jj + 1 < BOX_JG ? kv[r][jj + 1] : kb[r * KXP + k + jj];
+#pragma unroll
+                        for (int jj = 0; jj < BOX_JG; ++jj) {
+                            float u = BOX_L2 ? q - kv[r][jj] : q, v = BOX_L2 ? u : kv[r][jj];
+#pragma unroll
+                            for (int o = 0; o < BOX_RUN; ++o) {
+                                // Footprint column k is tap e of query column o of the run, if any.
+                                int e = k - o * BOX_STRIDE;
+                                if (e >= 0 && e % BOX_DIL == 0 && e / BOX_DIL < BOX_PS)
+                                    accs[r][jj][o] = __fmaf_rn(u, v, accs[r][jj][o]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if (c0 + BOX_CC < channels) return;  // more chunks to add
+#pragma unroll
+        for (int r = 0; r < BOX_RA; ++r) {
+            int i = i0 + r;
+            if (i >= i1) break;
+            int di = g.window[i];
+            if (hq1 + di < 0 || hq0 + di >= H) continue;
+            if (worker) {
+#pragma unroll
+                for (int jj = 0; jj < BOX_JG; ++jj) storeSums(accs[r], jj);
+            }
+            __syncthreads();  // every row sum of window row i is complete
+            offerRow(i, di);
+            __syncthreads();  // the owners are done with rowSums
+        }
+    };
+#endif
+    bool have = usable(i0) || nextGroup(s, i0);
     if (kr0 < KROWS) kcol = keyColumns[kx];
     if (qr0 < QROWS) qcol = keyColumns[qx - dmin];
     if (have) load(s, i0, c0, stages, true);
@@ -292,20 +374,13 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         const float* kStage = stages + buf * STAGE;
         const float* qStage = kStage + KEYS;
         int i1 = min(i0 + BOX_RG, BOX_WS);
-#if WHOLE
-        int n = g.order[t * F + s];
-#endif
+#if BOX_RA > 1
+        rowsInRegisters(kStage, qStage, i1);
+#else
         for (int i = i0; i < i1; ++i) {
             int di = g.window[i];
             if (hq1 + di < 0 || hq0 + di >= H) continue;
             if (worker) {
-                // The row sums of window column jj of the item's group (none past the last column).
-                auto storeSums = [&](int jj) {
-                    int j = group * BOX_JG + jj;
-                    if (j >= BOX_WS) return;
-#pragma unroll
-                    for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * TQP + run * BOX_RUN + o] = acc[jj][o];
-                };
                 // One register pass over BOX_CI channels from cs on, added into the row sums.
                 auto pass = [&](int cs) {
                     if (loaded != c0 + cs) {
@@ -363,7 +438,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #endif
 #if BOX_ONCE
                         // A single pass: store each window column's row sums as soon as they are formed.
-                        storeSums(jj);
+                        storeSums(acc, jj);
 #endif
                     }
                 };
@@ -379,32 +454,16 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
                 for (int cs = 0; cs < BOX_CC && c0 + cs < channels; cs += BOX_CI) pass(cs);
                 if (c0 + BOX_CC >= channels) {
 #pragma unroll
-                    for (int jj = 0; jj < BOX_JG; ++jj) storeSums(jj);
+                    for (int jj = 0; jj < BOX_JG; ++jj) storeSums(acc, jj);
                 }
 #endif
             }
             if (c0 + BOX_CC < channels) continue;  // more chunks to add
             __syncthreads();  // every row sum of window row i is complete
-            if (mine && h + di >= 0 && h + di < H) {
-                // Unrolled only a little: 21 inlined offers crowd out the arithmetic's registers (spills).
-#pragma unroll 3
-                for (int j = 0; j < BOX_WS; ++j) {
-                    int cw = w + g.window[j];
-                    if (cw < 0 || cw >= W) continue;
-                    const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * TQP + tx;
-                    float dist = 0.0f;
-#pragma unroll
-                    for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * TQP];
-                    int en = s * perFrame + i * BOX_WS + j;
-#if WHOLE
-                    store_slot(dists, inds, out + en, dist, n, h + di, cw);
-#else
-                    best.offer(BOX_L2 ? dist : -dist, en);
-#endif
-                }
-            }
+            offerRow(i, di);
             __syncthreads();  // the owners are done with rowSums
         }
+#endif
 #if BOX_NBUF == 1
         __syncthreads();  // every reader is done with the single stage
         if (more) load(ns, ni0, nc0, stages, !queryOnce);
@@ -415,45 +474,8 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     }
 #if !WHOLE
     if (!mine) return;
-    if (units == 1) {
-        store_kept(dists, inds, out, best, BOX_L2, g, t, h, w, F, BOX_WS);
-    } else {
-        // The unit's list, for search_merge_units; -1 ends a short one.
-        i64 part = (((i64)b * Q + q) * units + blockIdx.x % units) * KMAX;
-#pragma unroll
-        for (int r = 0; r < KMAX; ++r) {
-            partKeys[part + r] = r < best.filled ? best.key[r] : 0.0f;
-            partEns[part + r] = r < best.filled ? best.en[r] : -1;
-        }
-    }
+    store_kept(dists, inds, out, best, BOX_L2, g, t, h, w, F, BOX_WS);
 #endif
-}
-#endif
-
-#if !WHOLE
-// The KMAX best of a grid query's candidates (no flow) from the lists of its `units` units, each
-// the unit's best sorted by `ahead`: the same list, in the same order, as one pass over all of them
-// would keep (ahead is a total order). One thread per (batch item, query).
-extern "C" __global__ void search_merge_units(
-    const float* partKeys, const int* partEns, Grid grid, const int* block,
-    int B, int H, int W, int ps, int ws, int F, int Q, int units, int slots, int l2, float* dists, int* inds)
-{
-    i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (i64)B * Q) return;
-    TOPK(best);
-    for (int u = 0; u < units; ++u) {
-        i64 part = (idx * units + u) * KMAX;
-        for (int r = 0; r < KMAX; ++r) {
-            int e = partEns[part + r];
-            if (e < 0) break;
-            // A full list keeps only what is ahead of its last; the rest of this unit's list is behind it.
-            if (!best.insert(partKeys[part + r], e)) break;
-        }
-    }
-    Geometry g = geometry(block, H, W, ps, ws);
-    int gp[3];
-    grid_position(grid, idx % Q, gp);
-    store_kept(dists, inds, idx * slots, best, l2, g, gp[0], gp[1], gp[2], F, ws);
 }
 #endif
 

@@ -89,21 +89,11 @@ __device__ __forceinline__ void store_slot(float* dists, int* inds, i64 o, float
 struct TopK {
     float* key; int* en; int filled; float worst;
 
-    __device__ __forceinline__ void reset() { filled = 0; worst = 0.0f; }
-
     __device__ __forceinline__ void offer(float k, int e) {
         // Candidates arrive in increasing enumeration order, so a full list keeps a key only if it
         // is strictly below the worst kept one (NaN ranks last): one register compare.
         if (filled == KMAX && (isnan(worst) ? !ahead(k, e, worst, en[KMAX - 1]) : !(k < worst))) return;
         place(k, e);
-    }
-
-    // The same for candidates in any order: keeps (k, e) if it is ahead of the last kept one
-    // (ahead is a total order) and says whether it did.
-    __device__ __forceinline__ bool insert(float k, int e) {
-        if (filled == KMAX && !ahead(k, e, worst, en[KMAX - 1])) return false;
-        place(k, e);
-        return true;
     }
 
     __device__ __forceinline__ void place(float k, int e) {
