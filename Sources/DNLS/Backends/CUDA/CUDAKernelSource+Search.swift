@@ -169,10 +169,18 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     i64 bid = blockIdx.x;
     int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
     int dt = (int)((bid / ((i64)tilesX * tilesY)) % grid.frames), b = (int)(bid / ((i64)tilesX * tilesY * grid.frames));
-    int tid = threadIdx.x, ty = tid / BOX_TQ, tx = tid % BOX_TQ;
+    // Owners: OWN threads per query of the tile, each offering an equal share of the window
+    // columns to its own top-K (two when the block has the threads and the lists fit the shared
+    // memory for their merge), so that the owners' phase, which the rest of the block waits for, is
+    // shorter.
+    const int TQ2 = BOX_TQ * BOX_TQ;
+    const int OWN = 2 * TQ2 <= BOX_NT && TQ2 * (2 * KMAX + 1) <= BOX_NBUF * STAGE + BOX_WS * BOX_PY * TQP ? 2 : 1;
+    const int JSHARE = (BOX_WS + OWN - 1) / OWN;       // window columns per owner
+    int tid = threadIdx.x, ty = tid % TQ2 / BOX_TQ, tx = tid % BOX_TQ, part = tid / TQ2;
+    int jBegin = part * JSHARE, jEnd = min(jBegin + JSHARE, BOX_WS);
     int gi = tileY * BOX_TQ + ty, gj = tileX * BOX_TQ + tx;
     i64 q = ((i64)dt * grid.rows + gi) * grid.cols + gj - grid.start;
-    bool mine = tid < BOX_TQ * BOX_TQ && gi < grid.rows && gj < grid.cols && q >= 0 && q < Q;
+    bool mine = part < OWN && gi < grid.rows && gj < grid.cols && q >= 0 && q < Q;
     if (!__syncthreads_or(mine)) return;
     Geometry g = geometry(block, H, W, BOX_PS, BOX_WS);
     int t = grid.t0 + dt;
@@ -197,7 +205,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
 #if WHOLE
     const float empty = BOX_L2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
-    if (mine)
+    if (mine && part == 0)
         for (int e = 0; e < slots; ++e) store_slot(dists, inds, out + e, empty, -1, -1, -1);
 #else
     TOPK(best);
@@ -281,8 +289,8 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #endif
             // Unrolled only a little: 21 inlined offers crowd out the arithmetic's registers (spills).
 #pragma unroll 3
-            for (int j = 0; j < BOX_WS; ++j) {
-                int cw = w + g.window[j];
+            for (int j = jBegin; j < jEnd; ++j) {
+                int cw = w + dmin + j * BOX_WSTEP;
                 if (cw < 0 || cw >= W) continue;
                 const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * TQP + tx;
                 float dist = 0.0f;
@@ -473,7 +481,21 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         s = ns; i0 = ni0; c0 = nc0; have = more;
     }
 #if !WHOLE
-    if (!mine) return;
+    if (OWN == 2) {
+        // The second owner's list joins the first's (both sorted by `ahead`, a total order): the
+        // same list as one owner offering every column.
+        __syncthreads();  // every reader of the shared memory is done
+        float* keysOut = smem + (tid % TQ2) * (2 * KMAX + 1);
+        int* ensOut = (int*)keysOut + KMAX;
+        if (mine && part == 1) {
+            for (int r = 0; r < best.filled; ++r) { keysOut[r] = best.key[r]; ensOut[r] = best.en[r]; }
+            ensOut[KMAX] = best.filled;
+        }
+        __syncthreads();
+        if (mine && part == 0)
+            for (int r = 0; r < ensOut[KMAX] && best.insert(keysOut[r], ensOut[r]); ++r) {}
+    }
+    if (!mine || part != 0) return;
     store_kept(dists, inds, out, best, BOX_L2, g, t, h, w, F, BOX_WS);
 #endif
 }

@@ -96,6 +96,14 @@ struct TopK {
         place(k, e);
     }
 
+    // The same for candidates in any order: keeps (k, e) if it is ahead of the last kept one
+    // (ahead is a total order) and says whether it did.
+    __device__ __forceinline__ bool insert(float k, int e) {
+        if (filled == KMAX && !ahead(k, e, worst, en[KMAX - 1])) return false;
+        place(k, e);
+        return true;
+    }
+
     __device__ __forceinline__ void place(float k, int e) {
         int slot = filled < KMAX ? filled++ : KMAX - 1;
         while (slot > 0 && ahead(k, e, key[slot - 1], en[slot - 1])) {
