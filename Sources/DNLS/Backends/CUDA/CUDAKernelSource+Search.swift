@@ -217,6 +217,15 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     float accs[BOX_RA][BOX_JG][BOX_RUN];
     float (&acc)[BOX_JG][BOX_RUN] = accs[0];
     int loaded = -1;
+    // Zeroes the row sums of every window row an item holds.
+    auto clearSums = [&]() {
+#pragma unroll
+        for (int r = 0; r < BOX_RA; ++r)
+#pragma unroll
+            for (int jj = 0; jj < BOX_JG; ++jj)
+#pragma unroll
+                for (int o = 0; o < BOX_RUN; ++o) accs[r][jj][o] = 0.0f;
+    };
     // The row sums of window column jj of the item's group from `a` into shared memory (none past
     // the last column).
     auto storeSums = [&](const float (&a)[BOX_JG][BOX_RUN], int jj) {
@@ -281,8 +290,10 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     };
     __syncthreads();  // the column and row tables are written
     int s = 0, i0 = 0, c0 = 0, buf = 0;
-    // Each owner offers its query's candidates of window row i (offset di) from the row sums.
+    // Once every row sum of window row i (offset di) is stored, each owner offers its query's
+    // candidates of that row from them; the block then waits for the owners to finish with rowSums.
     auto offerRow = [&](int i, int di) {
+        __syncthreads();
         if (mine && h + di >= 0 && h + di < H) {
 #if WHOLE
             int n = g.order[t * F + s];
@@ -304,6 +315,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #endif
             }
         }
+        __syncthreads();
     };
 #if BOX_RA > 1
     // Window rows in registers (several channel chunks, one channel per pass, window stride 1):
@@ -314,14 +326,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     // last chunk, each window row's sums are stored and offered in turn.
     auto rowsInRegisters = [&](const float* kStage, const float* qStage, int i1) {
         if (worker) {
-            if (c0 == 0) {
-#pragma unroll
-                for (int r = 0; r < BOX_RA; ++r)
-#pragma unroll
-                    for (int jj = 0; jj < BOX_JG; ++jj)
-#pragma unroll
-                        for (int o = 0; o < BOX_RUN; ++o) accs[r][jj][o] = 0.0f;
-            }
+            if (c0 == 0) clearSums();
             for (int cs = 0; cs < BOX_CC && c0 + cs < channels; ++cs) {
                 const float* qb = qStage + (cs * BOX_PY + y) * QXP + xRun;
                 const float* kb = kStage + (cs * TR + y) * KXP + xRun + group * BOX_JG;
@@ -361,9 +366,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #pragma unroll
                 for (int jj = 0; jj < BOX_JG; ++jj) storeSums(accs[r], jj);
             }
-            __syncthreads();  // every row sum of window row i is complete
             offerRow(i, di);
-            __syncthreads();  // the owners are done with rowSums
         }
     };
 #endif
@@ -450,12 +453,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #endif
                     }
                 };
-                if (!BOX_ONCE && c0 == 0) {
-#pragma unroll
-                    for (int jj = 0; jj < BOX_JG; ++jj)
-#pragma unroll
-                        for (int o = 0; o < BOX_RUN; ++o) acc[jj][o] = 0.0f;
-                }
+                if (!BOX_ONCE && c0 == 0) clearSums();
 #if BOX_ONCE
                 pass(0);
 #else
@@ -467,9 +465,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #endif
             }
             if (c0 + BOX_CC < channels) continue;  // more chunks to add
-            __syncthreads();  // every row sum of window row i is complete
             offerRow(i, di);
-            __syncthreads();  // the owners are done with rowSums
         }
 #endif
 #if BOX_NBUF == 1
