@@ -32,8 +32,6 @@ struct BoxSearchPlan: Equatable {
     /// the sums fit ``rowPairBudget``; else one. Each chunk's key rows and query footprint are then
     /// staged once for both window rows instead of once for each.
     let rowsInRegisters: Int
-    /// Groups of ``rowGroup`` window rows in one frame slot (the last may be short).
-    let rowGroupsPerFrame: Int
     /// Shared-memory stages: two (the next step loads during this one's arithmetic) or one, when
     /// a single chunk's rows of every window row fit only once.
     let buffers: Int
@@ -103,6 +101,10 @@ struct BoxSearchPlan: Equatable {
             func perChannel(_ rowGroup: Int) -> Int {
                 (rows + (rowGroup - 1) * window.stride) * keyStride + rows * queryStride
             }
+            // The row table also covers the last row group's padding rows (read, never offered).
+            func rowPad(_ rowGroup: Int) -> Int {
+                ((window.size + rowGroup - 1) / rowGroup * rowGroup - window.size) * window.stride
+            }
             // Row sums are padded to side + 1 per footprint row (conflict-free reads by the query
             // owners), unless dropping the pad lets a step hold twice as many channels.
             // + the block's resolved columns and rows.
@@ -141,7 +143,7 @@ struct BoxSearchPlan: Equatable {
                 buffers = 1
             } else if chunks > 1 && registerChannels == 1 && window.stride == 1 && window.size > 1
                         && 2 * columnGroup * (Self.run + 1) <= Self.rowPairBudget
-                        && fixed + window.size % 2 + 2 * chunk * perChannel(2) <= budget {
+                        && fixed + rowPad(2) + 2 * chunk * perChannel(2) <= budget {
                 rowGroup = 2
                 rowsInRegisters = 2
             }
@@ -153,13 +155,10 @@ struct BoxSearchPlan: Equatable {
             self.channelChunk = chunk
             self.rowGroup = rowGroup
             self.rowsInRegisters = rowsInRegisters
-            self.rowGroupsPerFrame = (window.size + rowGroup - 1) / rowGroup
             self.buffers = buffers
             self.blocks = tiles(side)
             self.reach = reach
-            // The row table covers the last row group's padding rows too (read, never offered).
-            let rowPad = ((window.size + rowGroup - 1) / rowGroup * rowGroup - window.size) * window.stride
-            self.sharedBytes = 4 * (fixed + rowPad + buffers * chunk * perChannel(rowGroup))
+            self.sharedBytes = 4 * (fixed + rowPad(rowGroup) + buffers * chunk * perChannel(rowGroup))
             // Blocks a multiprocessor can hold by shared memory (its total is the per-block limit
             // plus the 1 KiB the driver reserves per block), for the kernel's register bound.
             let resident = max(1, min(deep ? 3 : 2, (sharedMemoryLimit + 1024) / (sharedBytes + 1024)))
