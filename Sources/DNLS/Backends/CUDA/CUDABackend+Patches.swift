@@ -1,6 +1,11 @@
 import CUDADriver
 
 extension CUDABackend {
+    /// Queries of one grid row that an iunfold block stages and writes.
+    static let unfoldRun = 32
+    /// Threads of an iunfold block.
+    static let unfoldThreads = 128
+
     func extractPatches(_ video: Tensor<Float>, shape s: VideoShape, sites: PatchSites, geometry g: PatchGeometry) throws(DNLSError) -> Tensor<Float> {
         let out: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, g.patchSize, g.patchSize])
         try extract(video, weights: nil, shape: s, sites: sites, geometry: g, into: out)
@@ -14,14 +19,15 @@ extension CUDABackend {
         guard s.batch * S > 0, per > 0 else { return }
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
         if case let .grid(grid, start) = sites.source, weights == nil {
-            // iunfold by runs of 32 queries of a grid row, staged in shared memory, when a run's
+            // iunfold by runs of queries of a grid row, staged in shared memory, when a run's
             // samples fit in 48 KiB.
-            let run = 32, span = (run - 1) * grid.stride + (ps - 1) * g.dilation + 1
+            let run = Self.unfoldRun, span = (run - 1) * grid.stride + (ps - 1) * g.dilation + 1
             let stageBytes = 4 * s.channels * ps * span
             if stageBytes <= 48 * 1024 {
                 let firstRow = start / grid.columns, rowCount = (start + S - 1) / grid.columns - firstRow + 1
                 let runs = (grid.columns + run - 1) / run
-                try launch("unfold_runs", constants: ["UNF_PS": "\(ps)"], blocks: s.batch * rowCount * runs, threads: 128,
+                try launch("unfold_runs", constants: ["UNF_PS": "\(ps)", "UNF_RUN": "\(run)"], blocks: s.batch * rowCount * runs,
+                           threads: Self.unfoldThreads,
                            sharedBytes: stageBytes, [address(video), gridArgument(sites), address(block)] + dims(s) + [
                     .int64(Int64(S)), .int64(Int64(firstRow)), .int64(Int64(rowCount)), .int32(Int32(span)), address(out),
                 ])

@@ -43,39 +43,51 @@ struct SlotWalk {
     }
 };
 
-// Calls visit(a, e, h, w) for every entry (a, e) of every patch anchored at (h, w) that reads pixel
-// (y, x), in an order fixed per pixel (entry row, entry column, row preimage, column preimage).
-// reach is the largest |patch offset|: a pixel further than that from every border is read only as
-// itself, and there the columns start at x mod ps, so that neighbouring threads read neighbouring
-// entries of the same patch (coalesced loads).
-template <class F>
-__device__ __forceinline__ void each_anchor(const Geometry& g, int y, int x, int H, int W, int ps, int reach, F visit) {
-    if (y > reach && y < H - 1 - reach && x > reach && x < W - 1 - reach) {
-        int skew = x % ps;
-        for (int a = 0; a < ps; ++a) {
-            int h = y - g.patch[a];
-            for (int k = 0, e = skew; k < ps; ++k, e = e + 1 == ps ? 0 : e + 1) visit(a, e, h, x - g.patch[e]);
-        }
-        return;
+// The coordinates among `pre` (a pixel v, then its two reflections) that `table` resolves to v,
+// as a bit mask; a coordinate equal to an earlier one of the three is counted once.
+__device__ __forceinline__ unsigned preimages(const int* table, const int (&pre)[3], int v, int n) {
+    unsigned mask = 0;
+#pragma unroll
+    for (int i = 0; i < 3; ++i) {
+        int p = pre[i];
+        if (p < -n || p >= 2 * n || table[p] != v) continue;
+        if ((i >= 1 && p == pre[0]) || (i == 2 && p == pre[1])) continue;
+        mask |= 1u << i;
     }
+    return mask;
+}
+
+// Calls visit(a, e, h, w) for every entry (a, e) of every patch anchored at (h, w) that reads pixel
+// (y, x), in an order fixed per pixel (row preimage, column preimage, entry row, entry column),
+// leaving out the anchor rows h for which rowUsed(h) is false (a strided grid's empty rows).
+// reach is the largest |patch offset|: a pixel further than that from a border is read only as
+// itself, so the preimage tables are looked up only near the borders, once per pixel. Interior and
+// border pixels run the same loops (a border pixel runs them for each of its preimages), so the
+// lanes of a warp stay together. Entry columns start at x mod ps, so that neighbouring threads read
+// neighbouring entries of the same patch (coalesced loads).
+template <class R, class F>
+__device__ __forceinline__ void each_anchor(const Geometry& g, int y, int x, int H, int W, int ps, int reach,
+                                            R rowUsed, F visit) {
     int rowPre[3] = { y, -y, 2 * (H - 1) - y }, colPre[3] = { x, -x, 2 * (W - 1) - x };
-    for (int a = 0; a < ps; ++a)
-        for (int e = 0; e < ps; ++e)
-            for (int i = 0; i < 3; ++i) {
-                int py = rowPre[i];
-                if (py < -H || py >= 2 * H || g.rows[py] != y) continue;
-                if ((i == 1 && py == rowPre[0]) || (i == 2 && (py == rowPre[0] || py == rowPre[1]))) continue;
+    unsigned rows = y > reach && y < H - 1 - reach ? 1u : preimages(g.rows, rowPre, y, H);
+    unsigned cols = x > reach && x < W - 1 - reach ? 1u : preimages(g.cols, colPre, x, W);
+    int skew = x % ps;
+#pragma unroll 1
+    for (unsigned rm = rows; rm; rm &= rm - 1) {
+        int i = __ffs(rm) - 1, py = i == 0 ? rowPre[0] : i == 1 ? rowPre[1] : rowPre[2];
+#pragma unroll 1
+        for (unsigned cm = cols; cm; cm &= cm - 1) {
+            int j = __ffs(cm) - 1, px = j == 0 ? colPre[0] : j == 1 ? colPre[1] : colPre[2];
+            for (int a = 0; a < ps; ++a) {
                 int h = py - g.patch[a];
-                if (h < 0 || h >= H) continue;
-                for (int j = 0; j < 3; ++j) {
-                    int px = colPre[j];
-                    if (px < -W || px >= 2 * W || g.cols[px] != x) continue;
-                    if ((j == 1 && px == colPre[0]) || (j == 2 && (px == colPre[0] || px == colPre[1]))) continue;
+                if (h < 0 || h >= H || !rowUsed(h)) continue;
+                for (int k = 0, e = skew; k < ps; ++k, e = e + 1 == ps ? 0 : e + 1) {
                     int w = px - g.patch[e];
-                    if (w < 0 || w >= W) continue;
-                    visit(a, e, h, w);
+                    if (w >= 0 && w < W) visit(a, e, h, w);
                 }
             }
+        }
+    }
 }
 
 // One thread of a per-pixel fold: destination rows firstRow ..< firstRow + rows of each of
@@ -139,7 +151,12 @@ extern "C" __global__ void fold_slots(
     float acc[CGROUP];
 #pragma unroll
     for (int c = 0; c < CGROUP; ++c) acc[c] = 0.0f;
-    each_anchor(g, k.y, k.x, H, W, ps, reach, [&](int a, int e, int h, int w) {
+    // On a strided grid most anchor rows hold no query: they are left out before their entries.
+    auto rowUsed = [&](int h) {
+        int dh = h - grid.h0;
+        return !grid.on || grid.stride == 1 || (dh >= 0 && dh % grid.stride == 0);
+    };
+    each_anchor(g, k.y, k.x, H, W, ps, reach, rowUsed, [&](int a, int e, int h, int w) {
         i64 slot;
         if (grid.on) {
             i64 q = grid_slot(grid, k.t, h, w, count);

@@ -112,7 +112,8 @@ __device__ __forceinline__ void unfold_grid_body(
 // coalesced reads; the run's output, contiguous in `out`, is then written with 16-byte stores
 // (scalar ones at its two ends where they are not aligned). Each output float is written by
 // exactly one thread.
-#define UNF_RUN 32
+// UNF_RUN comes from the host (the kernel exists only in modules compiled with it).
+#ifdef UNF_RUN
 extern "C" __global__ void unfold_runs(
     const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
     i64 R0, i64 rowCount, int span, float* __restrict__ out)
@@ -167,6 +168,8 @@ extern "C" __global__ void unfold_runs(
         }
     }
 }
+
+#endif
 
 extern "C" __global__ void unfold_grid(
     const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
