@@ -109,9 +109,8 @@ __device__ __forceinline__ void unfold_grid_body(
 // iunfold over a query grid by runs: one block per run of up to UNF_RUN consecutive queries of one
 // grid row (block = (batch item, row R0 + r of the batch's `rowCount` rows, run), run fastest). The run's
 // samples (every channel, UNF_PS rows, the run's columns) are staged in shared memory with
-// coalesced reads; the run's output, contiguous in `out`, is then written with 16-byte stores
-// (scalar ones at its two ends where they are not aligned). Each output float is written by
-// exactly one thread.
+// coalesced reads; the run's output, contiguous in `out`, is then written entry by entry, a warp's
+// stores covering consecutive floats. Each output float is written by exactly one thread.
 // UNF_RUN comes from the host (the kernel exists only in modules compiled with it).
 #ifdef UNF_RUN
 extern "C" __global__ void unfold_runs(
@@ -143,29 +142,17 @@ extern "C" __global__ void unfold_runs(
         stage[k] = row >= 0 && col >= 0 ? frame[(i64)c * H * W + (i64)row * W + col] : 0.0f;
     }
     __syncthreads();
-    // Output floats [first, last) of this run; 16-byte slots wholly inside are stored whole.
-    i64 first = ((i64)b * S + (n0 - grid.start)) * per, last = first + (n1 - n0) * per;
-    i64 slot0 = first / 4, slot1 = (last + 3) / 4;
-    for (i64 slot = slot0 + threadIdx.x; slot < slot1; slot += blockDim.x) {
-        float v[4];
-        int f = (int)(slot * 4 - first);               // float index within the run (may be < 0 at the start)
-        int q = f >= 0 ? f / per : -1, jj = f - q * per;
-#pragma unroll
-        for (int k = 0; k < 4; ++k) {
-            v[k] = 0.0f;
-            if (f + k >= 0 && f + k < last - first) {
-                int c = jj / pp, rem = jj - c * pp, a = rem / UNF_PS, e = rem - a * UNF_PS;
-                v[k] = stage[(c * UNF_PS + a) * span + q * grid.stride + e * dil];
-            }
-            if (++jj == per) { jj = 0; ++q; }
-        }
-        if (slot * 4 >= first && slot * 4 + 4 <= last) {
-            *reinterpret_cast<float4*>(out + slot * 4) = make_float4(v[0], v[1], v[2], v[3]);
-        } else {
-#pragma unroll
-            for (int k = 0; k < 4; ++k)
-                if (slot * 4 + k >= first && slot * 4 + k < last) out[slot * 4 + k] = v[k];
-        }
+    // Output floats of this run, contiguous in `out` from `first`: thread j writes entry j (and
+    // j + blockDim, …) of every query of the run, so that a warp stores consecutive floats, reads
+    // consecutive stage words and decodes its entry once.
+    i64 first = ((i64)b * S + (n0 - grid.start)) * per;
+    int queries = (int)(n1 - n0);
+    for (int j = threadIdx.x; j < per; j += blockDim.x) {
+        int c = j / pp, rem = j - c * pp, a = rem / UNF_PS, e = rem - a * UNF_PS;
+        const float* src = stage + (c * UNF_PS + a) * span + e * dil;
+        float* dst = out + first + j;
+#pragma unroll 4
+        for (int q = 0; q < queries; ++q, src += grid.stride, dst += per) *dst = *src;
     }
 }
 
