@@ -48,17 +48,21 @@ final class CUDARuntime: @unchecked Sendable {
         return block
     }
 
-    /// The module's entry point `name`, specialised with `constants`.
+    /// The entry point `name` of its family's module (``CUDAKernelModule``), specialised with
+    /// `constants`.
     ///
     /// Handles are kept by name and constants: a launch then skips the module cache, whose key is
-    /// the whole source text (hashing it costs about as much as a small kernel).
+    /// the module's whole text (hashing it costs about as much as a small kernel).
     func kernel(_ name: String, constants: [String: String] = [:]) throws(DNLSError) -> CUDAKernel {
         // Kernels that do not depend on the search's constants share the module built with defaults.
         let constants = ["KMAX": "1", "WHOLE": "0"].merging(constants) { $1 }
         let key = name + "|" + constants.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         if let kernel = handles.withLock({ $0[key] }) { return kernel }
         do throws(CUDAError) {
-            let kernel = try kernels.kernel(name, in: KernelSource(name: "dnls", source: CUDAKernelSource.text, constants: constants))
+            guard let module = CUDAKernelModule.declaring(name) else {
+                throw .invalidArgument("no kernel family declares \(name)")
+            }
+            let kernel = try kernels.kernel(name, in: KernelSource(name: module.name, source: module.source, constants: constants))
             handles.withLock { $0[key] = kernel }
             return kernel
         } catch {
