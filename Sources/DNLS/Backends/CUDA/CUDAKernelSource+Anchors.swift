@@ -50,7 +50,7 @@ __device__ __forceinline__ unsigned preimages(const int* table, const int (&pre)
 #pragma unroll
     for (int i = 0; i < 3; ++i) {
         int p = pre[i];
-        if (p < -n || p >= 2 * n || table[p] != v) continue;
+        if (resolved(table, p, n) != v) continue;
         if ((i >= 1 && p == pre[0]) || (i == 2 && p == pre[1])) continue;
         mask |= 1u << i;
     }

@@ -137,8 +137,8 @@ extern "C" __global__ void unfold_runs(
     for (int k = threadIdx.x; k < count; k += blockDim.x) {
         int ca = k / span, x = k - ca * span, c = ca / UNF_PS, a = ca - c * UNF_PS;
         int y = h + p0 + a * dil, xx = x0 + x;
-        int row = y >= 0 && y < H ? y : (y < -H || y >= 2 * H ? -1 : g.rows[y]);
-        int col = xx >= 0 && xx < W ? xx : (xx < -W || xx >= 2 * W ? -1 : g.cols[xx]);
+        int row = y >= 0 && y < H ? y : resolved(g.rows, y, H);
+        int col = xx >= 0 && xx < W ? xx : resolved(g.cols, xx, W);
         stage[k] = row >= 0 && col >= 0 ? frame[(i64)c * H * W + (i64)row * W + col] : 0.0f;
     }
     __syncthreads();

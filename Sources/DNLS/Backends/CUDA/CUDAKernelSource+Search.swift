@@ -195,10 +195,10 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     const int wstep = BOX_WSTEP;                       // offset between neighbouring window columns
     for (int x = tid; x < KX; x += BOX_NT) {
         int xx = x0 + dmin + x;
-        keyColumns[x] = xx < -W || xx >= 2 * W ? -1 : g.cols[xx];
+        keyColumns[x] = resolved(g.cols, xx, W);
     }
     for (int r = tid; r < KY; r += BOX_NT) {
-        int yy = y0 + dmin + r, row = yy < -H || yy >= 2 * H ? -1 : g.rows[yy];
+        int row = resolved(g.rows, y0 + dmin + r, H);
         keyRows[r] = row < 0 ? -1 : row * W;
     }
     const int perFrame = BOX_WS * BOX_WS;

@@ -37,6 +37,10 @@ __device__ __forceinline__ Geometry geometry(const int* block, int H, int W, int
     return g;
 }
 
+// What a row or column table (Geometry rows, cols) gives for any coordinate x on an axis of n
+// samples: coordinates beyond the table (x < −n or x ≥ 2n) read zero under either border rule, −1.
+__device__ __forceinline__ int resolved(const int* table, int x, int n) { return x < -n || x >= 2 * n ? -1 : table[x]; }
+
 // Flat index of the pixel a sample at (y, x) of frame t reads, or -1 when it reads zero.
 __device__ __forceinline__ i64 location(const Geometry& g, int b, int t, int c, int y, int x,
                                         int T, int C, int H, int W) {
