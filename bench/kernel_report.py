@@ -14,7 +14,9 @@ and `-D` constants. NVRTC and nvdisasm come from PyPI:
 
 Pass the constants of a launch as NAME=VALUE (the box search's come from `BoxSearchPlan`, e.g. its
 tests). Compare two versions of a kernel at no device time: resources, spills inside the hot loop,
-instruction counts. Timings still need the GPU.
+instruction counts. With `--same-as REV` (and --nvdisasm), it also says for each kernel whether its
+SASS is the same as at git revision REV, up to the numbering of labels and helper routines: a
+refactor that leaves every kernel the same needs no new GPU run. Timings still need the GPU.
 """
 import argparse
 import collections
@@ -33,15 +35,24 @@ PARTS = [("CUDAKernelSource.swift", "common"), ("CUDAKernelSource+Search.swift",
          ("CUDAKernelSource+Checks.swift", "checks")]
 
 
-def module_text():
+def read_source(name, revision=None):
+    """A file of the CUDA backend, from the working tree or from a git revision."""
+    if revision is None:
+        return open(os.path.join(ROOT, name)).read()
+    path = os.path.relpath(os.path.join(ROOT, name), os.path.join(ROOT, "..", "..", "..", ".."))
+    return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "show", f"{revision}:{path}"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def module_text(revision=None):
     text = ""
     for name, var in PARTS:
-        source = open(os.path.join(ROOT, name)).read()
+        source = read_source(name, revision)
         match = re.search(r'static let %s = #"""\n(.*?)"""#' % var, source, re.S)
         if not match:
             sys.exit(f"no raw string `{var}` in {name}")
         text += match.group(1)
-    declared = re.search(r"static var text: String \{ (.*?) \}", open(os.path.join(ROOT, PARTS[0][0])).read())
+    declared = re.search(r"static var text: String \{ (.*?) \}", read_source(PARTS[0][0], revision))
     if declared and declared.group(1).replace(" ", "") != "+".join(var for _, var in PARTS):
         sys.exit("CUDAKernelSource.text is no longer " + " + ".join(var for _, var in PARTS) + ": update PARTS")
     return text
@@ -83,23 +94,35 @@ def resources(log, kernels):
     return report
 
 
-def sass_mix(cubin, kernel, nvdisasm):
-    """Instruction counts of one kernel's SASS, and how many local-memory accesses sit among
-    dense floating-point code (a spill in a hot loop)."""
+def sass_lines(cubin, kernel, nvdisasm):
+    """One kernel's SASS instructions, without addresses, with labels and helper routines
+    renumbered in order of appearance and spaces collapsed (so that two compilations of the same
+    kernel in different modules compare equal)."""
     with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
         f.write(cubin)
         f.flush()
         listing = subprocess.run([nvdisasm, "-c", f.name], capture_output=True, text=True, check=True).stdout
-    ops, inside = [], False
+    lines, inside, labels = [], False, {}
     for line in listing.splitlines():
         if line.lstrip().startswith(".section"):
             words = line.split()
             inside = len(words) > 1 and words[1].split(",")[0] == f".text.{kernel}"
             continue
         if inside and re.search(r"/\*[0-9a-f]{4}\*/", line):
-            words = re.sub(r"/\*.*?\*/", "", line).split(";")[0].split()
-            if words:
-                ops.append((words[1] if words[0].startswith("@") and len(words) > 1 else words[0]).split(".")[0])
+            text = re.sub(r"/\*[0-9a-f]{4}\*/", "", line).split(";")[0]
+            text = re.sub(r"\.L_x_\d+", lambda m: labels.setdefault(m.group(0), f"L{len(labels)}"), text)
+            lines.append(" ".join(re.sub(r"__internal_\d+_", "__internal_", text).split()))
+    return lines
+
+
+def sass_mix(cubin, kernel, nvdisasm):
+    """Instruction counts of one kernel's SASS, and how many local-memory accesses sit among
+    dense floating-point code (a spill in a hot loop)."""
+    ops = []
+    for line in sass_lines(cubin, kernel, nvdisasm):
+        words = re.sub(r"\(\*.*?\*\)", "", line).split()
+        if words:
+            ops.append((words[1] if words[0].startswith("@") and len(words) > 1 else words[0]).split(".")[0])
     fp = [i for i, op in enumerate(ops) if op in ("FFMA", "FADD", "FMUL")]
     hot_local = sum(1 for i, op in enumerate(ops) if op in ("LDL", "STL")
                     and sum(1 for j in fp if abs(j - i) <= 30) > 20)
@@ -112,17 +135,28 @@ def main():
     parser.add_argument("constants", nargs="*", help="NAME=VALUE compile-time constants of the launch")
     parser.add_argument("--arch", default="sm_90", help="GPU architecture (default sm_90: H100, H200)")
     parser.add_argument("--nvdisasm", help="path of nvdisasm, for the instruction mix")
+    parser.add_argument("--same-as", metavar="REV", help="compare each kernel's SASS with git revision REV (needs --nvdisasm)")
     args = parser.parse_args()
+    if args.same_as and not args.nvdisasm:
+        sys.exit("--same-as needs --nvdisasm")
     constants = dict(c.split("=", 1) for c in args.constants)
     constants = {"KMAX": "1", "WHOLE": "0", **constants}  # the backend's defaults (CUDARuntime.kernel)
     kernels = [] if args.kernels == "all" else args.kernels.split(",")
     log, cubin = compile_module(module_text(), constants, args.arch)
+    old = compile_module(module_text(args.same_as), constants, args.arch)[1] if args.same_as else None
+    differing = 0
     for kernel, lines in resources(log, kernels).items():
         print(f"{kernel}: " + "; ".join(lines))
         if args.nvdisasm:
             mix, hot_local = sass_mix(cubin, kernel, args.nvdisasm)
             top = ", ".join(f"{op} {n}" for op, n in mix.most_common(8))
             print(f"  {sum(mix.values())} instructions: {top}; local-memory accesses in FP-dense code: {hot_local}")
+        if old is not None:
+            same = sass_lines(cubin, kernel, args.nvdisasm) == sass_lines(old, kernel, args.nvdisasm)
+            differing += not same
+            print(f"  SASS {'the same as' if same else 'DIFFERENT from'} {args.same_as}")
+    if differing:
+        sys.exit(f"{differing} kernel(s) differ from {args.same_as}")
 
 
 if __name__ == "__main__":
