@@ -48,6 +48,10 @@ public struct ConformanceSuite: Sendable {
     /// Every case of this scale, named.
     public var cases: [ConformanceCase] { ConformanceCase.sweep(scale: scale, seed: seed) }
 
+    /// The checks a run reports: one per case and, on a GPU, the device mixing and the device
+    /// validation checks first.
+    public var checkCount: Int { cases.count + (device == .cpu ? 0 : 2) }
+
     /// Runs every case, calling `progress` with each case's name and whether it passed.
     public func run(progress: (String, Bool, [String]) -> Void = { _, _, _ in }) -> Report {
         let poison = Diagnostics.poisonsDeviceAllocations

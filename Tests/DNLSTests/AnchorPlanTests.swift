@@ -1,4 +1,5 @@
 @testable import DNLS
+import DNLSConformance
 import Testing
 
 /// The host-side cut of the CUDA gathers into passes (``AnchorPlan``): bounded scratch at every
@@ -79,5 +80,18 @@ struct AggregationRunTests {
         let budget = (AnchorPlan.scratchBudget - plan.scratchBytes) / 4
         let (rows, slice) = AnchorPlan.runShape(width: 3840, channels: 64, entries: 49, budgetFloats: budget)
         #expect(plan.scratchBytes + 4 * rows * 3840 * slice * 49 <= 64 << 20)
+    }
+}
+
+/// The quick conformance sweep (what a short GPU session can afford) must reach the multi-pass
+/// anchor tables that the checking mode's small tiles give.
+@Suite("Quick sweep and anchor passes")
+struct QuickSweepPassTests {
+    @Test func quickSweepHasACaseOfSeveralTiles() {
+        for seed: UInt64 in [1, 7, 36] {
+            let cases = ConformanceSuite(device: .cpu, scale: .quick, seed: seed).cases
+            #expect(cases.contains { $0.batch * $0.frames * $0.height * $0.width > AnchorPlan.checkingTilePixels },
+                    "seed \(seed)")
+        }
     }
 }

@@ -9,7 +9,7 @@ import Testing
     @Test func fastCPUBackendConforms() {
         let report = ConformanceSuite(device: .cpu, implementation: .fast, scale: .quick, seed: 7).run()
         #expect(report.failed == 0, "\(report.failures.joined(separator: "\n"))")
-        #expect(report.passed == ConformanceSuite(device: .cpu, scale: .quick).cases.count)
+        #expect(report.passed == ConformanceSuite(device: .cpu, scale: .quick).checkCount)
     }
 
     static let cudaUnavailable: String? = {
@@ -18,8 +18,10 @@ import Testing
 
     @Test(.enabled(if: cudaUnavailable == nil, "no usable GPU here: \(cudaUnavailable ?? "")"))
     func cudaBackendConforms() {
-        let report = ConformanceSuite(device: .cuda(0), scale: .quick, seed: 7).run()
+        let suite = ConformanceSuite(device: .cuda(0), scale: .quick, seed: 7)
+        let report = suite.run()
         #expect(report.failed == 0, "\(report.failures.joined(separator: "\n"))")
+        #expect(report.passed == suite.checkCount)
     }
 
     @Test func cudaTensorsFailClearlyWithoutAGPU() throws {

@@ -11,6 +11,9 @@ struct AnchorPlan: Sendable, Equatable {
     static let defaultTilePixels = 1 << 21
     /// 4 Mi sites: 16 MiB of table members.
     static let defaultChunkSites = 1 << 22
+    /// Tiles and chunks under the conformance suite's checking mode: small, so that its small
+    /// shapes take several passes.
+    static let checkingTilePixels = 1 << 12, checkingChunkSites = 1 << 14
     /// All scratch of one backward or deposit (tables and aggregated patches), in bytes.
     static let scratchBudget = 60 << 20
     /// Items one block of the scan kernels covers.

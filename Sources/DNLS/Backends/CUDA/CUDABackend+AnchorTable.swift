@@ -25,8 +25,8 @@ extension CUDABackend {
     func anchorPlan(sites: Int, shape s: VideoShape, geometry g: PatchGeometry) -> AnchorPlan {
         let stress = Diagnostics.poisonsDeviceAllocations
         return AnchorPlan(planes: s.batch * s.frames, height: s.height, width: s.width, sites: sites,
-                          offsets: g.offsets, tilePixels: stress ? 1 << 12 : AnchorPlan.defaultTilePixels,
-                          chunkSites: stress ? 1 << 14 : AnchorPlan.defaultChunkSites)
+                          offsets: g.offsets, tilePixels: stress ? AnchorPlan.checkingTilePixels : AnchorPlan.defaultTilePixels,
+                          chunkSites: stress ? AnchorPlan.checkingChunkSites : AnchorPlan.defaultChunkSites)
     }
 
     /// Runs `body` once per pass of `plan` over the sites at `positions` (`(B or 1, S, 3)` Int32 on
