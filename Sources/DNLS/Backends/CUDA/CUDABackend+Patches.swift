@@ -3,9 +3,6 @@ import CUDADriver
 extension CUDABackend {
     /// Queries of one grid row that an iunfold block stages and writes.
     static let unfoldRun = 32
-    /// Threads of an iunfold block for `entries` floats per patch: one per entry, in whole warps,
-    /// up to 256.
-    static func unfoldThreads(entries: Int) -> Int { min(256, (entries + 31) / 32 * 32) }
 
     func extractPatches(_ video: Tensor<Float>, shape s: VideoShape, sites: PatchSites, geometry g: PatchGeometry) throws(DNLSError) -> Tensor<Float> {
         let out: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, g.patchSize, g.patchSize])
@@ -28,7 +25,7 @@ extension CUDABackend {
                 let firstRow = start / grid.columns, rowCount = (start + S - 1) / grid.columns - firstRow + 1
                 let runs = (grid.columns + run - 1) / run
                 try launch("unfold_runs", constants: ["UNF_PS": "\(ps)", "UNF_RUN": "\(run)"], blocks: s.batch * rowCount * runs,
-                           threads: Self.unfoldThreads(entries: per),
+                           threads: Self.entryThreads(entries: per),
                            sharedBytes: stageBytes, [address(video), gridArgument(sites), address(block)] + dims(s) + [
                     .int64(Int64(S)), .int64(Int64(firstRow)), .int64(Int64(rowCount)), .int32(Int32(span)), address(out),
                 ])

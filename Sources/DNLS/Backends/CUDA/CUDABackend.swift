@@ -38,10 +38,14 @@ struct CUDABackend: PatchBackend {
                    arguments)
     }
 
+    /// Threads of a block in which consecutive threads take consecutive entries of a patch
+    /// (`entries` per site): one per entry, in whole warps, up to 256.
+    static func entryThreads(entries: Int) -> Int { min(256, (entries + 31) / 32 * 32) }
+
     /// Blocks and threads for kernels in which consecutive threads take consecutive entries of a
     /// patch (`entries` per site, coalesced) and each block walks `sitesPerBlock` sites.
     func entryLaunch(entries: Int, sites: Int, sitesPerBlock: Int) -> (blocks: Int, threads: Int) {
-        let threads = min(256, (entries + 31) / 32 * 32), chunks = (entries + threads - 1) / threads
+        let threads = Self.entryThreads(entries: entries), chunks = (entries + threads - 1) / threads
         return ((sites + sitesPerBlock - 1) / sitesPerBlock * chunks, threads)
     }
 
