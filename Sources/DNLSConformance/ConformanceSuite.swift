@@ -48,9 +48,17 @@ public struct ConformanceSuite: Sendable {
     /// Every case of this scale, named.
     public var cases: [ConformanceCase] { ConformanceCase.sweep(scale: scale, seed: seed) }
 
-    /// The checks a run reports: one per case and, on a GPU, the device mixing and the device
-    /// validation checks first.
-    public var checkCount: Int { cases.count + (device == .cpu ? 0 : 2) }
+    /// The checks a GPU run makes before the cases: its progress line, its label in the
+    /// failures, and the check.
+    private var deviceChecks: [(name: String, label: String, check: (Device) -> [String])] {
+        device == .cpu ? [] : [
+            ("device mixing is a typed error", "device mixing", Self.checkDeviceMixing),
+            ("bad indices and values give the CPU's errors", "device validation", Self.checkDeviceValidation),
+        ]
+    }
+
+    /// The checks a run reports: the device checks on a GPU, then one per case.
+    public var checkCount: Int { deviceChecks.count + cases.count }
 
     /// Runs every case, calling `progress` with each case's name and whether it passed.
     public func run(progress: (String, Bool, [String]) -> Void = { _, _, _ in }) -> Report {
@@ -58,27 +66,20 @@ public struct ConformanceSuite: Sendable {
         Diagnostics.poisonsDeviceAllocations = device != .cpu
         defer { Diagnostics.poisonsDeviceAllocations = poison }
         var report = Report()
-        if device != .cpu {
-            let problems = Self.checkDeviceMixing(device)
+        func record(_ name: String, _ problems: [String], failure: @autoclosure () -> String) {
             if problems.isEmpty { report.passed += 1 } else {
                 report.failed += 1
-                report.failures.append("device mixing: " + problems.joined(separator: "; "))
+                report.failures.append(failure())
             }
-            progress("device mixing is a typed error", problems.isEmpty, problems)
-            let checks = Self.checkDeviceValidation(device)
-            if checks.isEmpty { report.passed += 1 } else {
-                report.failed += 1
-                report.failures.append("device validation: " + checks.joined(separator: "; "))
-            }
-            progress("bad indices and values give the CPU's errors", checks.isEmpty, checks)
+            progress(name, problems.isEmpty, problems)
+        }
+        for d in deviceChecks {
+            let problems = d.check(device)
+            record(d.name, problems, failure: "\(d.label): " + problems.joined(separator: "; "))
         }
         for c in cases {
             let problems = c.check(on: device, implementation: implementation)
-            if problems.isEmpty { report.passed += 1 } else {
-                report.failed += 1
-                report.failures.append("\(c.name): " + problems.prefix(3).joined(separator: "; "))
-            }
-            progress(c.name, problems.isEmpty, problems)
+            record(c.name, problems, failure: "\(c.name): " + problems.prefix(3).joined(separator: "; "))
         }
         return report
     }
