@@ -2,10 +2,12 @@ import CUDADriver
 
 extension CUDABackend {
     /// One pass of an anchor plan: the kernels' `Anchors` struct for the pass's table, its tile's
-    /// anchor rows and first pixel, and the list of its pixels with more than 32 sites (`big`).
+    /// anchor rows and first pixel, the rows of the tile where the pass's sites are anchored (all of
+    /// them in a plan of one pass), and the list of its pixels with more than 32 sites (`big`).
     struct AnchorPass {
         let anchors: CUDAKernel.Argument
         let rows: Range<Int>
+        let occupied: Range<Int>
         let pixel0: Int
         let big: CUDAKernel.Argument
     }
@@ -32,7 +34,10 @@ extension CUDABackend {
     /// Runs `body` once per pass of `plan` over the sites at `positions` (`(B or 1, S, 3)` Int32 on
     /// this device, `batchStride` apart, `t = −1` empty), after building that pass's anchor table on
     /// the device: count, scan, fill, then sort each pixel's members. The table's scratch
-    /// (``AnchorPlan/scratchBytes``) is allocated once.
+    /// (``AnchorPlan/scratchBytes``) is allocated once. With several passes, each one's occupied
+    /// pixels are found on the device and downloaded (8 bytes): a chunk of sites is usually
+    /// anchored in a narrow band of the tile, or not in it at all, and the pass's sort,
+    /// aggregations and folds then cover that band only.
     func eachAnchorPass(_ plan: AnchorPlan, positions: Tensor<Int32>, batchStride: Int, sitesPerBatch S: Int,
                         shape s: VideoShape, _ body: (AnchorPass) throws(DNLSError) -> Void) throws(DNLSError) {
         guard !plan.passes.isEmpty else { return }
@@ -44,6 +49,7 @@ extension CUDABackend {
         let members: Tensor<Int32> = try empty([plan.chunkSites])
         let totals: Tensor<Int32> = try empty([plan.scanBlocks])
         let big: Tensor<Int32> = try empty([plan.bigListCount])
+        let bounds: Tensor<Int32>? = plan.passes.count > 1 ? try empty([2]) : nil
         let dims: [CUDAKernel.Argument] = [.int32(Int32(s.frames)), .int32(Int32(s.height)), .int32(Int32(s.width))]
         let siteArguments: [CUDAKernel.Argument] = [address(positions), .int64(Int64(batchStride)), .int64(Int64(S))]
         for pass in plan.passes {
@@ -57,13 +63,27 @@ extension CUDABackend {
             try launch("scan_blocks", blocks: blocks, threads: 256, [address(starts), .int64(Int64(n)), address(totals)])
             try launch("scan_totals", blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
             try launch("scan_add", count: n, [address(starts), .int64(Int64(n)), address(totals)])
-            try launch("anchor_fill", count: count, span + [address(starts), address(members)])
-            try launch("anchor_sort", count: 32 * pixels, [address(starts), address(members), .int64(Int64(pixels)), address(big)])
-            try launch("anchor_sort_big", blocks: 2 * runtime.context.multiprocessors, threads: 256,
-                       [address(starts), address(members), address(big)])
+            // The tile pixels that hold the pass's sites: all of them in a plan of one pass, else
+            // found on the device; the rest of the table build and the body cover only those.
+            var held = 0..<pixels
+            if let bounds {
+                try launch("anchor_bounds", blocks: 1, threads: 32, [address(starts), .int64(Int64(pixels)), address(bounds)])
+                let found = try bounds.hostElements()
+                held = found[0] < 0 ? 0..<0 : Int(found[0])..<Int(found[1]) + 1
+            }
+            if !held.isEmpty {
+                try launch("anchor_fill", count: count, span + [address(starts), address(members)])
+                try launch("anchor_sort", count: 32 * held.count, [address(starts), address(members),
+                                                                   .int64(Int64(held.lowerBound)), .int64(Int64(held.upperBound)),
+                                                                   address(big)])
+                try launch("anchor_sort_big", blocks: 2 * runtime.context.multiprocessors, threads: 256,
+                           [address(starts), address(members), address(big)])
+            }
             let anchors = Self.anchorsArgument(starts: address(starts), members: address(members),
                                                first: pass.sites.lowerBound, pixel0: pixel0, pixels: pixels)
-            try body(AnchorPass(anchors: anchors, rows: pass.rows, pixel0: pixel0, big: address(big)))
+            let first = pass.rows.lowerBound + held.lowerBound / s.width
+            let occupied = held.isEmpty ? first..<first : first..<pass.rows.lowerBound + (held.upperBound - 1) / s.width + 1
+            try body(AnchorPass(anchors: anchors, rows: pass.rows, occupied: occupied, pixel0: pixel0, big: address(big)))
         }
     }
 

@@ -1,8 +1,22 @@
 import CUDADriver
 
 extension CUDABackend {
-    /// Queries of one grid row that an iunfold block stages and writes.
+    /// Queries of one grid row that an iunfold block stages and writes, at most.
     static let unfoldRun = 32
+
+    /// The run of queries an iunfold block takes, with its stage's sample columns (`span`) and
+    /// bytes: `unfoldRun`, or the longest run whose stage (every channel, `ps` rows, `span`
+    /// columns) fits in the 48 KiB a block gets without opting in. At C = 64, ps 7, a full run
+    /// would need 68 KiB; runs of 21 keep the staged kernel, 2.8× faster there than the grid
+    /// kernel (BENCHMARKS.md). Nil when not even a run of 4 fits; the grid kernel then runs.
+    static func unfoldRun(channels: Int, geometry g: PatchGeometry, gridStride: Int) -> (run: Int, span: Int, stageBytes: Int)? {
+        let reach = (g.patchSize - 1) * g.dilation + 1, rowBytes = 4 * channels * g.patchSize
+        for run in stride(from: unfoldRun, through: 4, by: -1) {
+            let span = (run - 1) * gridStride + reach
+            if rowBytes * span <= 48 * 1024 { return (run, span, rowBytes * span) }
+        }
+        return nil
+    }
 
     func extractPatches(_ video: Tensor<Float>, shape s: VideoShape, sites: PatchSites, geometry g: PatchGeometry) throws(DNLSError) -> Tensor<Float> {
         let out: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, g.patchSize, g.patchSize])
@@ -17,11 +31,9 @@ extension CUDABackend {
         guard s.batch * S > 0, per > 0 else { return }
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
         if case let .grid(grid, start) = sites.source, weights == nil {
-            // iunfold by runs of queries of a grid row, staged in shared memory, when a run's
-            // samples fit in 48 KiB.
-            let run = Self.unfoldRun, span = (run - 1) * grid.stride + (ps - 1) * g.dilation + 1
-            let stageBytes = 4 * s.channels * ps * span
-            if stageBytes <= 48 * 1024 {
+            // iunfold by runs of queries of a grid row, staged in shared memory, when a run of at
+            // least 4 queries fits in 48 KiB.
+            if let (run, span, stageBytes) = Self.unfoldRun(channels: s.channels, geometry: g, gridStride: grid.stride) {
                 let firstRow = start / grid.columns, rowCount = (start + S - 1) / grid.columns - firstRow + 1
                 let runs = (grid.columns + run - 1) / run
                 try launch("unfold_runs", constants: ["UNF_PS": "\(ps)", "UNF_RUN": "\(run)"], blocks: s.batch * rowCount * runs,

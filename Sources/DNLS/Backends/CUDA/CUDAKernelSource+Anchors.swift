@@ -261,6 +261,30 @@ extern "C" __global__ void scan_add(int* data, i64 n, const int* offsets)
     if (i < n) data[i] += offsets[i / 1024];
 }
 
+// Between steps 2 and 3, when the pass is one of several: the tile pixels bounds[0] ..< bounds[1] + 1
+// hold every site of the pass (both −1 when none do), so that the host sorts, aggregates and
+// folds only those pixels and rows. On the inclusive ends after the scan, they are the first pixel whose end is at
+// least 1 and the first whose end is the total: two searches by one warp, 32 probes a step.
+extern "C" __global__ void anchor_bounds(const int* ends, i64 pixels, int* bounds)
+{
+    int lane = threadIdx.x, total = ends[pixels - 1];
+    if (total == 0) { if (lane == 0) { bounds[0] = -1; bounds[1] = -1; } return; }
+    for (int k = 0; k < 2; ++k) {
+        int target = k == 0 ? 1 : total;
+        i64 lo = 0, hi = pixels - 1;  // the first p with ends[p] >= target is in [lo, hi]
+        while (lo < hi) {
+            i64 step = (hi - lo + 30) / 31, probe = min(lo + lane * step, hi);  // lane 31 probes hi
+            unsigned hits = __ballot_sync(0xffffffffu, ends[probe] >= target);
+            int f = __ffs(hits) - 1;
+            if (f == 0) { hi = lo; break; }
+            i64 below = lo + (f - 1) * step;  // probe f − 1 missed, probe f hit
+            hi = min(lo + f * step, hi);
+            lo = below + 1;
+        }
+        if (lane == 0) bounds[k] = (int)lo;
+    }
+}
+
 // Step 3: each site takes a slot below its pixel's end; afterwards starts[p] is pixel p's start.
 extern "C" __global__ void anchor_fill(const int* pos, i64 batchStride, i64 S, i64 first, i64 last,
                                        int T, int H, int W, i64 pixel0, i64 pixels, int* starts, int* members)
@@ -282,14 +306,14 @@ __device__ void sift_down(int* m, int root, int len) {
     }
 }
 
-// Step 4: the slots were taken in racing order, so each pixel sorts its members: one warp per
-// pixel, a bitonic sort in registers for up to 32; pixels with more go to the list
-// big[1 ..< 1 + big[0]] for anchor_sort_big.
-extern "C" __global__ void anchor_sort(const int* starts, int* members, i64 pixels, int* big)
+// Step 4: the slots were taken in racing order, so each pixel of p0 ..< p1 (the tile's pixels
+// that hold sites) sorts its members: one warp per pixel, a bitonic sort in registers for up to
+// 32; pixels with more go to the list big[1 ..< 1 + big[0]] for anchor_sort_big.
+extern "C" __global__ void anchor_sort(const int* starts, int* members, i64 p0, i64 p1, int* big)
 {
-    i64 p = ((i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    i64 p = p0 + (((i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5);
     int lane = threadIdx.x & 31;
-    if (p >= pixels) return;  // whole warps
+    if (p >= p1) return;  // whole warps
     int first = starts[p], len = starts[p + 1] - first;
     if (len <= 1) return;
     if (len > 32) { if (lane == 0) big[1 + atomicAdd(big, 1)] = (int)p; return; }
