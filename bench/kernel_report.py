@@ -108,8 +108,8 @@ def sass_lines(cubin, kernel, nvdisasm):
             words = line.split()
             inside = len(words) > 1 and words[1].split(",")[0] == f".text.{kernel}"
             continue
-        if inside and re.search(r"/\*[0-9a-f]{4}\*/", line):
-            text = re.sub(r"/\*[0-9a-f]{4}\*/", "", line).split(";")[0]
+        if inside and re.search(r"/\*[0-9a-f]{4,}\*/", line):
+            text = re.sub(r"/\*[0-9a-f]{4,}\*/", "", line).split(";")[0]
             text = re.sub(r"\.L_x_\d+", lambda m: labels.setdefault(m.group(0), f"L{len(labels)}"), text)
             lines.append(" ".join(re.sub(r"__internal_\d+_", "__internal_", text).split()))
     return lines

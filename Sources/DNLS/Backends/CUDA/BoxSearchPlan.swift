@@ -35,7 +35,8 @@ struct BoxSearchPlan: Equatable {
     /// Shared-memory stages: two (the next step loads during this one's arithmetic) or one, when
     /// a single chunk's rows of every window row fit only once.
     let buffers: Int
-    /// Query tiles (blocks of the launch).
+    /// Query tiles (the blocks of a launch of one block per tile; ``split(frameSlots:kept:multiprocessors:)``
+    /// may spread them over other blocks).
     let blocks: Int
     /// Blocks a multiprocessor should hold at once (the kernel's register bound follows from it):
     /// two, or three when that runs the whole launch in one wave.
@@ -46,6 +47,9 @@ struct BoxSearchPlan: Equatable {
     let sharedBytes: Int
     /// Compile-time constants of the kernel.
     let constants: [String: String]
+
+    /// Window size (`BOX_WS`).
+    let windowSize: Int
 
     /// Query columns per work item (`BOX_RUN` in the kernel).
     static let run = 4
@@ -65,6 +69,48 @@ struct BoxSearchPlan: Equatable {
     static let minimumItems = 192
     /// Work items a block should have at least when three blocks share a multiprocessor.
     static let minimumItemsThreeDeep = 128
+
+    /// Bytes the part lists of shared tiles may take (``Split``).
+    static let partListBudget = 16 << 20
+
+    /// How a launch divides its work. A unit is (tile, frame slot, group of ``rowGroup`` window
+    /// rows); each block takes `unitsPerBlock` consecutive units, tile-major. With one tile per
+    /// block, the launch's time is that of the multiprocessors holding the most tiles: S3's 320
+    /// tiles on 132 × 3 block slots leave 76 multiprocessors a block short for the whole run. Units
+    /// spread the work evenly instead, and the blocks that share a tile leave their lists in
+    /// `partLists` part slots (two per block: its first and last segment) for search_box_merge.
+    struct Split: Equatable {
+        let unitsPerBlock: Int
+        let blocks: Int
+        /// Whether blocks share tiles (else each block runs one whole tile).
+        let sharesTiles: Bool
+        /// Part slots (each one query's list); zero when no lists are joined.
+        let partLists: Int
+    }
+
+    /// The split for `frameSlots` frames per query and `kept` neighbours kept (nil: every candidate,
+    /// written at its slot, so that no lists are joined) on `multiprocessors`: units spread over
+    /// one wave of ``residentBlocks`` blocks per multiprocessor when that takes the busiest block
+    /// slot's work down by at least 5 % and the part lists fit ``partListBudget``; else one block per tile.
+    func split(frameSlots: Int, kept: Int?, multiprocessors: Int) -> Split {
+        let unitsPerTile = frameSlots * ((windowSize + rowGroup - 1) / rowGroup)
+        let perTile = Split(unitsPerBlock: unitsPerTile, blocks: blocks, sharesTiles: false, partLists: 0)
+        let slots = residentBlocks * multiprocessors, total = blocks * unitsPerTile
+        let busiest = (blocks + slots - 1) / slots * unitsPerTile
+        let perBlock = (total + slots - 1) / slots
+        guard slots > 0, perBlock * 20 <= busiest * 19 else { return perTile }
+        let count = (total + perBlock - 1) / perBlock
+        let lists = kept == nil ? 0 : 2 * count * tile * tile
+        guard lists * (2 * (kept ?? 0) + 1) * 4 <= Self.partListBudget else { return perTile }
+        guard total <= Int(Int32.max) else { return perTile }  // the kernel counts units in 32 bits
+        return Split(unitsPerBlock: perBlock, blocks: count, sharesTiles: true, partLists: lists)
+    }
+
+    /// The kernel's constants for a launch divided by `split`: ``constants`` and `BOX_SPLIT`,
+    /// which compiles the kernel's loop over segments only where blocks share tiles.
+    func constants(for split: Split) -> [String: String] {
+        constants.merging(["BOX_SPLIT": split.sharesTiles ? "1" : "0"]) { $1 }
+    }
 
     /// The plan for a search over `grid`, or nil when no tile fits the budgets.
     init?(geometry g: PatchGeometry, window: SearchWindow, channels: Int, batch: Int, grid: QueryGrid,
@@ -158,6 +204,7 @@ struct BoxSearchPlan: Equatable {
             self.buffers = buffers
             self.blocks = tiles(side)
             self.reach = reach
+            self.windowSize = window.size
             self.sharedBytes = 4 * (fixed + rowPad(rowGroup) + buffers * chunk * perChannel(rowGroup))
             // Blocks a multiprocessor can hold by shared memory (its total is the per-block limit
             // plus the 1 KiB the driver reserves per block), for the kernel's register bound.

@@ -37,14 +37,26 @@ extension CUDABackend {
                                        sharedMemoryLimit: runtime.context.maxSharedMemoryPerBlock) else { return false }
         let s = p.shape, window = p.window, frameSlots = window.frameCount(videoFrames: s.frames)
         let sites = gridArgument(PatchSites(grid: grid, batch: start..<start + p.queries.count))
-        let metric = ["BOX_L2": p.metric == .l2 ? "1" : "0"]
-        try launch("search_forward_box", constants: constants.merging(plan.constants) { $1 }.merging(metric) { $1 },
-                   blocks: plan.blocks, threads: plan.threads, sharedBytes: plan.sharedBytes, [
+        let split = plan.split(frameSlots: frameSlots, kept: p.k, multiprocessors: runtime.context.multiprocessors)
+        let kernelConstants = constants.merging(plan.constants(for: split)) { $1 }.merging(["BOX_L2": p.metric == .l2 ? "1" : "0"]) { $1 }
+        let k = p.k ?? 0
+        let partKeys: Tensor<Float>? = split.partLists > 0 ? try empty([split.partLists * k]) : nil
+        let partEns: Tensor<Int32>? = split.partLists > 0 ? try empty([split.partLists * (k + 1)]) : nil
+        try launch("search_forward_box", constants: kernelConstants,
+                   blocks: split.blocks, threads: plan.threads, sharedBytes: plan.sharedBytes, [
             address(p.videoTensor), address(p.keysTensor), sites, address(block),
         ] + dims(s) + [
             .int32(Int32(p.channels)), .int32(Int32(frameSlots)), .int32(Int32(p.queries.count)),
-            .int32(Int32(p.slots)), .int32(Int32(window.offset(0))), address(distances), address(indices),
+            .int32(Int32(p.slots)), .int32(Int32(window.offset(0))), .int32(Int32(split.unitsPerBlock)),
+            address(partKeys), address(partEns), address(distances), address(indices),
         ])
+        if split.partLists > 0 {
+            try launch("search_box_merge", constants: kernelConstants, count: plan.blocks * plan.tile * plan.tile, [
+                sites, address(block), .int32(Int32(s.batch)), .int32(Int32(s.height)), .int32(Int32(s.width)),
+                .int32(Int32(frameSlots)), .int32(Int32(p.queries.count)), .int32(Int32(p.slots)),
+                .int32(Int32(split.unitsPerBlock)), address(partKeys), address(partEns), address(distances), address(indices),
+            ])
+        }
         return true
     }
 }

@@ -95,10 +95,11 @@ __device__ __forceinline__ void store_kept(float* dists, int* inds, i64 out, con
 // Box-filtered search without flow on a query grid (any grid stride, dilation, channel count).
 // BOX_L2 (the metric) is a compile-time constant here, so that the arithmetic has no branches.
 //
-// One block per BOX_TQ×BOX_TQ tile of grid positions in one frame. Every query of the tile compares
-// its patch with the patch displaced by the same window offset (di, dj), so the terms of the
-// tile's footprint pixels are shared: each query's distance is a sum of row sums, and each row sum
-// is shared by the queries whose patches cover that footprint row.
+// A block searches a BOX_TQ×BOX_TQ tile of grid positions in one frame (or a segment of it, or
+// several: see the units below). Every query of the tile compares its patch with the patch
+// displaced by the same window offset (di, dj), so the terms of the tile's footprint pixels are
+// shared: each query's distance is a sum of row sums, and each row sum is shared by the queries
+// whose patches cover that footprint row.
 //
 // Work item = (footprint row y, run of BOX_RUN neighbouring query columns, group of BOX_JG window
 // columns), footprint rows fastest across threads. For one window row di, an item keeps the BOX_JG ×
@@ -143,10 +144,11 @@ __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wai
 #define BOX_PAD ((BOX_GROUPS * BOX_JG - BOX_WS) * BOX_WSTEP)  // key columns of the last group's padding
 #define BOX_REACH ((BOX_WS - 1) * BOX_WSTEP)                    // span of the window offsets
 #define BOX_ROWPAD (((BOX_WS + BOX_RG - 1) / BOX_RG * BOX_RG - BOX_WS) * BOX_WSTEP)  // key rows of the last row group's padding
+#define BOX_GPF ((BOX_WS + BOX_RG - 1) / BOX_RG)                // window-row groups per frame slot
 extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_box(
     const float* video, const float* keys, Grid grid, const int* block,
     int B, int T, int C, int H, int W, int channels, int F, int Q, int slots, int dmin,
-    float* dists, int* inds)
+    int unitsPerBlock, float* partKeys, int* partEns, float* dists, int* inds)
 {
     extern __shared__ float smem[];
     // Shared rows have odd lengths, so that the items of a warp (consecutive footprint rows) hit
@@ -166,335 +168,413 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * TQP);  // [KX], -1: zero
     int* keyRows = keyColumns + KX;                             // [KY], -1: zero
     int tilesX = (grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (grid.rows + BOX_TQ - 1) / BOX_TQ;
-    i64 bid = blockIdx.x;
-    int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
-    int dt = (int)((bid / ((i64)tilesX * tilesY)) % grid.frames), b = (int)(bid / ((i64)tilesX * tilesY * grid.frames));
-    // Owners: OWN threads per query of the tile, each offering an equal share of the window
-    // columns to its own top-K (two when the block has the threads and the lists fit the shared
-    // memory for their merge), so that the owners' phase, which the rest of the block waits for, is
-    // shorter.
-    const int TQ2 = BOX_TQ * BOX_TQ;
-    const int OWN = 2 * TQ2 <= BOX_NT && TQ2 * (2 * KMAX + 1) <= BOX_NBUF * STAGE + BOX_WS * BOX_PY * TQP ? 2 : 1;
-    const int JSHARE = (BOX_WS + OWN - 1) / OWN;       // window columns per owner
-    int tid = threadIdx.x, ty = tid % TQ2 / BOX_TQ, tx = tid % BOX_TQ, part = tid / TQ2;
-    int jBegin = part * JSHARE, jEnd = min(jBegin + JSHARE, BOX_WS);
-    int gi = tileY * BOX_TQ + ty, gj = tileX * BOX_TQ + tx;
-    i64 q = ((i64)dt * grid.rows + gi) * grid.cols + gj - grid.start;
-    bool mine = part < OWN && gi < grid.rows && gj < grid.cols && q >= 0 && q < Q;
-    if (!__syncthreads_or(mine)) return;
-    Geometry g = geometry(block, H, W, BOX_PS, BOX_WS);
-    int t = grid.t0 + dt;
-    int h = grid.h0 + gi * BOX_STRIDE, w = grid.w0 + gj * BOX_STRIDE;
-    int hq0 = grid.h0 + tileY * BOX_TQ * BOX_STRIDE, wq0 = grid.w0 + tileX * BOX_TQ * BOX_STRIDE;
-    int hq1 = grid.h0 + min(tileY * BOX_TQ + BOX_TQ - 1, grid.rows - 1) * BOX_STRIDE;
-    int y0 = hq0 + g.patch[0], x0 = wq0 + g.patch[0];  // footprint origin
-    // This thread's work item (threads past BOX_ITEMS only own queries).
-    bool worker = tid < BOX_ITEMS;
-    int y = tid % BOX_PY, run = (tid / BOX_PY) % BOX_RUNS, group = tid / (BOX_PY * BOX_RUNS);
-    int xRun = run * BOX_RUN * BOX_STRIDE;             // first footprint column of the run
-    const int wstep = BOX_WSTEP;                       // offset between neighbouring window columns
-    for (int x = tid; x < KX; x += BOX_NT) {
-        int xx = x0 + dmin + x;
-        keyColumns[x] = resolved(g.cols, xx, W);
-    }
-    for (int r = tid; r < KY; r += BOX_NT) {
-        int row = resolved(g.rows, y0 + dmin + r, H);
-        keyRows[r] = row < 0 ? -1 : row * W;
-    }
-    const int perFrame = BOX_WS * BOX_WS;
-    i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
-#if WHOLE
-    const float empty = BOX_L2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
-    if (mine && part == 0)
-        for (int e = 0; e < slots; ++e) store_slot(dists, inds, out + e, empty, -1, -1, -1);
+    // This block's units of work, unitsPerBlock from blockIdx.x · unitsPerBlock on; a unit is
+    // (tile, frame slot, window-row group), tile-major. The units of one tile form a segment,
+    // which the block runs as one tile search over those units. A segment that is not the whole
+    // tile (several blocks share the tile, so that the launch is balanced over the
+    // multiprocessors) leaves its list in part slot 0 (the block's first segment) or 1 (its last)
+    // for search_box_merge.
+    // With BOX_SPLIT = 0 every block runs one whole tile (unitsPerBlock is the units of a tile),
+    // and the kernel has no segment loop. (The host keeps the count of units below 2^31.)
+    const int unitsPerTile = F * BOX_GPF;
+#if BOX_SPLIT
+    const int u0 = (int)blockIdx.x * unitsPerBlock;
+    const int uEnd = min(u0 + unitsPerBlock, tilesX * tilesY * grid.frames * B * unitsPerTile);
+    for (int ua = u0; ua < uEnd;) {
+        int bid = ua / unitsPerTile;
+        const int first = ua - bid * unitsPerTile, last = min(uEnd - bid * unitsPerTile, unitsPerTile);
+        ua = bid * unitsPerTile + last;
+        __syncthreads();  // the previous segment's readers of the shared memory are done
 #else
-    TOPK(best);
+    do {
+        const int bid = blockIdx.x, first = 0, last = unitsPerTile, u0 = bid * unitsPerTile;
 #endif
-    // BOX_ONCE: one register pass holds every channel, so the query samples stay in registers for
-    // the whole block and are staged only once.
-    const bool queryOnce = BOX_ONCE;
-    float qv[BOX_CI][BOX_SPAN];
-    float accs[BOX_RA][BOX_JG][BOX_RUN];
-    float (&acc)[BOX_JG][BOX_RUN] = accs[0];
-    int loaded = -1;
-    // Zeroes the row sums of every window row an item holds.
-    auto clearSums = [&]() {
-#pragma unroll
-        for (int r = 0; r < BOX_RA; ++r)
-#pragma unroll
-            for (int jj = 0; jj < BOX_JG; ++jj)
-#pragma unroll
-                for (int o = 0; o < BOX_RUN; ++o) accs[r][jj][o] = 0.0f;
-    };
-    // The row sums of window column jj of the item's group from `a` into shared memory (none past
-    // the last column).
-    auto storeSums = [&](const float (&a)[BOX_JG][BOX_RUN], int jj) {
-        int j = group * BOX_JG + jj;
-        if (j >= BOX_WS) return;
-#pragma unroll
-        for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * TQP + run * BOX_RUN + o] = a[jj][o];
-    };
-    // Steps (frame slot s, first window row i0 of a group of BOX_RG, channel chunk c0), in order;
-    // groups in which no query of the tile has a candidate row in the frame are skipped.
-    auto usable = [&](int i0) {
-        int i1 = min(i0 + BOX_RG, BOX_WS);
-        return !(hq1 + g.window[i1 - 1] < 0 || hq0 + g.window[i0] >= H);
-    };
-    auto nextGroup = [&](int& s, int& i0) {
-        for (;;) {
-            i0 += BOX_RG;
-            if (i0 >= BOX_WS) { i0 = 0; if (++s >= F) return false; }
-            if (usable(i0)) return true;
+        int tileX = bid % tilesX, tileY = bid / tilesX % tilesY;
+        int dt = bid / (tilesX * tilesY) % grid.frames, b = bid / (tilesX * tilesY * grid.frames);
+        // Owners: OWN threads per query of the tile, each offering an equal share of the window
+        // columns to its own top-K (two when the block has the threads and the lists fit the shared
+        // memory for their merge), so that the owners' phase, which the rest of the block waits for, is
+        // shorter.
+        const int TQ2 = BOX_TQ * BOX_TQ;
+        const int OWN = 2 * TQ2 <= BOX_NT && TQ2 * (2 * KMAX + 1) <= BOX_NBUF * STAGE + BOX_WS * BOX_PY * TQP ? 2 : 1;
+        const int JSHARE = (BOX_WS + OWN - 1) / OWN;       // window columns per owner
+        int tid = threadIdx.x, ty = tid % TQ2 / BOX_TQ, tx = tid % BOX_TQ, part = tid / TQ2;
+        int jBegin = part * JSHARE, jEnd = min(jBegin + JSHARE, BOX_WS);
+        int gi = tileY * BOX_TQ + ty, gj = tileX * BOX_TQ + tx;
+        i64 q = ((i64)dt * grid.rows + gi) * grid.cols + gj - grid.start;
+        bool mine = part < OWN && gi < grid.rows && gj < grid.cols && q >= 0 && q < Q;
+        if (!__syncthreads_or(mine)) continue;
+        Geometry g = geometry(block, H, W, BOX_PS, BOX_WS);
+        int t = grid.t0 + dt;
+        int h = grid.h0 + gi * BOX_STRIDE, w = grid.w0 + gj * BOX_STRIDE;
+        int hq0 = grid.h0 + tileY * BOX_TQ * BOX_STRIDE, wq0 = grid.w0 + tileX * BOX_TQ * BOX_STRIDE;
+        int hq1 = grid.h0 + min(tileY * BOX_TQ + BOX_TQ - 1, grid.rows - 1) * BOX_STRIDE;
+        int y0 = hq0 + g.patch[0], x0 = wq0 + g.patch[0];  // footprint origin
+        // This thread's work item (threads past BOX_ITEMS only own queries).
+        bool worker = tid < BOX_ITEMS;
+        int y = tid % BOX_PY, run = (tid / BOX_PY) % BOX_RUNS, group = tid / (BOX_PY * BOX_RUNS);
+        int xRun = run * BOX_RUN * BOX_STRIDE;             // first footprint column of the run
+        const int wstep = BOX_WSTEP;                       // offset between neighbouring window columns
+        for (int x = tid; x < KX; x += BOX_NT) {
+            int xx = x0 + dmin + x;
+            keyColumns[x] = resolved(g.cols, xx, W);
         }
-    };
-    auto advance = [&](int& s, int& i0, int& c0) {
-        c0 += BOX_CC;
-        if (c0 < channels) return true;
-        c0 = 0;
-        return nextGroup(s, i0);
-    };
-    // Copies: each thread copies one column of the key rows (and of the query rows), every
-    // KROWS-th (QROWS-th) row, so that its column and its place in a row are fixed for the block.
-    const int KROWS = BOX_NT / KX, QROWS = BOX_NT / BOX_PY;  // rows per pass (the plan gives KX, PY ≤ BOX_NT)
-    int kx = tid % KX, kr0 = tid / KX, qx = tid % BOX_PY, qr0 = tid / BOX_PY;
-    int kcol = -1, qcol = -1;
-    // Column `col` (-1: zeros) of rows r0, r0 + step, … below `count` of the chunk's channels from
-    // c0 on in `frame`, row r at offset at[r] (-1: zeros), into dst (row stride `rowStride`, channel
-    // stride `planeStride`); each row's offset is read once for all the channels.
-    auto copyColumn = [&](const float* frame, int col, const int* at, int r0, int count, int step,
-                          float* dst, int rowStride, int planeStride, int c0) {
-        const float* column[BOX_CC];
-        bool live[BOX_CC];
-#pragma unroll
-        for (int c = 0; c < BOX_CC; ++c) {
-            live[c] = c0 + c < channels && col >= 0;  // channels past the last read zero
-            column[c] = frame + (i64)(live[c] ? c0 + c : 0) * H * W + max(col, 0);
+        for (int r = tid; r < KY; r += BOX_NT) {
+            int row = resolved(g.rows, y0 + dmin + r, H);
+            keyRows[r] = row < 0 ? -1 : row * W;
         }
-#pragma unroll 2
-        for (int r = r0; r < count; r += step) {
-            int row = at[r];
-#pragma unroll
-            for (int c = 0; c < BOX_CC; ++c)
-                cp_async4_at(dst + c * planeStride + r * rowStride, column[c], max(row, 0), live[c] && row >= 0);
-        }
-    };
-    // A step's key rows (and, unless staged once, its query footprint), copied asynchronously.
-    auto load = [&](int s, int i0, int c0, float* stage, bool withQuery) {
-        if (kr0 < KROWS)
-            copyColumn(keys + ((i64)b * T + g.order[t * F + s]) * C * H * W, kcol, keyRows + i0 * BOX_WSTEP,
-                       kr0, TR, KROWS, stage + kx, KXP, TR * KXP, c0);
-        if (withQuery && qr0 < QROWS)
-            copyColumn(video + ((i64)b * T + t) * C * H * W, qcol, keyRows - dmin,
-                       qr0, BOX_PY, QROWS, stage + KEYS + qx, QXP, BOX_PY * QXP, c0);
-        cp_async_commit();
-    };
-    __syncthreads();  // the column and row tables are written
-    int s = 0, i0 = 0, c0 = 0, buf = 0;
-    // Once every row sum of window row i (offset di) is stored, each owner offers its query's
-    // candidates of that row from them; the block then waits for the owners to finish with rowSums.
-    auto offerRow = [&](int i, int di) {
-        __syncthreads();
-        if (mine && h + di >= 0 && h + di < H) {
+        const int perFrame = BOX_WS * BOX_WS;
+        i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
+        // First candidate (enumeration number) of unit u of the tile; unitStart(unitsPerTile) = slots.
+        auto unitStart = [&](int u) { return u / BOX_GPF * perFrame + u % BOX_GPF * BOX_RG * BOX_WS; };
 #if WHOLE
-            int n = g.order[t * F + s];
-#endif
-            // Unrolled only a little: 21 inlined offers crowd out the arithmetic's registers (spills).
-#pragma unroll 3
-            for (int j = jBegin; j < jEnd; ++j) {
-                int cw = w + dmin + j * BOX_WSTEP;
-                if (cw < 0 || cw >= W) continue;
-                const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * TQP + tx;
-                float dist = 0.0f;
-#pragma unroll
-                for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * TQP];
-                int en = s * perFrame + i * BOX_WS + j;
-#if WHOLE
-                store_slot(dists, inds, out + en, dist, n, h + di, cw);
+        // Every slot of the segment's candidates starts empty; those in the image are then written.
+        const float empty = BOX_L2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
+        if (mine && part == 0)
+            for (int e = unitStart(first); e < unitStart(last); ++e) store_slot(dists, inds, out + e, empty, -1, -1, -1);
 #else
-                best.offer(BOX_L2 ? dist : -dist, en);
+        TOPK(best);
 #endif
+        // BOX_ONCE: one register pass holds every channel, so the query samples stay in registers for
+        // the whole block and are staged only once.
+        const bool queryOnce = BOX_ONCE;
+        float qv[BOX_CI][BOX_SPAN];
+        float accs[BOX_RA][BOX_JG][BOX_RUN];
+        float (&acc)[BOX_JG][BOX_RUN] = accs[0];
+        int loaded = -1;
+        // Zeroes the row sums of every window row an item holds.
+        auto clearSums = [&]() {
+#pragma unroll
+            for (int r = 0; r < BOX_RA; ++r)
+#pragma unroll
+                for (int jj = 0; jj < BOX_JG; ++jj)
+#pragma unroll
+                    for (int o = 0; o < BOX_RUN; ++o) accs[r][jj][o] = 0.0f;
+        };
+        // The row sums of window column jj of the item's group from `a` into shared memory (none past
+        // the last column).
+        auto storeSums = [&](const float (&a)[BOX_JG][BOX_RUN], int jj) {
+            int j = group * BOX_JG + jj;
+            if (j >= BOX_WS) return;
+#pragma unroll
+            for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * TQP + run * BOX_RUN + o] = a[jj][o];
+        };
+        // Steps (frame slot s, first window row i0 of a group of BOX_RG, channel chunk c0), in order,
+        // over the segment's units; groups in which no query of the tile has a candidate row in the
+        // frame are skipped.
+        auto usable = [&](int i0) {
+            int i1 = min(i0 + BOX_RG, BOX_WS);
+            return !(hq1 + g.window[i1 - 1] < 0 || hq0 + g.window[i0] >= H);
+        };
+        auto nextGroup = [&](int& s, int& i0) {
+            for (;;) {
+                i0 += BOX_RG;
+                if (i0 >= BOX_WS) { i0 = 0; if (++s >= F) return false; }
+#if BOX_SPLIT
+                if (s * BOX_GPF + i0 / BOX_RG >= last) return false;  // the segment's last unit is done
+#endif
+                if (usable(i0)) return true;
             }
-        }
-        __syncthreads();
-    };
+        };
+        auto advance = [&](int& s, int& i0, int& c0) {
+            c0 += BOX_CC;
+            if (c0 < channels) return true;
+            c0 = 0;
+            return nextGroup(s, i0);
+        };
+        // Copies: each thread copies one column of the key rows (and of the query rows), every
+        // KROWS-th (QROWS-th) row, so that its column and its place in a row are fixed for the block.
+        const int KROWS = BOX_NT / KX, QROWS = BOX_NT / BOX_PY;  // rows per pass (the plan gives KX, PY ≤ BOX_NT)
+        int kx = tid % KX, kr0 = tid / KX, qx = tid % BOX_PY, qr0 = tid / BOX_PY;
+        int kcol = -1, qcol = -1;
+        // Column `col` (-1: zeros) of rows r0, r0 + step, … below `count` of the chunk's channels from
+        // c0 on in `frame`, row r at offset at[r] (-1: zeros), into dst (row stride `rowStride`, channel
+        // stride `planeStride`); each row's offset is read once for all the channels.
+        auto copyColumn = [&](const float* frame, int col, const int* at, int r0, int count, int step,
+                              float* dst, int rowStride, int planeStride, int c0) {
+            const float* column[BOX_CC];
+            bool live[BOX_CC];
+#pragma unroll
+            for (int c = 0; c < BOX_CC; ++c) {
+                live[c] = c0 + c < channels && col >= 0;  // channels past the last read zero
+                column[c] = frame + (i64)(live[c] ? c0 + c : 0) * H * W + max(col, 0);
+            }
+#pragma unroll 2
+            for (int r = r0; r < count; r += step) {
+                int row = at[r];
+#pragma unroll
+                for (int c = 0; c < BOX_CC; ++c)
+                    cp_async4_at(dst + c * planeStride + r * rowStride, column[c], max(row, 0), live[c] && row >= 0);
+            }
+        };
+        // A step's key rows (and, unless staged once, its query footprint), copied asynchronously.
+        auto load = [&](int s, int i0, int c0, float* stage, bool withQuery) {
+            if (kr0 < KROWS)
+                copyColumn(keys + ((i64)b * T + g.order[t * F + s]) * C * H * W, kcol, keyRows + i0 * BOX_WSTEP,
+                           kr0, TR, KROWS, stage + kx, KXP, TR * KXP, c0);
+            if (withQuery && qr0 < QROWS)
+                copyColumn(video + ((i64)b * T + t) * C * H * W, qcol, keyRows - dmin,
+                           qr0, BOX_PY, QROWS, stage + KEYS + qx, QXP, BOX_PY * QXP, c0);
+            cp_async_commit();
+        };
+        __syncthreads();  // the column and row tables are written
+        int s = first / BOX_GPF, i0 = first % BOX_GPF * BOX_RG, c0 = 0, buf = 0;
+        // Once every row sum of window row i (offset di) is stored, each owner offers its query's
+        // candidates of that row from them; the block then waits for the owners to finish with rowSums.
+        auto offerRow = [&](int i, int di) {
+            __syncthreads();
+            if (mine && h + di >= 0 && h + di < H) {
+#if WHOLE
+                int n = g.order[t * F + s];
+#endif
+                // Unrolled only a little: 21 inlined offers crowd out the arithmetic's registers (spills).
+#pragma unroll 3
+                for (int j = jBegin; j < jEnd; ++j) {
+                    int cw = w + dmin + j * BOX_WSTEP;
+                    if (cw < 0 || cw >= W) continue;
+                    const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * TQP + tx;
+                    float dist = 0.0f;
+#pragma unroll
+                    for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * TQP];
+                    int en = s * perFrame + i * BOX_WS + j;
+#if WHOLE
+                    store_slot(dists, inds, out + en, dist, n, h + di, cw);
+#else
+                    best.offer(BOX_L2 ? dist : -dist, en);
+#endif
+                }
+            }
+            __syncthreads();
+        };
 #if BOX_RA > 1
-    // Window rows in registers (several channel chunks, one channel per pass, window stride 1):
-    // each step adds its chunk into the row sums of all BOX_RA window rows of its group, so that a
-    // group's key rows and the query footprint are staged once per chunk for all of them. The key
-    // samples of the group's window columns slide along the run, one new sample per footprint
-    // column; each row sum takes its terms in the same order as in a single-row pass. After the
-    // last chunk, each window row's sums are stored and offered in turn.
-    auto rowsInRegisters = [&](const float* kStage, const float* qStage, int i1) {
-        if (worker) {
-            if (c0 == 0) clearSums();
-            for (int cs = 0; cs < BOX_CC && c0 + cs < channels; ++cs) {
-                const float* qb = qStage + (cs * BOX_PY + y) * QXP + xRun;
-                const float* kb = kStage + (cs * TR + y) * KXP + xRun + group * BOX_JG;
-                // Key samples of the group's window columns in each window row, slid along the run.
-                float kv[BOX_RA][BOX_JG];
+        // Window rows in registers (several channel chunks, one channel per pass, window stride 1):
+        // each step adds its chunk into the row sums of all BOX_RA window rows of its group, so that a
+        // group's key rows and the query footprint are staged once per chunk for all of them. The key
+        // samples of the group's window columns slide along the run, one new sample per footprint
+        // column; each row sum takes its terms in the same order as in a single-row pass. After the
+        // last chunk, each window row's sums are stored and offered in turn.
+        auto rowsInRegisters = [&](const float* kStage, const float* qStage, int i1) {
+            if (worker) {
+                if (c0 == 0) clearSums();
+                for (int cs = 0; cs < BOX_CC && c0 + cs < channels; ++cs) {
+                    const float* qb = qStage + (cs * BOX_PY + y) * QXP + xRun;
+                    const float* kb = kStage + (cs * TR + y) * KXP + xRun + group * BOX_JG;
+                    // Key samples of the group's window columns in each window row, slid along the run.
+                    float kv[BOX_RA][BOX_JG];
 #pragma unroll
-                for (int k = 0; k < BOX_SPAN; ++k) {
-                    float q = qb[k];
+                    for (int k = 0; k < BOX_SPAN; ++k) {
+                        float q = qb[k];
 #pragma unroll
-                    for (int r = 0; r < BOX_RA; ++r) {
+                        for (int r = 0; r < BOX_RA; ++r) {
 #pragma unroll
-                        for (int jj = 0; jj < BOX_JG; ++jj)
-                            kv[r][jj] = k > 0 && jj + 1 < BOX_JG ? kv[r][jj + 1] : kb[r * KXP + k + jj];
+                            for (int jj = 0; jj < BOX_JG; ++jj)
+                                kv[r][jj] = k > 0 && jj + 1 < BOX_JG ? kv[r][jj + 1] : kb[r * KXP + k + jj];
+#pragma unroll
+                            for (int jj = 0; jj < BOX_JG; ++jj) {
+                                float u = BOX_L2 ? q - kv[r][jj] : q, v = BOX_L2 ? u : kv[r][jj];
+#pragma unroll
+                                for (int o = 0; o < BOX_RUN; ++o) {
+                                    // Footprint column k is tap e of query column o of the run, if any.
+                                    int e = k - o * BOX_STRIDE;
+                                    if (e >= 0 && e % BOX_DIL == 0 && e / BOX_DIL < BOX_PS)
+                                        accs[r][jj][o] = __fmaf_rn(u, v, accs[r][jj][o]);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if (c0 + BOX_CC < channels) return;  // more chunks to add
+#pragma unroll
+            for (int r = 0; r < BOX_RA; ++r) {
+                int i = i0 + r;
+                if (i >= i1) break;
+                int di = g.window[i];
+                if (hq1 + di < 0 || hq0 + di >= H) continue;
+                if (worker) {
+#pragma unroll
+                    for (int jj = 0; jj < BOX_JG; ++jj) storeSums(accs[r], jj);
+                }
+                offerRow(i, di);
+            }
+        };
+#endif
+        bool have = usable(i0) || nextGroup(s, i0);
+        if (kr0 < KROWS) kcol = keyColumns[kx];
+        if (qr0 < QROWS) qcol = keyColumns[qx - dmin];
+        if (have) load(s, i0, c0, stages, true);
+        while (have) {
+            int ns = s, ni0 = i0, nc0 = c0;
+            bool more = advance(ns, ni0, nc0);
+            cp_async_wait_all();
+            __syncthreads();  // this step's rows have landed; the previous step's readers are done
+#if BOX_NBUF == 2
+            if (more) load(ns, ni0, nc0, stages + (buf ^ 1) * STAGE, !queryOnce);
+#endif
+            const float* kStage = stages + buf * STAGE;
+            const float* qStage = kStage + KEYS;
+            int i1 = min(i0 + BOX_RG, BOX_WS);
+#if BOX_RA > 1
+            rowsInRegisters(kStage, qStage, i1);
+#else
+            for (int i = i0; i < i1; ++i) {
+                int di = g.window[i];
+                if (hq1 + di < 0 || hq0 + di >= H) continue;
+                if (worker) {
+                    // One register pass over BOX_CI channels from cs on, added into the row sums.
+                    auto pass = [&](int cs) {
+                        if (loaded != c0 + cs) {
+#pragma unroll
+                            for (int c = 0; c < BOX_CI; ++c)
+#pragma unroll
+                                for (int k = 0; k < BOX_SPAN; ++k) qv[c][k] = qStage[((cs + c) * BOX_PY + y) * QXP + xRun + k];
+                            loaded = c0 + cs;
+                        }
+                        const float* kb = kStage + (cs * TR + y + (i - i0) * wstep) * KXP + xRun + group * BOX_JG * wstep;
+                        float kv[BOX_CI][BOX_SPAN];
 #pragma unroll
                         for (int jj = 0; jj < BOX_JG; ++jj) {
-                            float u = BOX_L2 ? q - kv[r][jj] : q, v = BOX_L2 ? u : kv[r][jj];
+                            // Key samples for window column jj of the group: slide the previous ones.
+#pragma unroll
+                            for (int c = 0; c < BOX_CI; ++c)
+#pragma unroll
+                                for (int k = 0; k < BOX_SPAN; ++k)
+                                    kv[c][k] = jj > 0 && k + wstep < BOX_SPAN ? kv[c][k + wstep] : kb[c * TR * KXP + jj * wstep + k];
+#if BOX_CI == 1
+                            // Each term straight into the row sums of the patches that cover it.
+                            float u[BOX_SPAN];
+#pragma unroll
+                            for (int k = 0; k < BOX_SPAN; ++k) u[k] = BOX_L2 ? qv[0][k] - kv[0][k] : qv[0][k];
 #pragma unroll
                             for (int o = 0; o < BOX_RUN; ++o) {
-                                // Footprint column k is tap e of query column o of the run, if any.
-                                int e = k - o * BOX_STRIDE;
-                                if (e >= 0 && e % BOX_DIL == 0 && e / BOX_DIL < BOX_PS)
-                                    accs[r][jj][o] = __fmaf_rn(u, v, accs[r][jj][o]);
+                                float sum = BOX_ONCE ? 0.0f : acc[jj][o];
+#pragma unroll
+                                for (int e = 0; e < BOX_PS; ++e) {
+                                    int k = o * BOX_STRIDE + e * BOX_DIL;
+                                    sum = __fmaf_rn(u[k], BOX_L2 ? u[k] : kv[0][k], sum);
+                                }
+                                acc[jj][o] = sum;
                             }
-                        }
-                    }
-                }
-            }
-        }
-        if (c0 + BOX_CC < channels) return;  // more chunks to add
-#pragma unroll
-        for (int r = 0; r < BOX_RA; ++r) {
-            int i = i0 + r;
-            if (i >= i1) break;
-            int di = g.window[i];
-            if (hq1 + di < 0 || hq0 + di >= H) continue;
-            if (worker) {
-#pragma unroll
-                for (int jj = 0; jj < BOX_JG; ++jj) storeSums(accs[r], jj);
-            }
-            offerRow(i, di);
-        }
-    };
-#endif
-    bool have = usable(i0) || nextGroup(s, i0);
-    if (kr0 < KROWS) kcol = keyColumns[kx];
-    if (qr0 < QROWS) qcol = keyColumns[qx - dmin];
-    if (have) load(s, i0, c0, stages, true);
-    while (have) {
-        int ns = s, ni0 = i0, nc0 = c0;
-        bool more = advance(ns, ni0, nc0);
-        cp_async_wait_all();
-        __syncthreads();  // this step's rows have landed; the previous step's readers are done
-#if BOX_NBUF == 2
-        if (more) load(ns, ni0, nc0, stages + (buf ^ 1) * STAGE, !queryOnce);
-#endif
-        const float* kStage = stages + buf * STAGE;
-        const float* qStage = kStage + KEYS;
-        int i1 = min(i0 + BOX_RG, BOX_WS);
-#if BOX_RA > 1
-        rowsInRegisters(kStage, qStage, i1);
 #else
-        for (int i = i0; i < i1; ++i) {
-            int di = g.window[i];
-            if (hq1 + di < 0 || hq0 + di >= H) continue;
-            if (worker) {
-                // One register pass over BOX_CI channels from cs on, added into the row sums.
-                auto pass = [&](int cs) {
-                    if (loaded != c0 + cs) {
+                            // The pixel terms summed over the register channels, then into the row sums.
+                            float d[BOX_SPAN];
 #pragma unroll
-                        for (int c = 0; c < BOX_CI; ++c)
+                            for (int k = 0; k < BOX_SPAN; ++k) {
+                                float sum = 0.0f;
 #pragma unroll
-                            for (int k = 0; k < BOX_SPAN; ++k) qv[c][k] = qStage[((cs + c) * BOX_PY + y) * QXP + xRun + k];
-                        loaded = c0 + cs;
-                    }
-                    const float* kb = kStage + (cs * TR + y + (i - i0) * wstep) * KXP + xRun + group * BOX_JG * wstep;
-                    float kv[BOX_CI][BOX_SPAN];
-#pragma unroll
-                    for (int jj = 0; jj < BOX_JG; ++jj) {
-                        // Key samples for window column jj of the group: slide the previous ones.
-#pragma unroll
-                        for (int c = 0; c < BOX_CI; ++c)
-#pragma unroll
-                            for (int k = 0; k < BOX_SPAN; ++k)
-                                kv[c][k] = jj > 0 && k + wstep < BOX_SPAN ? kv[c][k + wstep] : kb[c * TR * KXP + jj * wstep + k];
-#if BOX_CI == 1
-                        // Each term straight into the row sums of the patches that cover it.
-                        float u[BOX_SPAN];
-#pragma unroll
-                        for (int k = 0; k < BOX_SPAN; ++k) u[k] = BOX_L2 ? qv[0][k] - kv[0][k] : qv[0][k];
-#pragma unroll
-                        for (int o = 0; o < BOX_RUN; ++o) {
-                            float sum = BOX_ONCE ? 0.0f : acc[jj][o];
-#pragma unroll
-                            for (int e = 0; e < BOX_PS; ++e) {
-                                int k = o * BOX_STRIDE + e * BOX_DIL;
-                                sum = __fmaf_rn(u[k], BOX_L2 ? u[k] : kv[0][k], sum);
+                                for (int c = 0; c < BOX_CI; ++c) {
+                                    if (BOX_L2) { float u = qv[c][k] - kv[c][k]; sum = __fmaf_rn(u, u, sum); }
+                                    else sum = __fmaf_rn(qv[c][k], kv[c][k], sum);
+                                }
+                                d[k] = sum;
                             }
-                            acc[jj][o] = sum;
-                        }
-#else
-                        // The pixel terms summed over the register channels, then into the row sums.
-                        float d[BOX_SPAN];
 #pragma unroll
-                        for (int k = 0; k < BOX_SPAN; ++k) {
-                            float sum = 0.0f;
+                            for (int o = 0; o < BOX_RUN; ++o) {
+                                float sum = 0.0f;
 #pragma unroll
-                            for (int c = 0; c < BOX_CI; ++c) {
-                                if (BOX_L2) { float u = qv[c][k] - kv[c][k]; sum = __fmaf_rn(u, u, sum); }
-                                else sum = __fmaf_rn(qv[c][k], kv[c][k], sum);
+                                for (int e = 0; e < BOX_PS; ++e) sum += d[o * BOX_STRIDE + e * BOX_DIL];
+                                acc[jj][o] = BOX_ONCE ? sum : acc[jj][o] + sum;
                             }
-                            d[k] = sum;
-                        }
-#pragma unroll
-                        for (int o = 0; o < BOX_RUN; ++o) {
-                            float sum = 0.0f;
-#pragma unroll
-                            for (int e = 0; e < BOX_PS; ++e) sum += d[o * BOX_STRIDE + e * BOX_DIL];
-                            acc[jj][o] = BOX_ONCE ? sum : acc[jj][o] + sum;
-                        }
 #endif
 #if BOX_ONCE
-                        // A single pass: store each window column's row sums as soon as they are formed.
-                        storeSums(acc, jj);
+                            // A single pass: store each window column's row sums as soon as they are formed.
+                            storeSums(acc, jj);
 #endif
-                    }
-                };
-                if (!BOX_ONCE && c0 == 0) clearSums();
+                        }
+                    };
+                    if (!BOX_ONCE && c0 == 0) clearSums();
 #if BOX_ONCE
-                pass(0);
+                    pass(0);
 #else
-                for (int cs = 0; cs < BOX_CC && c0 + cs < channels; cs += BOX_CI) pass(cs);
-                if (c0 + BOX_CC >= channels) {
+                    for (int cs = 0; cs < BOX_CC && c0 + cs < channels; cs += BOX_CI) pass(cs);
+                    if (c0 + BOX_CC >= channels) {
 #pragma unroll
-                    for (int jj = 0; jj < BOX_JG; ++jj) storeSums(acc, jj);
-                }
+                        for (int jj = 0; jj < BOX_JG; ++jj) storeSums(acc, jj);
+                    }
 #endif
+                }
+                if (c0 + BOX_CC < channels) continue;  // more chunks to add
+                offerRow(i, di);
             }
-            if (c0 + BOX_CC < channels) continue;  // more chunks to add
-            offerRow(i, di);
-        }
 #endif
 #if BOX_NBUF == 1
-        __syncthreads();  // every reader is done with the single stage
-        if (more) load(ns, ni0, nc0, stages, !queryOnce);
+            __syncthreads();  // every reader is done with the single stage
+            if (more) load(ns, ni0, nc0, stages, !queryOnce);
 #else
-        buf ^= 1;
+            buf ^= 1;
 #endif
-        s = ns; i0 = ni0; c0 = nc0; have = more;
-    }
-#if !WHOLE
-    if (OWN == 2) {
-        // The second owner's list joins the first's (both sorted by `ahead`, a total order): the
-        // same list as one owner offering every column.
-        __syncthreads();  // every reader of the shared memory is done
-        float* keysOut = smem + (tid % TQ2) * (2 * KMAX + 1);
-        int* ensOut = (int*)keysOut + KMAX;
-        if (mine && part == 1) {
-            for (int r = 0; r < best.filled; ++r) { keysOut[r] = best.key[r]; ensOut[r] = best.en[r]; }
-            ensOut[KMAX] = best.filled;
+            s = ns; i0 = ni0; c0 = nc0; have = more;
         }
-        __syncthreads();
-        if (mine && part == 0)
-            for (int r = 0; r < ensOut[KMAX] && best.insert(keysOut[r], ensOut[r]); ++r) {}
-    }
-    if (!mine || part != 0) return;
-    store_kept(dists, inds, out, best, BOX_L2, g, t, h, w, F, BOX_WS);
+#if !WHOLE
+        if (OWN == 2) {
+            // The second owner's list joins the first's (both sorted by `ahead`, a total order): the
+            // same list as one owner offering every column.
+            __syncthreads();  // every reader of the shared memory is done
+            float* keysOut = smem + (tid % TQ2) * (2 * KMAX + 1);
+            int* ensOut = (int*)keysOut + KMAX;
+            if (mine && part == 1) {
+                for (int r = 0; r < best.filled; ++r) { keysOut[r] = best.key[r]; ensOut[r] = best.en[r]; }
+                ensOut[KMAX] = best.filled;
+            }
+            __syncthreads();
+            if (mine && part == 0)
+                for (int r = 0; r < ensOut[KMAX] && best.insert(keysOut[r], ensOut[r]); ++r) {}
+        }
+        if (mine && part == 0) {
+            if (first == 0 && last == unitsPerTile) {
+                store_kept(dists, inds, out, best, BOX_L2, g, t, h, w, F, BOX_WS);
+            } else {
+                // Part slot 0 if this segment is the block's first, else 1.
+                i64 at = ((i64)blockIdx.x * 2 + (bid * unitsPerTile + first == u0 ? 0 : 1)) * TQ2 + tid;
+                for (int r = 0; r < KMAX; ++r) {
+                    partKeys[at * KMAX + r] = r < best.filled ? best.key[r] : 0.0f;
+                    partEns[at * (KMAX + 1) + r] = r < best.filled ? best.en[r] : -1;
+                }
+                partEns[at * (KMAX + 1) + KMAX] = best.filled;
+            }
+        }
+#endif
+#if BOX_SPLIT
+    }  // segments
+#else
+    } while (false);
 #endif
 }
+
+#if !WHOLE
+// The queries of tiles that several blocks shared (see search_forward_box): their part lists,
+// joined in `ahead` order, which gives the list of one block searching the whole tile. One thread
+// per query of every tile; tiles that one block ran whole are skipped.
+extern "C" __global__ void search_box_merge(
+    Grid grid, const int* block, int B, int H, int W, int F, int Q, int slots, int unitsPerBlock,
+    const float* partKeys, const int* partEns, float* dists, int* inds)
+{
+    const int TQ2 = BOX_TQ * BOX_TQ;
+    int tilesX = (grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (grid.rows + BOX_TQ - 1) / BOX_TQ;
+    i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    i64 bid = idx / TQ2;
+    if (bid >= (i64)tilesX * tilesY * grid.frames * B) return;
+    const i64 unitsPerTile = F * BOX_GPF;
+    i64 firstBlock = bid * unitsPerTile / unitsPerBlock, lastBlock = ((bid + 1) * unitsPerTile - 1) / unitsPerBlock;
+    if (firstBlock == lastBlock) return;  // stored whole
+    int k = (int)(idx % TQ2), ty = k / BOX_TQ, tx = k % BOX_TQ;
+    int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
+    int dt = (int)((bid / ((i64)tilesX * tilesY)) % grid.frames), b = (int)(bid / ((i64)tilesX * tilesY * grid.frames));
+    int gi = tileY * BOX_TQ + ty, gj = tileX * BOX_TQ + tx;
+    i64 q = ((i64)dt * grid.rows + gi) * grid.cols + gj - grid.start;
+    if (gi >= grid.rows || gj >= grid.cols || q < 0 || q >= Q) return;
+    TOPK(best);
+    for (i64 blk = firstBlock; blk <= lastBlock; ++blk) {
+        // The tile is the block's first segment if the block starts inside it, else its last.
+        i64 at = (blk * 2 + (blk * unitsPerBlock >= bid * unitsPerTile ? 0 : 1)) * TQ2 + k;
+        int n = partEns[at * (KMAX + 1) + KMAX];
+        for (int r = 0; r < n && best.insert(partKeys[at * KMAX + r], partEns[at * (KMAX + 1) + r]); ++r) {}
+    }
+    Geometry g = geometry(block, H, W, BOX_PS, BOX_WS);
+    store_kept(dists, inds, ((i64)b * Q + q) * slots, best, BOX_L2, g, grid.t0 + dt,
+               grid.h0 + gi * BOX_STRIDE, grid.w0 + gj * BOX_STRIDE, F, BOX_WS);
+}
+#endif
 #endif
 
 """#
