@@ -2,14 +2,33 @@ import CUDADriver
 
 extension CUDABackend {
     /// One pass of an anchor plan: the kernels' `Anchors` struct for the pass's table, its tile's
-    /// anchor rows and first pixel, the rows of the tile where the pass's sites are anchored (all of
-    /// them in a plan of one pass), and the list of its pixels with more than 32 sites (`big`).
+    /// anchor rows and first pixel, the bands of rows of the tile where the pass's sites are
+    /// anchored (the whole tile in a plan of one pass), and the list of its pixels with more than
+    /// 32 sites (`big`).
     struct AnchorPass {
         let anchors: CUDAKernel.Argument
         let rows: Range<Int>
-        let occupied: Range<Int>
+        let bands: [Range<Int>]
         let pixel0: Int
         let big: CUDAKernel.Argument
+    }
+
+    /// Gaps of fewer rows than this between two bands of used rows are covered, not skipped: an
+    /// empty row costs less to aggregate and fold than the launches of another band.
+    static let bandGap = 8
+
+    /// The bands of rows that `used` marks (nonzero), offset by `base`, joined across gaps of
+    /// fewer than `gap` unused rows.
+    static func bands(used: [Int32], base: Int, gap: Int) -> [Range<Int>] {
+        var bands: [Range<Int>] = []
+        for (r, flag) in used.enumerated() where flag != 0 {
+            if let last = bands.last, r - last.upperBound < gap {
+                bands[bands.count - 1] = last.lowerBound..<r + 1
+            } else {
+                bands.append(r..<r + 1)
+            }
+        }
+        return bands.map { base + $0.lowerBound..<base + $0.upperBound }
     }
 
     /// The kernels' `Anchors` struct with no table.
@@ -34,10 +53,10 @@ extension CUDABackend {
     /// Runs `body` once per pass of `plan` over the sites at `positions` (`(B or 1, S, 3)` Int32 on
     /// this device, `batchStride` apart, `t = −1` empty), after building that pass's anchor table on
     /// the device: count, scan, fill, then sort each pixel's members. The table's scratch
-    /// (``AnchorPlan/scratchBytes``) is allocated once. With several passes, each one's occupied
-    /// pixels are found on the device and downloaded (8 bytes): a chunk of sites is usually
-    /// anchored in a narrow band of the tile, or not in it at all, and the pass's sort,
-    /// aggregations and folds then cover that band only.
+    /// (``AnchorPlan/scratchBytes``) is allocated once. With several passes, each one's used rows
+    /// are found on the device and downloaded (4 bytes a row): a chunk of sites is usually anchored
+    /// in a band or two of the tile (a chunk of queries in a few rows of neighbouring frames), or
+    /// not in it at all, and the pass's sort, aggregations and folds then cover those bands only.
     func eachAnchorPass(_ plan: AnchorPlan, positions: Tensor<Int32>, batchStride: Int, sitesPerBatch S: Int,
                         shape s: VideoShape, _ body: (AnchorPass) throws(DNLSError) -> Void) throws(DNLSError) {
         guard !plan.passes.isEmpty else { return }
@@ -49,7 +68,7 @@ extension CUDABackend {
         let members: Tensor<Int32> = try empty([plan.chunkSites])
         let totals: Tensor<Int32> = try empty([plan.scanBlocks])
         let big: Tensor<Int32> = try empty([plan.bigListCount])
-        let bounds: Tensor<Int32>? = plan.passes.count > 1 ? try empty([2]) : nil
+        let used: Tensor<Int32>? = plan.passes.count > 1 ? try empty([plan.rowsPerTile]) : nil
         let dims: [CUDAKernel.Argument] = [.int32(Int32(s.frames)), .int32(Int32(s.height)), .int32(Int32(s.width))]
         let siteArguments: [CUDAKernel.Argument] = [address(positions), .int64(Int64(batchStride)), .int64(Int64(S))]
         for pass in plan.passes {
@@ -63,27 +82,28 @@ extension CUDABackend {
             try launch("scan_blocks", blocks: blocks, threads: 256, [address(starts), .int64(Int64(n)), address(totals)])
             try launch("scan_totals", blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
             try launch("scan_add", count: n, [address(starts), .int64(Int64(n)), address(totals)])
-            // The tile pixels that hold the pass's sites: all of them in a plan of one pass, else
+            // The tile rows that hold the pass's sites: all of them in a plan of one pass, else
             // found on the device; the rest of the table build and the body cover only those.
-            var held = 0..<pixels
-            if let bounds {
-                try launch("anchor_bounds", blocks: 1, threads: 32, [address(starts), .int64(Int64(pixels)), address(bounds)])
-                let found = try bounds.hostElements()
-                held = found[0] < 0 ? 0..<0 : Int(found[0])..<Int(found[1]) + 1
+            var bands = [pass.rows]
+            if let used {
+                try launch("anchor_rows", count: pass.rows.count, [address(starts), .int64(Int64(pixels)),
+                                                                   .int32(Int32(s.width)), address(used)])
+                let flags = try used.hostElements()
+                bands = Self.bands(used: Array(flags.prefix(pass.rows.count)), base: pass.rows.lowerBound, gap: Self.bandGap)
             }
-            if !held.isEmpty {
+            if !bands.isEmpty {
                 try launch("anchor_fill", count: count, span + [address(starts), address(members)])
-                try launch("anchor_sort", count: 32 * held.count, [address(starts), address(members),
-                                                                   .int64(Int64(held.lowerBound)), .int64(Int64(held.upperBound)),
-                                                                   address(big)])
+                for band in bands {
+                    let p0 = (band.lowerBound - pass.rows.lowerBound) * s.width, p1 = p0 + band.count * s.width
+                    try launch("anchor_sort", count: 32 * (p1 - p0), [address(starts), address(members),
+                                                                       .int64(Int64(p0)), .int64(Int64(p1)), address(big)])
+                }
                 try launch("anchor_sort_big", blocks: 2 * runtime.context.multiprocessors, threads: 256,
                            [address(starts), address(members), address(big)])
             }
             let anchors = Self.anchorsArgument(starts: address(starts), members: address(members),
                                                first: pass.sites.lowerBound, pixel0: pixel0, pixels: pixels)
-            let first = pass.rows.lowerBound + held.lowerBound / s.width
-            let occupied = held.isEmpty ? first..<first : first..<pass.rows.lowerBound + (held.upperBound - 1) / s.width + 1
-            try body(AnchorPass(anchors: anchors, rows: pass.rows, occupied: occupied, pixel0: pixel0, big: address(big)))
+            try body(AnchorPass(anchors: anchors, rows: pass.rows, bands: bands, pixel0: pixel0, big: address(big)))
         }
     }
 

@@ -46,16 +46,18 @@ extension CUDABackend {
         return (used, slice, used * width * slice * entries)
     }
 
-    /// Aggregate-then-fold over the occupied anchor rows of one table pass, run by run: `aggregate(slot0,
-    /// slots, c0, cs)` fills `P` with the patches of anchor pixels `pass.pixel0 + slot0 ..< … + slots`,
-    /// channels `c0 ..< c0 + cs`, and fold_slots adds them into `out`.
+    /// Aggregate-then-fold over the bands of used anchor rows of one table pass, run by run:
+    /// `aggregate(slot0, slots, c0, cs)` fills `P` with the patches of anchor pixels
+    /// `pass.pixel0 + slot0 ..< … + slots`, channels `c0 ..< c0 + cs`, and fold_slots adds them into `out`.
     func foldTablePass(_ pass: AnchorPass, runs: (rows: Int, slice: Int, floats: Int), channels: Int, P: Tensor<Float>,
                        geometry g: PatchGeometry, shape s: VideoShape, block: Tensor<Int32>, into out: Tensor<Float>,
                        aggregate: (_ slot0: Int, _ slots: Int, _ c0: Int, _ cs: Int) throws(DNLSError) -> Void)
         throws(DNLSError) {
-        for r0 in stride(from: pass.occupied.lowerBound, to: pass.occupied.upperBound, by: runs.rows) {
-            let rows = r0..<min(pass.occupied.upperBound, r0 + runs.rows)
-            let slot0 = (r0 - pass.rows.lowerBound) * s.width, slots = rows.count * s.width
+        let runRows = pass.bands.flatMap { band in
+            stride(from: band.lowerBound, to: band.upperBound, by: runs.rows).map { $0..<min(band.upperBound, $0 + runs.rows) }
+        }
+        for rows in runRows {
+            let slot0 = (rows.lowerBound - pass.rows.lowerBound) * s.width, slots = rows.count * s.width
             let destinations = AnchorPlan.destinationRows(rows, height: s.height, offsets: g.offsets)
             for c0 in stride(from: 0, to: channels, by: runs.slice) {
                 let cs = min(runs.slice, channels - c0)

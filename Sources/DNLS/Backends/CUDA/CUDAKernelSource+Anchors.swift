@@ -261,28 +261,15 @@ extern "C" __global__ void scan_add(int* data, i64 n, const int* offsets)
     if (i < n) data[i] += offsets[i / 1024];
 }
 
-// Between steps 2 and 3, when the pass is one of several: the tile pixels bounds[0] ..< bounds[1] + 1
-// hold every site of the pass (both −1 when none do), so that the host sorts, aggregates and
-// folds only those pixels and rows. On the inclusive ends after the scan, they are the first pixel whose end is at
-// least 1 and the first whose end is the total: two searches by one warp, 32 probes a step.
-extern "C" __global__ void anchor_bounds(const int* ends, i64 pixels, int* bounds)
+// Between steps 2 and 3, when the pass is one of several: used[r] = 1 if row r of the tile (rows of
+// `width` pixels, `pixels` in all) holds a site of the pass, else 0, from the inclusive ends after
+// the scan; the host then sorts, aggregates and folds only the rows that hold sites.
+extern "C" __global__ void anchor_rows(const int* ends, i64 pixels, int width, int* used)
 {
-    int lane = threadIdx.x, total = ends[pixels - 1];
-    if (total == 0) { if (lane == 0) { bounds[0] = -1; bounds[1] = -1; } return; }
-    for (int k = 0; k < 2; ++k) {
-        int target = k == 0 ? 1 : total;
-        i64 lo = 0, hi = pixels - 1;  // the first p with ends[p] >= target is in [lo, hi]
-        while (lo < hi) {
-            i64 step = (hi - lo + 30) / 31, probe = min(lo + lane * step, hi);  // lane 31 probes hi
-            unsigned hits = __ballot_sync(0xffffffffu, ends[probe] >= target);
-            int f = __ffs(hits) - 1;
-            if (f == 0) { hi = lo; break; }
-            i64 below = lo + (f - 1) * step;  // probe f − 1 missed, probe f hit
-            hi = min(lo + f * step, hi);
-            lo = below + 1;
-        }
-        if (lane == 0) bounds[k] = (int)lo;
-    }
+    i64 r = (i64)blockIdx.x * blockDim.x + threadIdx.x, first = r * width;
+    if (first >= pixels) return;
+    i64 last = min(first + width, pixels) - 1;
+    used[r] = ends[last] > (first > 0 ? ends[first - 1] : 0) ? 1 : 0;
 }
 
 // Step 3: each site takes a slot below its pixel's end; afterwards starts[p] is pixel p's start.
