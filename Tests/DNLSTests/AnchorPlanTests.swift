@@ -13,7 +13,7 @@ struct AnchorPlanTests {
     ])
     func boundedScratch(batch: Int, frames: Int, height: Int, width: Int, k: Int) {
         let plan = AnchorPlan(planes: batch * frames, height: height, width: width,
-                              sites: batch * frames * height * width * k, offsets: PatchGeometry(patchSize: 7).offsets)
+                              sites: batch * frames * height * width * k)
         #expect(plan.scratchBytes <= 64 << 20)
         #expect(!plan.passes.isEmpty)
     }
@@ -22,7 +22,7 @@ struct AnchorPlanTests {
         (3, 7, 5, 40, 9, 6), (1, 16, 16, 1000, 256, 100), (4, 5, 3, 7, 2, 1), (2, 9, 4, 0, 8, 8),
     ])
     func coverage(planes: Int, height: Int, width: Int, sites: Int, tilePixels: Int, chunkSites: Int) {
-        let plan = AnchorPlan(planes: planes, height: height, width: width, sites: sites, offsets: [-1, 0, 1],
+        let plan = AnchorPlan(planes: planes, height: height, width: width, sites: sites,
                               tilePixels: tilePixels, chunkSites: chunkSites)
         guard sites > 0 else { #expect(plan.passes.isEmpty); return }
         var covered = [Int](repeating: 0, count: planes * height * sites)
@@ -34,7 +34,7 @@ struct AnchorPlanTests {
         }
         #expect(covered.allSatisfy { $0 == 1 })
         // Same shapes, same passes: the summation order is fixed.
-        #expect(plan == AnchorPlan(planes: planes, height: height, width: width, sites: sites, offsets: [-1, 0, 1],
+        #expect(plan == AnchorPlan(planes: planes, height: height, width: width, sites: sites,
                                    tilePixels: tilePixels, chunkSites: chunkSites))
     }
 
@@ -75,8 +75,7 @@ struct AggregationRunTests {
 
     @Test("Total scratch of the search backward's key side stays within 64 MiB at 4K with 64 channels")
     func keySideAt4K() {
-        let plan = AnchorPlan(planes: 1, height: 2160, width: 3840, sites: 2160 * 3840 * 10,
-                              offsets: PatchGeometry(patchSize: 7).offsets)
+        let plan = AnchorPlan(planes: 1, height: 2160, width: 3840, sites: 2160 * 3840 * 10)
         let budget = (AnchorPlan.scratchBudget - plan.scratchBytes) / 4
         let (rows, slice) = AnchorPlan.runShape(width: 3840, channels: 64, entries: 49, budgetFloats: budget)
         #expect(plan.scratchBytes + 4 * rows * 3840 * slice * 49 <= 64 << 20)

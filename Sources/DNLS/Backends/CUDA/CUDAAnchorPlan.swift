@@ -3,9 +3,9 @@
 /// budget at any size.
 ///
 /// Each pass covers a tile of whole anchor rows (flat rows `(b, t, h)`, at most ``tilePixels``
-/// pixels) and a chunk of flat sites `b · S + s` (at most ``chunkSites``), and gathers into the
-/// destination rows that a patch anchored in the tile can read. Passes run tile by tile, chunk by
-/// chunk; the cut depends on the shapes alone, so every pixel sums in the same order on every run.
+/// pixels) and a chunk of flat sites `b · S + s` (at most ``chunkSites``); its patches are folded
+/// into the rows they read (``destinationRows(_:height:offsets:)``). Passes run tile by tile, chunk
+/// by chunk; the cut depends on the shapes alone, so every pixel sums in the same order on every run.
 struct AnchorPlan: Sendable, Equatable {
     /// 2 Mi pixels: 8 MiB of table starts.
     static let defaultTilePixels = 1 << 21
@@ -24,8 +24,6 @@ struct AnchorPlan: Sendable, Equatable {
         let rows: Range<Int>
         /// Flat sites of the chunk.
         let sites: Range<Int>
-        /// Flat rows the tile's patches can read: the gather's destinations.
-        let destinations: Range<Int>
     }
 
     let width: Int
@@ -33,8 +31,8 @@ struct AnchorPlan: Sendable, Equatable {
     let rowsPerTile: Int, chunkSites: Int
     let passes: [Pass]
 
-    /// - Parameters: `planes` = B·T, `sites` = B·S, `offsets` the patch entry offsets.
-    init(planes: Int, height: Int, width: Int, sites: Int, offsets: [Int],
+    /// - Parameters: `planes` = B·T, `sites` = B·S.
+    init(planes: Int, height: Int, width: Int, sites: Int,
          tilePixels: Int = defaultTilePixels, chunkSites: Int = defaultChunkSites) {
         let totalRows = planes * height
         self.width = width
@@ -44,9 +42,8 @@ struct AnchorPlan: Sendable, Equatable {
         if totalRows > 0, width > 0, sites > 0 {
             for first in stride(from: 0, to: totalRows, by: rowsPerTile) {
                 let rows = first..<min(totalRows, first + rowsPerTile)
-                let destinations = AnchorPlan.destinationRows(rows, height: height, offsets: offsets)
                 for s in stride(from: 0, to: sites, by: self.chunkSites) {
-                    passes.append(Pass(rows: rows, sites: s..<min(sites, s + self.chunkSites), destinations: destinations))
+                    passes.append(Pass(rows: rows, sites: s..<min(sites, s + self.chunkSites)))
                 }
             }
         }

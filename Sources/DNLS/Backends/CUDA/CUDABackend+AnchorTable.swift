@@ -43,10 +43,10 @@ extension CUDABackend {
     /// The anchor plan of `sites` flat sites for this video: small tiles and chunks under the
     /// conformance suite's checking mode (poisoned buffers), so that its small shapes run the
     /// multi-pass path that only large videos take otherwise.
-    func anchorPlan(sites: Int, shape s: VideoShape, geometry g: PatchGeometry) -> AnchorPlan {
+    func anchorPlan(sites: Int, shape s: VideoShape) -> AnchorPlan {
         let stress = Diagnostics.poisonsDeviceAllocations
         return AnchorPlan(planes: s.batch * s.frames, height: s.height, width: s.width, sites: sites,
-                          offsets: g.offsets, tilePixels: stress ? AnchorPlan.checkingTilePixels : AnchorPlan.defaultTilePixels,
+                          tilePixels: stress ? AnchorPlan.checkingTilePixels : AnchorPlan.defaultTilePixels,
                           chunkSites: stress ? AnchorPlan.checkingChunkSites : AnchorPlan.defaultChunkSites)
     }
 

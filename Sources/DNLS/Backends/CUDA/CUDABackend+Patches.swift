@@ -140,7 +140,7 @@ extension CUDABackend {
         } else {
             (table, stride) = try siteTable(sites)
         }
-        let plan = anchorPlan(sites: s.batch * S, shape: s, geometry: g)
+        let plan = anchorPlan(sites: s.batch * S, shape: s)
         let runs = tableRuns(plan, channels: s.channels, geometry: g, width: s.width)
         let P: Tensor<Float> = try empty([runs.floats])
         try eachAnchorPass(plan, positions: table, batchStride: stride, sitesPerBatch: S, shape: s) { (pass) throws(DNLSError) in

@@ -28,7 +28,7 @@ extension CUDABackend {
         // One side (0: queries, 1: keys) through a device anchor table of `sites` positions.
         func foldThroughTable(side: Int32, sites: Tensor<Int32>, batchStride: Int, sitesPerBatch: Int,
                               into out: Tensor<Float>) throws(DNLSError) {
-            let plan = anchorPlan(sites: s.batch * sitesPerBatch, shape: s, geometry: g)
+            let plan = anchorPlan(sites: s.batch * sitesPerBatch, shape: s)
             let runs = tableRuns(plan, channels: Cp, geometry: g, width: s.width)
             let P: Tensor<Float> = try empty([runs.floats])
             try eachAnchorPass(plan, positions: sites, batchStride: batchStride, sitesPerBatch: sitesPerBatch, shape: s) {
