@@ -37,6 +37,8 @@ import Testing
         let s4 = try plan(channels: 3, side: 512, stride: 4)
         let split = s4.split(frameSlots: 5, kept: 10, multiprocessors: 132)
         #expect(split == BoxSearchPlan.Split(unitsPerBlock: 55, blocks: 1280, sharesTiles: false, partLists: 0))
+        // No multiprocessor count (a driver that reports none): one block per tile.
+        #expect(!s4.split(frameSlots: 5, kept: 10, multiprocessors: 0).sharesTiles)
     }
 
     /// Over a sweep of shapes: the blocks cover every unit once; each tile that blocks share

@@ -96,13 +96,14 @@ struct BoxSearchPlan: Equatable {
         let unitsPerTile = frameSlots * ((windowSize + rowGroup - 1) / rowGroup)
         let perTile = Split(unitsPerBlock: unitsPerTile, blocks: blocks, sharesTiles: false, partLists: 0)
         let slots = residentBlocks * multiprocessors, total = blocks * unitsPerTile
+        guard slots > 0 else { return perTile }
         let busiest = (blocks + slots - 1) / slots * unitsPerTile
         let perBlock = (total + slots - 1) / slots
-        guard slots > 0, perBlock * 20 <= busiest * 19 else { return perTile }
+        guard perBlock * 20 <= busiest * 19 else { return perTile }
         let count = (total + perBlock - 1) / perBlock
         let lists = kept == nil ? 0 : 2 * count * tile * tile
         guard lists * (2 * (kept ?? 0) + 1) * 4 <= Self.partListBudget else { return perTile }
-        guard total <= Int(Int32.max) else { return perTile }  // the kernel counts units in 32 bits
+        guard total + perBlock <= Int(Int32.max) else { return perTile }  // the kernel counts units in 32 bits
         return Split(unitsPerBlock: perBlock, blocks: count, sharesTiles: true, partLists: lists)
     }
 
