@@ -5,15 +5,16 @@
 # GPU selftest first, and torch's unfold/fold on the same configurations after each round.
 #
 #   bash bench/gpu_compare.sh [--selftest quick|full] [--seed N] [--torch] [--rounds N]
-#        [--config S1,S2,S3,S4] [--ops search-fwd] [--out DIR] BINARY...
+#        [--config S1,S2,S3,S4] [--ops search-fwd] [--out DIR] [--pack] BINARY...
 #
 # A BINARY may be xz-compressed (name ending in .xz: a static `swift build -c release
 # --static-swift-stdlib` binary, stripped and compressed, is about 4.5 MB). Logs go to --out
 # (default $OUT when set, else ./gpu-compare); the last lines printed are one per round and
-# binary: "round binary: config op median-ms …".
+# binary: "round binary: config op median-ms …". With --pack the logs end up in one logs.tgz
+# beside summary.txt (the device tool brings back at most 8 files from $OUT).
 set -euo pipefail
 
-selftest="" seed=1 torch=0 rounds=2 configs="S1,S2,S3,S4" ops="search-fwd" out="${OUT:-gpu-compare}"
+selftest="" seed=1 torch=0 rounds=2 configs="S1,S2,S3,S4" ops="search-fwd" out="${OUT:-gpu-compare}" pack=0
 binaries=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
         --config) configs="$2"; shift 2 ;;
         --ops) ops="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
+        --pack) pack=1; shift ;;
         -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         -*) echo "gpu_compare.sh: unknown option $1" >&2; exit 2 ;;
         *) binaries+=("$1"); shift ;;
@@ -71,3 +73,10 @@ for r in $(seq 1 "$rounds"); do
 done
 stamp done
 rm -rf "$work"
+if [ "$pack" = 1 ]; then
+    logs=$(cd "$out" && ls bench-*.txt torch-*.txt selftest-*.txt 2>/dev/null || true)
+    if [ -n "$logs" ]; then
+        (cd "$out" && tar -czf logs.tgz $logs && rm -f $logs)
+        echo "logs packed in $out/logs.tgz"
+    fi
+fi
