@@ -68,14 +68,6 @@ __device__ __forceinline__ i64 grid_query(const Grid& g, int t, int h, int w, i6
     return (q >= 0 && q < count) ? q : -1;
 }
 
-// As `location`, for any (y, x): coordinates beyond the tables (|x| ≥ L or x ≥ 2L) read zero under
-// either border rule, as Border.resolve says.
-__device__ __forceinline__ i64 location_any(const Geometry& g, int b, int t, int c, int y, int x,
-                                            int T, int C, int H, int W) {
-    if (y < -H || y >= 2 * H || x < -W || x >= 2 * W) return -1;
-    return location(g, b, t, c, y, x, T, C, H, W);
-}
-
 __device__ __forceinline__ bool ahead(float ka, int ea, float kb, int eb) {
     if (isnan(ka)) return isnan(kb) && ea < eb;
     if (isnan(kb)) return true;
