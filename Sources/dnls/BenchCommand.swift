@@ -17,7 +17,9 @@ struct BenchCommand: ParsableCommand {
             neighbours; iunfold and ifold (and their backwards) over the query grid.
             Configurations (--config, repeatable or comma-separated, or all): \
             \(BenchConfig.named.map { "\($0.name!) (\($0.summary))" }.joined(separator: "; ")); \
-            custom: --frames/--channels/--height/--width/--stride (T5 C3 64×64, stride 1 by default).
+            custom: --frames/--channels/--height/--width/--stride (T5 C3 64×64, stride 1 by default). \
+            The comparison configurations are those on which BENCHMARKS.md compares the GPU backend \
+            with the original dnls and stnls; the scale ones try larger videos.
             Without --config: the custom configuration on the CPU (the table of BENCHMARKS.md), \
             every named configuration on a GPU, each case skipped with its reason where its inputs \
             and outputs would not fit (--memory-limit-gib, and 85 % of the GPU's memory).
@@ -143,13 +145,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let target: Device
-        do {
-            target = try placement.resolve()
-        } catch {
-            writeStandardError("dnls bench: \(error)\n")
-            throw ExitCode.failure
-        }
+        let target = try placement.resolve(for: Self.self)
         let progress = Progress(terminal: isatty(2) != 0)
         let configs = try selectedConfigs(), ops = try selectedOps()
         let onGPU = target != .cpu

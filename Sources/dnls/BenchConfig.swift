@@ -1,8 +1,9 @@
-/// The video sizes `dnls bench` runs: named configurations (DESIGN §5's S1–S4 and the scale cases
-/// of issue 5) and the custom one of `--frames/--channels/--height/--width/--stride`.
+/// The video sizes `dnls bench` runs: named configurations (S1–S4, on which BENCHMARKS.md
+/// compares the GPU backend with the original dnls and stnls, and the scale cases S512, HD8, UHD1
+/// and C64) and the custom one of `--frames/--channels/--height/--width/--stride`.
 ///
 /// Every configuration uses ps 7, ws 21, wt 2, K 10, reflect border and zero flow; `stride` is the
-/// query grid's stride (the originals' `stride0`).
+/// query grid's stride (`stride0` of the original dnls).
 struct BenchConfig: Equatable {
     /// Name on the command line and in the tables (`nil` for the custom configuration, whose rows
     /// keep the plain shape so the CPU table of BENCHMARKS.md reads as before).
@@ -15,13 +16,13 @@ struct BenchConfig: Equatable {
     /// The named configurations, in the order `--config all` runs them.
     static let named: [BenchConfig] = [
         BenchConfig(name: "S1", frames: 5, channels: 3, height: 128, width: 128,
-                    summary: "DESIGN §5 S1: T5 C3 128×128, all queries"),
+                    summary: "comparison: T5 C3 128×128, all queries"),
         BenchConfig(name: "S2", frames: 5, channels: 3, height: 256, width: 256,
-                    summary: "DESIGN §5 S2: T5 C3 256×256, all queries (dnls and stnls fail)"),
+                    summary: "comparison: T5 C3 256×256, all queries (the original dnls and stnls cannot run it)"),
         BenchConfig(name: "S3", frames: 5, channels: 16, height: 256, width: 256, stride: 4,
-                    summary: "DESIGN §5 S3: T5 C16 256×256, query stride 4"),
+                    summary: "comparison: T5 C16 256×256, query stride 4"),
         BenchConfig(name: "S4", frames: 5, channels: 3, height: 512, width: 512, stride: 4,
-                    summary: "DESIGN §5 S4: T5 C3 512×512, query stride 4"),
+                    summary: "comparison: T5 C3 512×512, query stride 4"),
         BenchConfig(name: "S512", frames: 5, channels: 3, height: 512, width: 512,
                     summary: "scale: T5 C3 512×512, all queries"),
         BenchConfig(name: "HD8", frames: 8, channels: 3, height: 1080, width: 1920,

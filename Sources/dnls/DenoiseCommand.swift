@@ -37,20 +37,17 @@ struct DenoiseCommand: ParsableCommand {
     @Option(help: "Noise standard deviation on the 0–255 scale.")
     var sigma: Float = 25
 
-    @Option(help: "Patch size.")
-    var patchSize = 5
+    /// The defaults of the search options here: those of ``NonLocalMeans``.
+    enum SearchDefaults: SearchOptionDefaults {
+        static var patchSize: Int { 5 }
+        static var window: Int { 15 }
+        static var temporalRadius: Int { 2 }
+    }
 
-    @Option(help: "Search window side.")
-    var window = 15
-
-    @Option(help: "Frames searched on each side of the query frame.")
-    var temporalRadius = 2
+    @OptionGroup var searchOptions: SearchOptions<SearchDefaults>
 
     @Option(help: "Neighbours aggregated per query.")
     var neighbours = 16
-
-    @Option(help: "Spacing of the query grid.")
-    var queryStride = 1
 
     @Option(help: "Queries per batch (memory is bounded by it).")
     var batchSize = 8192
@@ -67,10 +64,8 @@ struct DenoiseCommand: ParsableCommand {
     var seed: UInt64 = 25
 
     func run() throws {
-        let target = try placement.resolve()
-        var nlm = NonLocalMeans(sigma: sigma)
-        nlm.patchSize = patchSize; nlm.windowSize = window; nlm.temporalRadius = temporalRadius
-        nlm.neighbours = neighbours; nlm.queryStride = queryStride; nlm.batchSize = batchSize; nlm.twoStep = twoStep
+        let target = try placement.resolve(for: Self.self)
+        let nlm = denoiser
         makeDirectory(output)
         let progress = Progress(enabled: isatty(2) != 0)
 
@@ -96,6 +91,11 @@ struct DenoiseCommand: ParsableCommand {
         }
         let pictures = try writePictures(noisy: noisy, denoised: denoised, clean: reference)
         print(line + "; wrote \(output)/denoised.npy" + pictures)
+    }
+
+    /// The denoiser the options describe.
+    var denoiser: NonLocalMeans {
+        searchOptions.nonLocalMeans(sigma: sigma, neighbours: neighbours, batchSize: batchSize, twoStep: twoStep)
     }
 
     /// The embedded default: the four variants side by side.

@@ -5,10 +5,22 @@ import DNLS
 enum DeviceOption: String, ExpressibleByArgument, CaseIterable {
     case cpu, cuda
 
-    /// The device to run on, checked to be usable (a GPU command fails here, naming what is missing).
-    func resolve(gpu: Int) throws -> Device {
+    /// The device to run on, checked to be usable.
+    ///
+    /// When it is not, the library's message (naming what is missing and where it was looked
+    /// for) goes to standard error as `dnls <command>: …`, and the error thrown ends the tool
+    /// with ``ArgumentParser/ExitCode/deviceUnavailable`` (the device cannot run here: no GPU,
+    /// driver or NVRTC) or ``ArgumentParser/ExitCode/failure`` (the device failed while being
+    /// opened).
+    func resolve(gpu: Int, for command: any ParsableCommand.Type) throws -> Device {
         let device: Device = self == .cpu ? .cpu : .cuda(gpu)
-        try device.checkAvailable()
+        do {
+            try device.checkAvailable()
+        } catch {
+            writeStandardError("dnls \(command.configuration.commandName ?? "\(command)"): \(error)\n")
+            if case .unavailable = error { throw ExitCode.deviceUnavailable }
+            throw ExitCode.failure
+        }
         return device
     }
 }
@@ -21,6 +33,14 @@ struct DeviceOptions: ParsableArguments {
     @Option(help: "GPU ordinal for --device cuda.")
     var gpu = 0
 
-    /// The device to run on, checked to be usable.
-    func resolve() throws -> Device { try device.resolve(gpu: gpu) }
+    /// The device to run on, checked to be usable (see ``DeviceOption/resolve(gpu:for:)``).
+    func resolve(for command: any ParsableCommand.Type) throws -> Device {
+        try device.resolve(gpu: gpu, for: command)
+    }
+}
+
+extension ExitCode {
+    /// The exit status of a command whose device cannot be used here (`--device cuda` without a
+    /// usable GPU, CUDA driver or NVRTC): 69, `EX_UNAVAILABLE` of sysexits.h.
+    static let deviceUnavailable = ExitCode(69)
 }

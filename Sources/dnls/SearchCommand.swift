@@ -26,17 +26,17 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Backward flow (.npy).")
     var backwardFlow: String?
 
-    @Option(help: "Patch size.")
-    var patchSize = 7
+    /// The defaults of the search options here.
+    enum SearchDefaults: SearchOptionDefaults {
+        static var patchSize: Int { 7 }
+        static var window: Int { 21 }
+        static var temporalRadius: Int { 0 }
+    }
 
-    @Option(help: "Search window side.")
-    var window = 21
+    @OptionGroup var searchOptions: SearchOptions<SearchDefaults>
 
     @Option(help: "Spacing of candidates inside the window.")
     var windowStride = 1
-
-    @Option(help: "Frames searched on each side of the query frame.")
-    var temporalRadius = 0
 
     @Option(help: "Neighbours per query, or `all` for the whole window in enumeration order.")
     var k = "10"
@@ -56,29 +56,14 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Leading channels used in the distance (default all).")
     var channels: Int?
 
-    @Option(help: "Spacing of the query grid.")
-    var queryStride = 1
-
     @OptionGroup var placement: DeviceOptions
 
     @Option(help: "Folder for distances.npy and indices.npy.")
     var output = "dnls-out"
 
     func run() throws {
-        guard let borderValue = ["reflect": Border.reflect, "zero": .zero][border] else {
-            throw ValidationError("--border must be reflect or zero")
-        }
-        guard let anchorValue = ["center": PatchAnchor.center, "top-left": .topLeft][anchor] else {
-            throw ValidationError("--anchor must be center or top-left")
-        }
-        guard let metricValue = ["l2": SearchMetric.l2, "inner-product": .innerProduct][metric] else {
-            throw ValidationError("--metric must be l2 or inner-product")
-        }
-        let kValue: Int?
-        if k == "all" { kValue = nil } else if let n = Int(k) { kValue = n } else {
-            throw ValidationError("--k must be a number or all")
-        }
-        let target = try placement.resolve()
+        let search = try patchSearch()
+        let target = try placement.resolve(for: Self.self)
         let query = try NPY.read(video).floatTensor()
         let keyVideo = try keys.map { path throws in try NPY.read(path).floatTensor().to(target) }
         let flows = Flows(forward: try forwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) },
@@ -86,17 +71,19 @@ struct SearchCommand: ParsableCommand {
         guard query.rank == 4 || query.rank == 5 else {
             throw ValidationError("\(video) has shape \(query.shape); expected (T, C, H, W) or (B, T, C, H, W)")
         }
-        let dims = Array(query.shape.suffix(4))
-        let grid = try QueryGrid(region: .whole(frames: dims[0], height: dims[2], width: dims[3]), stride: queryStride)
-        let search = PatchSearch(
-            geometry: PatchGeometry(patchSize: patchSize, dilation: dilation, anchor: anchorValue, border: borderValue),
-            window: SearchWindow(size: window, stride: windowStride, temporalRadius: temporalRadius),
-            k: kValue, metric: metricValue, channels: channels)
+        let grid = try searchOptions.queryGrid(videoShape: query.shape)
         let result = try search(query.to(target), keys: keyVideo, queries: .grid(grid), flows: flows)
         makeDirectory(output)
         try NPY.write(result.distances.to(.cpu), to: output + "/distances.npy")
         try NPY.write(result.indices.to(.cpu), to: output + "/indices.npy")
         print("searched \(grid.count) queries of \(describe(query.shape)) on \(target): "
             + "wrote \(output)/distances.npy \(result.distances.shape) and \(output)/indices.npy \(result.indices.shape)")
+    }
+
+    /// The search the options describe; a `ValidationError` for a word `--border`, `--anchor`,
+    /// `--metric` or `--k` does not accept.
+    func patchSearch() throws -> PatchSearch {
+        try searchOptions.patchSearch(windowStride: windowStride, k: k, dilation: dilation, border: border,
+                                      anchor: anchor, metric: metric, channels: channels)
     }
 }

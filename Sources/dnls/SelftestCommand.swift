@@ -17,7 +17,8 @@ struct SelftestCommand: ParsableCommand {
             patch sizes, dilation, reflect and zero borders, regions at the borders, flows with \
             wt > 0, B > 1, C up to 64, shapes that need many GPU blocks), checks that two runs are \
             bitwise equal and, on a GPU, that every output element is written (new buffers are \
-            poisoned with NaN). Ends with `N passed, M failed`; exits non-zero on any failure.
+            poisoned with NaN). Ends with `N passed, M failed`; exits with status 1 on any \
+            failure, 69 when the device cannot be used here.
             """)
 
     @Option(help: "Backend under test: cpu (the fast CPU backend) or cuda.")
@@ -36,13 +37,7 @@ struct SelftestCommand: ParsableCommand {
         guard let scale = ConformanceSuite.Scale(rawValue: scale) else {
             throw ValidationError("--scale must be quick or full")
         }
-        let target: Device
-        do {
-            target = try device.resolve(gpu: gpu)
-        } catch {
-            writeStandardError("dnls selftest: \(error)\n")
-            throw ExitCode(2)
-        }
+        let target = try device.resolve(gpu: gpu, for: Self.self)
         print("device: \(target.gpuDescription ?? "cpu (fast backend against the reference)")")
         let suite = ConformanceSuite(device: target, implementation: .fast, scale: scale, seed: seed)
         let total = suite.checkCount

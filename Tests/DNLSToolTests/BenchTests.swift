@@ -50,7 +50,7 @@ import Glibc
     @Test func aTinyCPURunWritesEveryOperationToJSON() throws {
         let path = "/tmp/dnls-bench-test-\(getpid()).json"
         defer { unlink(path) }
-        var command = try BenchCommand.parse(["--frames", "2", "--channels", "1", "--height", "12", "--width", "12",
+        let command = try BenchCommand.parse(["--frames", "2", "--channels", "1", "--height", "12", "--width", "12",
                                               "--repeats", "2", "--warmup", "0", "--implementation", "fast",
                                               "--ops", "all", "--json", path])
         try command.run()
@@ -83,7 +83,7 @@ import Glibc
     @Test func casesOverTheMemoryLimitAreSkippedWithTheirReason() throws {
         let path = "/tmp/dnls-bench-skip-\(getpid()).json"
         defer { unlink(path) }
-        var command = try BenchCommand.parse(["--frames", "2", "--channels", "1", "--height", "12", "--width", "12",
+        let command = try BenchCommand.parse(["--frames", "2", "--channels", "1", "--height", "12", "--width", "12",
                                               "--repeats", "1", "--warmup", "0", "--implementation", "fast",
                                               "--ops", "scatter,iunfold", "--memory-limit-gib", "0.0001", "--json", path])
         try command.run()

@@ -42,7 +42,7 @@ import Glibc
         var rng = SplitMix64(seed: 11)
         let video = try Tensor<Float>(shape: [3, 2, 10, 9], scalars: (0..<540).map { _ in Float.random(in: 0..<1, using: &rng) })
         try NPY.write(video, to: folder + "/video.npy")
-        var command = try SearchCommand.parse([folder + "/video.npy", "--patch-size", "3", "--window", "5",
+        let command = try SearchCommand.parse([folder + "/video.npy", "--patch-size", "3", "--window", "5",
                                               "--temporal-radius", "1", "--k", "4", "--query-stride", "2",
                                               "--output", folder])
         try command.run()
@@ -55,7 +55,7 @@ import Glibc
         #expect(indices == expected.indices)
         #expect(distances.shape == [grid.count, 4])
 
-        var bad = try SearchCommand.parse([folder + "/missing.npy", "--output", folder])
+        let bad = try SearchCommand.parse([folder + "/missing.npy", "--output", folder])
         #expect(throws: DNLSError.self) { try bad.run() }
     }
 }
