@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Side-by-side GPU timings of several `dnls` binaries (variants of a kernel) in one call, as
-# BENCHMARKS.md's passes were measured: the binaries take turns, round after round, on the same
-# card, so that run-to-run spread shows next to the differences. Optionally the first binary's
-# GPU selftest first, and torch's unfold/fold on the same configurations after each round.
+# Side-by-side GPU timings of several `dnls` binaries (variants of a kernel) in one call: the
+# binaries take turns, round after round, on the same card, so that run-to-run spread shows next
+# to the differences. Optionally the first binary's GPU selftest first, and torch's unfold/fold on
+# the same configurations after each round.
 #
 #   bash bench/gpu_compare.sh [--selftest quick|full] [--seed N] [--torch] [--rounds N]
 #        [--config S1,S2,S3,S4] [--ops search-fwd] [--out DIR] [--pack] BINARY...
@@ -11,7 +11,7 @@
 # --static-swift-stdlib` binary, stripped and compressed, is about 4.5 MB). Logs go to --out
 # (default $OUT when set, else ./gpu-compare); the last lines printed are one per round and
 # binary: "round binary: config op median-ms …". With --pack the logs end up in one logs.tgz
-# beside summary.txt (the device tool brings back at most 8 files from $OUT).
+# beside summary.txt (for when only a few files can be copied back from the GPU machine).
 set -euo pipefail
 
 selftest="" seed=1 torch=0 rounds=2 configs="S1,S2,S3,S4" ops="search-fwd" out="${OUT:-gpu-compare}" pack=0

@@ -1,27 +1,31 @@
 #!/usr/bin/env python3
-"""Print the side-by-side table of BENCHMARKS.md ("Where it stands") from one call's JSON files:
+"""Print BENCHMARKS.md's comparison figures from one call's JSON files: one table of the search and
+iunfold / ifold against their targets, the originals and torch, then the search's arithmetic floor:
 
     dnls bench --device cuda --config S1,S2,S3,S4 --json dnls.json
     python3 bench/torch_baselines.py --config S1,S2,S3,S4 --json torch.json
     python3 bench/side_by_side.py dnls.json torch.json
 
-Columns: our median (and the device memory beyond inputs and outputs), the target of issue 5, the
-original dnls and stnls as DESIGN §5 measured them on an H100 80GB (not rerun here), and torch on
-the same card. A last table gives the search forward's arithmetic floor (DESIGN §5: 3·C·ps² FLOP
-per candidate at about 50 TFLOP/s of FSUB+FFMA) over our time.
+Columns: our median (and the device memory beyond inputs and outputs), the target (BENCHMARKS.md
+lists them), the original dnls and stnls as this project measured them on an H100 80GB (built from
+their own sources; not rerun here), and torch on the same card. A last table gives the search
+forward's arithmetic floor (3·C·ps² FLOP per candidate at about 50 TFLOP/s of FSUB+FFMA) over our
+time.
 """
 import argparse
 import json
 import sys
 
-# DESIGN §5 (H100 80GB, median of 5): forward, backward (dnls racy, stnls float atomics).
+# The original dnls and stnls, built from their own sources and timed on an H100 80GB (CUDA 13,
+# PyTorch 2.11; CUDA-synchronised wall time, median of 5, zero flow, reflect border), ms:
+# forward, backward (dnls racy, stnls float atomics).
 ORIGINALS = {
     "S1": {"dnls": (80.3, 6.5), "stnls": (82.5, 1.72)},
     "S2": {"dnls": (None, None), "stnls": (None, None)},  # both fail (int32 indexing overflow)
     "S3": {"dnls": (104.5, 25.8), "stnls": (75.4, 3.96)},
     "S4": {"dnls": (82.1, 5.9), "stnls": (83.4, 2.12)},
 }
-# Issue 5's targets, ms: (config, op) → bound; "torch" means no slower than torch's counterpart.
+# The targets of BENCHMARKS.md, ms: (config, op) → bound; "torch" means no slower than torch's counterpart.
 TARGETS = {("S1", "search-fwd"): 4.0, ("S1", "search-bwd"): 2.5, ("S2", "search-fwd"): 16.0,
            ("S3", "search-fwd"): 5.0, ("S3", "search-bwd"): 6.0,
            ("S2", "iunfold"): "torch", ("S2", "ifold"): "torch"}

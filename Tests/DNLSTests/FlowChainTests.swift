@@ -1,8 +1,9 @@
 import DNLS
 import Testing
 
-/// Optical-flow chaining (reference §1.7): the window centre of each visited frame, observed through
-/// a search with a 1 × 1 window and `k: nil`, whose indices are exactly the chained centres.
+/// Optical-flow chaining, by the rules of the Conventions article: the window centre of each
+/// visited frame, observed through a search with a 1 × 1 window and `k: nil`, whose indices are
+/// exactly the chained centres.
 @Suite("Flow chaining")
 struct FlowChainTests {
     static let T = 5, H = 8, W = 10
@@ -42,7 +43,7 @@ struct FlowChainTests {
     /// (`floor(x + 0.5)`), then clamped into the frame.
     static func constantChain(_ q: Position, forward: (dx: Double, dy: Double), backward: (dx: Double, dy: Double)) -> [Position] {
         let hop = { (x: Int, d: Double, n: Int) in min(max(Int((Double(x) + d + 0.5).rounded(.down)), 0), n - 1) }
-        // Frame order for T = 5, wt = 2 (reference §1.6, all five frames).
+        // Frame order for T = 5, wt = 2 (all five frames; the Conventions article's table).
         let order: [[Int]] = [[0, 1, 2, 3, 4], [1, 2, 3, 4, 0], [2, 3, 4, 1, 0], [3, 4, 2, 1, 0], [4, 3, 2, 1, 0]]
         var centre: [Int: (Int, Int)] = [q.t: (q.h, q.w)]
         for n in order[q.t].dropFirst() {

@@ -1,9 +1,8 @@
 import DNLS
 import Testing
 
-/// iunfold / ifold: the torch `unfold` / `fold` equivalences (reference §2.6–2.7) re-derived as
-/// loops, region unfolds against an independent loop, coverage counts and the round trip
-/// `fold(unfold(x)) / fold(1) == x`.
+/// iunfold / ifold: the torch `unfold` / `fold` equivalences re-derived as loops, region unfolds
+/// against an independent loop, coverage counts and the round trip `fold(unfold(x)) / fold(1) == x`.
 @Suite("Fold and unfold")
 struct FoldUnfoldTests {
     struct TorchCase: Sendable, CustomTestStringConvertible {
@@ -137,9 +136,10 @@ struct FoldUnfoldTests {
         }
     }
 
-    /// Reference §2.7: 1-D counts for ps 3, H 5, full frame, zero border: stride 1 → [2, 3, 3, 3, 2],
-    /// stride 2 → [1, 2, 1, 2, 1]. With reflection, the mirrored reads add to the pixels next to the
-    /// edges: stride 1 → [2, 4, 3, 4, 2]. 2-D counts are products.
+    /// 1-D counts for ps 3, H 5, full frame, zero border (torch's `fold` of ones with padding 1
+    /// gives the same): stride 1 → [2, 3, 3, 3, 2], stride 2 → [1, 2, 1, 2, 1]. With reflection,
+    /// the mirrored reads add to the pixels next to the edges: stride 1 → [2, 4, 3, 4, 2]. 2-D
+    /// counts are products.
     @Test("Coverage counts of fold(ones), worked examples", arguments: [
         (Border.zero, 1, [2.0, 3, 3, 3, 2]),
         (Border.zero, 2, [1.0, 2, 1, 2, 1]),

@@ -2,7 +2,7 @@ import DNLS
 import Testing
 
 /// The temporal search range: `2wt+1` frames shifted (not cut) into the video, visited query frame
-/// first, later frames ascending, earlier frames descending (reference §1.6).
+/// first, later frames ascending, earlier frames descending (the Conventions article's table).
 @Suite("Frame order")
 struct FrameOrderTests {
     @Test("T = 5, wt = 2", arguments: [

@@ -4,7 +4,7 @@ import Testing
 /// Scalar geometry helpers: the reflection rule, patch entry offsets and the search window layout.
 @Suite("Geometry")
 struct GeometryTests {
-    /// Reference §1.2 worked example, L = 5 (valid 0…4); −1 means "reads zero".
+    /// The reflection table of the Conventions article, L = 5 (valid 0…4); −1 means "reads zero".
     @Test("Reflection of an axis of 5 samples", arguments: [
         (-1, 1), (-2, 2), (-4, 4), (-5, -1), (5, 3), (6, 2), (8, 0), (9, -1),
         (0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (-6, -1), (12, -1),
@@ -35,7 +35,7 @@ struct GeometryTests {
 
     @Test("The reflection rule is the symmetric-without-edge kind, not the edge-repeating kind")
     func reflectIsNotSymmetric() {
-        // Reference §1.2 formula S would give −1 → 0 and 5 → 4; we must not.
+        // Edge-repeating (symmetric) padding would give −1 → 0 and 5 → 4; we must not.
         #expect(Border.reflect.resolve(-1, length: 5) != 0)
         #expect(Border.reflect.resolve(5, length: 5) != 4)
     }

@@ -4,7 +4,7 @@ import Testing
 /// Region query grids: raster numbering, batches and the `fullPatchesOf` (torch `unfold`) count.
 @Suite("Query grids")
 struct QueryGridTests {
-    /// Reference §1.5: coords [top 4, left 8, bottom 60, right 50], stride 2 → 28 × 21 grid and
+    /// Region [top 4, left 8, bottom 60, right 50], stride 2 → 28 × 21 grid and
     /// query 500 at (0, 50, 42).
     @Test("Raster numbering, reference worked example")
     func workedExample() throws {

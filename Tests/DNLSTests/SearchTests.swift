@@ -1,8 +1,9 @@
 import DNLS
 import Testing
 
-/// Search semantics (DESIGN §2): self-match, whole-window enumeration, empty slots, tie order,
-/// metrics, the channel limit, and the reference search against an independent oracle.
+/// Search semantics, as the Conventions article states them: self-match, whole-window enumeration,
+/// empty slots, tie order, metrics, the channel limit, and the reference search against an
+/// independent oracle.
 @Suite("Search semantics")
 struct SearchTests {
     @Test("Self-search returns the query itself first, at distance 0", arguments: Border.allCases, PatchAnchor.allCases)

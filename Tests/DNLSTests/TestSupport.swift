@@ -2,7 +2,7 @@ import DNLS
 import Testing
 
 // Shared helpers of the test suite: a seeded RNG, random tensors, independent ("oracle")
-// implementations of the patch semantics written from DESIGN.md §2 and the reference document,
+// implementations of the patch semantics written from the rules of the Conventions article,
 // comparison helpers and finite differences. Nothing here calls into the library's internals: the
 // oracles only read public data (PatchGeometry's fields, tensor scalars) and do their own loops.
 
