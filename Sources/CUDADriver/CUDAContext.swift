@@ -25,9 +25,9 @@ public final class CUDAContext: @unchecked Sendable {
     public let allocations = AllocationCounter()
     let device: CUdevice
     let context: CUcontext
-    /// The device's default memory pool when buffers are allocated from it (stream-ordered, on the
-    /// legacy default stream); `nil` when the device or driver has no memory pools and buffers use
-    /// `cuMemAlloc`/`cuMemFree`.
+    /// The memory pool DNLS created on this device for its buffers (stream-ordered allocation),
+    /// or `nil` when the device or driver has no memory pools and buffers use `cuMemAlloc`/`cuMemFree`.
+    /// The device's default pool, which other libraries in the process may use, is never touched.
     let memoryPool: CUmemoryPool?
 
     private static let contexts = Mutex<[Int: CUDAContext]>([:])
@@ -92,7 +92,7 @@ public final class CUDAContext: @unchecked Sendable {
         // Until every stored property is set, deinit cannot run: release the context by hand on failure.
         do throws(CUDAError) {
             try driver.check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
-            memoryPool = try Self.defaultMemoryPool(driver: driver, device: device)
+            memoryPool = try Self.ownMemoryPool(driver: driver, device: device, ordinal: ordinal)
         } catch {
             _ = driver.cuDevicePrimaryCtxRelease(device)
             throw error
@@ -100,27 +100,39 @@ public final class CUDAContext: @unchecked Sendable {
         self.context = context
     }
 
-    /// The device's default memory pool, set to keep freed memory for reuse, or `nil` when the
-    /// device does not support pools or the driver lacks their entry points.
-    static func defaultMemoryPool(driver: DriverFunctions, device: CUdevice) throws(CUDAError) -> CUmemoryPool? {
-        guard driver.hasMemoryPools, let getPool = driver.cuDeviceGetDefaultMemPool,
+    /// A new memory pool on `device` that keeps freed memory for reuse, or `nil` when the device
+    /// does not support pools or the driver lacks their entry points.
+    static func ownMemoryPool(driver: DriverFunctions, device: CUdevice, ordinal: Int) throws(CUDAError) -> CUmemoryPool? {
+        guard driver.hasMemoryPools, let create = driver.cuMemPoolCreate,
               let setAttribute = driver.cuMemPoolSetAttribute else { return nil }
         var supported: Int32 = 0
         // An old driver may not know the attribute: that means no pools, not a broken device.
         guard driver.cuDeviceGetAttribute(&supported, Int32(DNLS_CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED), device) == 0,
               supported != 0 else { return nil }
+        var properties = DNLSMemPoolProps()
+        properties.allocType = 1                            // CU_MEM_ALLOCATION_TYPE_PINNED
+        properties.location.type = 1                        // CU_MEM_LOCATION_TYPE_DEVICE
+        properties.location.id = Int32(ordinal)
         var pool: CUmemoryPool? = nil
-        try driver.check(getPool(&pool, device), "cuDeviceGetDefaultMemPool")
-        guard let pool else { throw .invalidArgument("cuDeviceGetDefaultMemPool returned no pool") }
-        // The default threshold (0) hands freed memory back to the OS at every synchronisation;
-        // keeping it all makes a freed buffer's memory reusable by the next allocation at no cost.
+        try driver.check(create(&pool, &properties), "cuMemPoolCreate")
+        guard let pool else { throw .invalidArgument("cuMemPoolCreate returned no pool") }
+        // A pool's default threshold (0) hands freed memory back to the OS at every
+        // synchronisation; keeping it makes a freed buffer's memory reusable by the next allocation
+        // at no cost. This is DNLS's own pool, so no other user of the device is affected.
         var threshold = UInt64.max
-        try driver.check(setAttribute(pool, Int32(DNLS_CU_MEMPOOL_ATTR_RELEASE_THRESHOLD), &threshold),
-                         "cuMemPoolSetAttribute(CU_MEMPOOL_ATTR_RELEASE_THRESHOLD)")
+        do throws(CUDAError) {
+            try driver.check(setAttribute(pool, Int32(DNLS_CU_MEMPOOL_ATTR_RELEASE_THRESHOLD), &threshold),
+                             "cuMemPoolSetAttribute(CU_MEMPOOL_ATTR_RELEASE_THRESHOLD)")
+        } catch {
+            _ = driver.cuMemPoolDestroy?(pool)
+            throw error
+        }
         return pool
     }
 
     deinit {
+        // A pool with allocations still outstanding is released once they are freed.
+        if let memoryPool { _ = driver.cuMemPoolDestroy?(memoryPool) }
         _ = driver.cuDevicePrimaryCtxRelease(device)
     }
 
@@ -143,8 +155,8 @@ public final class CUDAContext: @unchecked Sendable {
         return (free, total)
     }
 
-    /// Whether buffers come from the device's default memory pool (`cuMemAllocAsync`) rather than
-    /// `cuMemAlloc`.
+    /// Whether buffers come from DNLS's own memory pool on this device (`cuMemAllocFromPoolAsync`)
+    /// rather than `cuMemAlloc`.
     public var usesMemoryPool: Bool { memoryPool != nil }
 
     /// Device memory in use by allocations, in bytes: `current` now, `peak` the most since the last

@@ -14,6 +14,8 @@ public enum CUDAError: Error, Sendable, Equatable, CustomStringConvertible {
     case compilation(program: String, log: String)
     /// No GPU with this ordinal (the machine has `count`).
     case noDevice(ordinal: Int, count: Int)
+    /// The device had no room for an allocation of `bytes` bytes (`CUDA_ERROR_OUT_OF_MEMORY`).
+    case outOfMemory(bytes: Int)
     /// A host-side precondition of the driver layer failed (sizes, arguments).
     case invalidArgument(String)
 
@@ -32,6 +34,8 @@ public enum CUDAError: Error, Sendable, Equatable, CustomStringConvertible {
             return "NVRTC could not compile \(program):\n\(log)"
         case let .noDevice(ordinal, count):
             return "no CUDA device \(ordinal): this machine has \(count)"
+        case let .outOfMemory(bytes):
+            return "out of device memory allocating \(bytes) bytes"
         case let .invalidArgument(message):
             return message
         }

@@ -2,11 +2,13 @@ import CCUDA
 
 /// Device memory that frees itself: a move-only owner of one allocation.
 ///
-/// Where the device has memory pools, the memory comes from its default pool with `cuMemAllocAsync`
-/// and goes back with `cuMemFreeAsync`, both on the legacy default stream (stream 0) that every
-/// kernel and copy of DNLS uses, so a free neither synchronises the device (as `cuMemFree` does)
-/// nor gives the memory back to the OS: the next allocation reuses it. Elsewhere it falls back to
-/// `cuMemAlloc`/`cuMemFree`. Either way the context's ``CUDAContext/allocations`` counts it.
+/// Where the device has memory pools, the memory comes from the context's own pool
+/// (``CUDAContext/usesMemoryPool``) with `cuMemAllocFromPoolAsync` on the stream the buffer is made
+/// for, and goes back with `cuMemFreeAsync` on that same stream, so a free neither synchronises
+/// the device (as `cuMemFree` does) nor gives the memory back to the OS: the next allocation reuses
+/// it. Elsewhere it falls back to `cuMemAlloc`/`cuMemFree`. Either way the context's
+/// ``CUDAContext/allocations`` counts it. Every copy and fill is stream-ordered; none waits for the
+/// host except ``download(into:on:)``, whose caller asks for the bytes.
 public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
     /// The context the memory belongs to.
     public let context: CUDAContext
@@ -14,26 +16,35 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
     public let address: CUdeviceptr
     /// Size in bytes.
     public let byteCount: Int
-    /// Whether the memory came from the default pool (and goes back with `cuMemFreeAsync`).
+    /// Whether the memory came from the context's pool (and goes back with `cuMemFreeAsync`).
     public let isPooled: Bool
+    /// The stream the memory was allocated on and is freed on (`nil`: the legacy default stream).
+    /// Holding it keeps a stream DNLS created alive until its last buffer is freed.
+    public let stream: CUDAStream?
 
-    /// Allocates `byteCount` bytes (at least one, so that every buffer has an address).
-    public init(context: CUDAContext, byteCount: Int) throws(CUDAError) {
+    /// Allocates `byteCount` bytes (at least one, so that every buffer has an address), ordered on
+    /// `stream` (the legacy default stream when `nil`).
+    /// - Throws: ``CUDAError/outOfMemory(bytes:)`` when the device has no room for it.
+    public init(context: CUDAContext, byteCount: Int, stream: CUDAStream? = nil) throws(CUDAError) {
         guard byteCount >= 0 else { throw .invalidArgument("negative allocation size \(byteCount)") }
         try context.makeCurrent()
         var address: CUdeviceptr = 0
         let bytes = max(byteCount, 1)
-        if context.memoryPool != nil, let allocAsync = context.driver.cuMemAllocAsync {
-            // nil stream: the legacy default stream, which orders it before every later kernel and copy.
-            try context.driver.check(allocAsync(&address, bytes, nil), "cuMemAllocAsync(\(byteCount) bytes)")
-            isPooled = true
+        let result: CUresult, pooled: Bool
+        if let pool = context.memoryPool, let allocate = context.driver.cuMemAllocFromPoolAsync {
+            result = allocate(&address, bytes, pool, stream?.handle)
+            pooled = true
         } else {
-            try context.driver.check(context.driver.cuMemAlloc(&address, bytes), "cuMemAlloc(\(byteCount) bytes)")
-            isPooled = false
+            result = context.driver.cuMemAlloc(&address, bytes)
+            pooled = false
         }
+        if result == DNLS_CUDA_ERROR_OUT_OF_MEMORY { throw .outOfMemory(bytes: byteCount) }
+        try context.driver.check(result, pooled ? "cuMemAllocFromPoolAsync(\(byteCount) bytes)" : "cuMemAlloc(\(byteCount) bytes)")
+        isPooled = pooled
         self.context = context
         self.address = address
         self.byteCount = byteCount
+        self.stream = stream
         context.allocations.allocated(byteCount)
     }
 
@@ -41,40 +52,45 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
         context.allocations.freed(byteCount)
         guard (try? context.makeCurrent()) != nil else { return }
         if isPooled, let freeAsync = context.driver.cuMemFreeAsync {
-            _ = freeAsync(address, nil)
+            _ = freeAsync(address, stream?.handle)
         } else {
             _ = context.driver.cuMemFree(address)
         }
     }
 
-    /// Copies host bytes into the start of the buffer.
-    public func upload(_ bytes: UnsafeRawBufferPointer) throws(CUDAError) {
+    /// Queues a copy of host bytes into the start of the buffer on `stream`. The bytes may be
+    /// released when this returns: the driver stages pageable memory before it does.
+    public func upload(_ bytes: UnsafeRawBufferPointer, on stream: CUDAStream?) throws(CUDAError) {
         guard bytes.count <= byteCount else { throw .invalidArgument("upload of \(bytes.count) bytes into \(byteCount)") }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         try context.makeCurrent()
-        try context.driver.check(context.driver.cuMemcpyHtoD(address, base, bytes.count), "cuMemcpyHtoD")
+        try context.driver.check(context.driver.cuMemcpyHtoDAsync(address, base, bytes.count, stream?.handle), "cuMemcpyHtoDAsync")
     }
 
-    /// Copies the start of the buffer into host memory.
-    public func download(into bytes: UnsafeMutableRawBufferPointer) throws(CUDAError) {
+    /// Copies the start of the buffer into host memory after the work queued on `stream` so far,
+    /// and waits for it (the one call of this type that blocks the host).
+    public func download(into bytes: UnsafeMutableRawBufferPointer, on stream: CUDAStream?) throws(CUDAError) {
         guard bytes.count <= byteCount else { throw .invalidArgument("download of \(bytes.count) bytes from \(byteCount)") }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         try context.makeCurrent()
-        try context.driver.check(context.driver.cuMemcpyDtoH(base, address, bytes.count), "cuMemcpyDtoH")
+        try context.driver.check(context.driver.cuMemcpyDtoHAsync(base, address, bytes.count, stream?.handle), "cuMemcpyDtoHAsync")
+        try context.driver.check(context.driver.cuStreamSynchronize(stream?.handle), "cuStreamSynchronize")
     }
 
-    /// Copies the start of another device buffer into the start of this one.
-    public func copy(from source: borrowing DeviceBuffer) throws(CUDAError) {
+    /// Queues a copy of the start of another device buffer into the start of this one on `stream`.
+    public func copy(from source: borrowing DeviceBuffer, on stream: CUDAStream?) throws(CUDAError) {
         let bytes = min(byteCount, source.byteCount)
         guard bytes > 0 else { return }
         try context.makeCurrent()
-        try context.driver.check(context.driver.cuMemcpyDtoD(address, source.address, bytes), "cuMemcpyDtoD")
+        try context.driver.check(context.driver.cuMemcpyDtoDAsync(address, source.address, bytes, stream?.handle), "cuMemcpyDtoDAsync")
     }
 
-    /// Fills the buffer with a 32-bit pattern (e.g. a NaN to poison outputs, or zero).
-    public func fill(pattern: UInt32) throws(CUDAError) {
-        guard byteCount >= 4 else { return }
+    /// Queues a fill of the first `words` 32-bit words (all of them when `nil`) with `pattern` (a
+    /// NaN to poison outputs, zero, all ones) on `stream`.
+    public func fill(pattern: UInt32, words: Int? = nil, on stream: CUDAStream?) throws(CUDAError) {
+        let count = min(words ?? byteCount / 4, byteCount / 4)
+        guard count > 0 else { return }
         try context.makeCurrent()
-        try context.driver.check(context.driver.cuMemsetD32(address, pattern, byteCount / 4), "cuMemsetD32")
+        try context.driver.check(context.driver.cuMemsetD32Async(address, pattern, count, stream?.handle), "cuMemsetD32Async")
     }
 }

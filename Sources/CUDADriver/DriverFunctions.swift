@@ -33,14 +33,14 @@ public struct DriverFunctions: @unchecked Sendable {
     public var cuMemAlloc: PFN_cuMemAlloc
     /// The driver entry point `cuMemFree`.
     public var cuMemFree: PFN_cuMemFree
-    /// The driver entry point `cuMemcpyHtoD`.
-    public var cuMemcpyHtoD: PFN_cuMemcpyHtoD
-    /// The driver entry point `cuMemcpyDtoH`.
-    public var cuMemcpyDtoH: PFN_cuMemcpyDtoH
-    /// The driver entry point `cuMemcpyDtoD`.
-    public var cuMemcpyDtoD: PFN_cuMemcpyDtoD
-    /// The driver entry point `cuMemsetD32`.
-    public var cuMemsetD32: PFN_cuMemsetD32
+    /// The driver entry point `cuMemcpyHtoDAsync`.
+    public var cuMemcpyHtoDAsync: PFN_cuMemcpyHtoDAsync
+    /// The driver entry point `cuMemcpyDtoHAsync`.
+    public var cuMemcpyDtoHAsync: PFN_cuMemcpyDtoHAsync
+    /// The driver entry point `cuMemcpyDtoDAsync`.
+    public var cuMemcpyDtoDAsync: PFN_cuMemcpyDtoDAsync
+    /// The driver entry point `cuMemsetD32Async`.
+    public var cuMemsetD32Async: PFN_cuMemsetD32Async
     /// The driver entry point `cuModuleLoadData`.
     public var cuModuleLoadData: PFN_cuModuleLoadData
     /// The driver entry point `cuModuleUnload`.
@@ -57,6 +57,8 @@ public struct DriverFunctions: @unchecked Sendable {
     public var cuStreamDestroy: PFN_cuStreamDestroy
     /// The driver entry point `cuStreamSynchronize`.
     public var cuStreamSynchronize: PFN_cuStreamSynchronize
+    /// The driver entry point `cuStreamWaitEvent`.
+    public var cuStreamWaitEvent: PFN_cuStreamWaitEvent
     /// The driver entry point `cuEventCreate`.
     public var cuEventCreate: PFN_cuEventCreate
     /// The driver entry point `cuEventDestroy`.
@@ -65,26 +67,30 @@ public struct DriverFunctions: @unchecked Sendable {
     public var cuEventRecord: PFN_cuEventRecord
     /// The driver entry point `cuEventSynchronize`.
     public var cuEventSynchronize: PFN_cuEventSynchronize
+    /// The driver entry point `cuEventQuery`.
+    public var cuEventQuery: PFN_cuEventQuery
     /// The driver entry point `cuEventElapsedTime`.
     public var cuEventElapsedTime: PFN_cuEventElapsedTime
     /// The driver entry point `cuGetErrorName`.
     public var cuGetErrorName: PFN_cuGetErrorName
     /// The driver entry point `cuGetErrorString`.
     public var cuGetErrorString: PFN_cuGetErrorString
-    /// The driver entry point `cuMemAllocAsync`, or `nil` when the driver lacks it (before CUDA 11.2).
-    public var cuMemAllocAsync: PFN_cuMemAllocAsync? = nil
     /// The driver entry point `cuMemFreeAsync`, or `nil` when the driver lacks it.
     public var cuMemFreeAsync: PFN_cuMemFreeAsync? = nil
-    /// The driver entry point `cuDeviceGetDefaultMemPool`, or `nil` when the driver lacks it.
-    public var cuDeviceGetDefaultMemPool: PFN_cuDeviceGetDefaultMemPool? = nil
+    /// The driver entry point `cuMemAllocFromPoolAsync`, or `nil` when the driver lacks it.
+    public var cuMemAllocFromPoolAsync: PFN_cuMemAllocFromPoolAsync? = nil
+    /// The driver entry point `cuMemPoolCreate`, or `nil` when the driver lacks it.
+    public var cuMemPoolCreate: PFN_cuMemPoolCreate? = nil
+    /// The driver entry point `cuMemPoolDestroy`, or `nil` when the driver lacks it.
+    public var cuMemPoolDestroy: PFN_cuMemPoolDestroy? = nil
     /// The driver entry point `cuMemPoolSetAttribute`, or `nil` when the driver lacks it.
     public var cuMemPoolSetAttribute: PFN_cuMemPoolSetAttribute? = nil
     /// The driver entry point `cuMemPoolGetAttribute`, or `nil` when the driver lacks it.
     public var cuMemPoolGetAttribute: PFN_cuMemPoolGetAttribute? = nil
 
-    /// Whether every entry point of stream-ordered allocation from the default pool is present.
+    /// Whether every entry point of stream-ordered allocation from a pool of DNLS's own is present.
     public var hasMemoryPools: Bool {
-        cuMemAllocAsync != nil && cuMemFreeAsync != nil && cuDeviceGetDefaultMemPool != nil
+        cuMemFreeAsync != nil && cuMemAllocFromPoolAsync != nil && cuMemPoolCreate != nil && cuMemPoolDestroy != nil
             && cuMemPoolSetAttribute != nil && cuMemPoolGetAttribute != nil
     }
 
@@ -119,10 +125,10 @@ public struct DriverFunctions: @unchecked Sendable {
             cuMemGetInfo: try lib.symbol("cuMemGetInfo_v2", as: PFN_cuMemGetInfo.self),
             cuMemAlloc: try lib.symbol("cuMemAlloc_v2", as: PFN_cuMemAlloc.self),
             cuMemFree: try lib.symbol("cuMemFree_v2", as: PFN_cuMemFree.self),
-            cuMemcpyHtoD: try lib.symbol("cuMemcpyHtoD_v2", as: PFN_cuMemcpyHtoD.self),
-            cuMemcpyDtoH: try lib.symbol("cuMemcpyDtoH_v2", as: PFN_cuMemcpyDtoH.self),
-            cuMemcpyDtoD: try lib.symbol("cuMemcpyDtoD_v2", as: PFN_cuMemcpyDtoD.self),
-            cuMemsetD32: try lib.symbol("cuMemsetD32_v2", as: PFN_cuMemsetD32.self),
+            cuMemcpyHtoDAsync: try lib.symbol("cuMemcpyHtoDAsync_v2", as: PFN_cuMemcpyHtoDAsync.self),
+            cuMemcpyDtoHAsync: try lib.symbol("cuMemcpyDtoHAsync_v2", as: PFN_cuMemcpyDtoHAsync.self),
+            cuMemcpyDtoDAsync: try lib.symbol("cuMemcpyDtoDAsync_v2", as: PFN_cuMemcpyDtoDAsync.self),
+            cuMemsetD32Async: try lib.symbol("cuMemsetD32Async", as: PFN_cuMemsetD32Async.self),
             cuModuleLoadData: try lib.symbol("cuModuleLoadData", as: PFN_cuModuleLoadData.self),
             cuModuleUnload: try lib.symbol("cuModuleUnload", as: PFN_cuModuleUnload.self),
             cuModuleGetFunction: try lib.symbol("cuModuleGetFunction", as: PFN_cuModuleGetFunction.self),
@@ -131,17 +137,20 @@ public struct DriverFunctions: @unchecked Sendable {
             cuStreamCreate: try lib.symbol("cuStreamCreate", as: PFN_cuStreamCreate.self),
             cuStreamDestroy: try lib.symbol("cuStreamDestroy_v2", as: PFN_cuStreamDestroy.self),
             cuStreamSynchronize: try lib.symbol("cuStreamSynchronize", as: PFN_cuStreamSynchronize.self),
+            cuStreamWaitEvent: try lib.symbol("cuStreamWaitEvent", as: PFN_cuStreamWaitEvent.self),
             cuEventCreate: try lib.symbol("cuEventCreate", as: PFN_cuEventCreate.self),
             cuEventDestroy: try lib.symbol("cuEventDestroy_v2", as: PFN_cuEventDestroy.self),
             cuEventRecord: try lib.symbol("cuEventRecord", as: PFN_cuEventRecord.self),
             cuEventSynchronize: try lib.symbol("cuEventSynchronize", as: PFN_cuEventSynchronize.self),
+            cuEventQuery: try lib.symbol("cuEventQuery", as: PFN_cuEventQuery.self),
             cuEventElapsedTime: try lib.symbol("cuEventElapsedTime", as: PFN_cuEventElapsedTime.self),
             cuGetErrorName: try lib.symbol("cuGetErrorName", as: PFN_cuGetErrorName.self),
             cuGetErrorString: try lib.symbol("cuGetErrorString", as: PFN_cuGetErrorString.self),
             // Optional: without them buffers fall back to cuMemAlloc/cuMemFree.
-            cuMemAllocAsync: lib.optionalSymbol("cuMemAllocAsync", as: PFN_cuMemAllocAsync.self),
             cuMemFreeAsync: lib.optionalSymbol("cuMemFreeAsync", as: PFN_cuMemFreeAsync.self),
-            cuDeviceGetDefaultMemPool: lib.optionalSymbol("cuDeviceGetDefaultMemPool", as: PFN_cuDeviceGetDefaultMemPool.self),
+            cuMemAllocFromPoolAsync: lib.optionalSymbol("cuMemAllocFromPoolAsync", as: PFN_cuMemAllocFromPoolAsync.self),
+            cuMemPoolCreate: lib.optionalSymbol("cuMemPoolCreate", as: PFN_cuMemPoolCreate.self),
+            cuMemPoolDestroy: lib.optionalSymbol("cuMemPoolDestroy", as: PFN_cuMemPoolDestroy.self),
             cuMemPoolSetAttribute: lib.optionalSymbol("cuMemPoolSetAttribute", as: PFN_cuMemPoolSetAttribute.self),
             cuMemPoolGetAttribute: lib.optionalSymbol("cuMemPoolGetAttribute", as: PFN_cuMemPoolGetAttribute.self))
     }

@@ -1,13 +1,17 @@
 import CCUDA
 
-/// A CUDA stream; destroyed with its last reference.
+/// A CUDA stream: one DNLS created (destroyed with its last reference) or one someone else owns
+/// (borrowed: never destroyed here). `nil` wherever a `CUDAStream?` is taken means the legacy
+/// default stream.
 public final class CUDAStream: @unchecked Sendable {
     /// The context the stream belongs to.
     public let context: CUDAContext
     /// The driver's handle.
     public let handle: CUstream
+    /// Whether DNLS created the stream and destroys it.
+    public let isOwned: Bool
 
-    /// Creates a stream on `context`.
+    /// Creates a stream on `context` (flags 0: it synchronises with the legacy default stream).
     public init(context: CUDAContext) throws(CUDAError) {
         try context.makeCurrent()
         var stream: CUstream? = nil
@@ -15,16 +19,40 @@ public final class CUDAStream: @unchecked Sendable {
         guard let stream else { throw .invalidArgument("cuStreamCreate returned no stream") }
         self.context = context
         handle = stream
+        isOwned = true
+    }
+
+    /// Wraps a stream someone else created on `context` (for example a PyTorch stream); its owner
+    /// keeps it alive while work queued here runs.
+    public init(borrowing handle: CUstream, context: CUDAContext) {
+        self.context = context
+        self.handle = handle
+        isOwned = false
     }
 
     deinit {
-        if (try? context.makeCurrent()) != nil { _ = context.driver.cuStreamDestroy(handle) }
+        if isOwned, (try? context.makeCurrent()) != nil { _ = context.driver.cuStreamDestroy(handle) }
     }
 
     /// Waits for the stream's work to finish.
     public func synchronize() throws(CUDAError) {
         try context.makeCurrent()
         try context.driver.check(context.driver.cuStreamSynchronize(handle), "cuStreamSynchronize")
+    }
+}
+
+extension CUDAContext {
+    /// Waits for the work queued on `stream` (the legacy default stream when `nil`) to finish.
+    public func synchronize(_ stream: CUDAStream?) throws(CUDAError) {
+        try makeCurrent()
+        try driver.check(driver.cuStreamSynchronize(stream?.handle), "cuStreamSynchronize")
+    }
+
+    /// Makes later work on `stream` wait, on the device, until `event` has happened; the host does
+    /// not wait.
+    public func wait(for event: CUDAEvent, on stream: CUDAStream?) throws(CUDAError) {
+        try makeCurrent()
+        try driver.check(driver.cuStreamWaitEvent(stream?.handle, event.handle, 0), "cuStreamWaitEvent")
     }
 }
 
@@ -53,6 +81,16 @@ public final class CUDAEvent: @unchecked Sendable {
     public func record(on stream: CUDAStream? = nil) throws(CUDAError) {
         try context.makeCurrent()
         try context.driver.check(context.driver.cuEventRecord(handle, stream?.handle), "cuEventRecord")
+    }
+
+    /// Whether the work before the event's last ``record(on:)`` has finished (asks the driver; never
+    /// waits).
+    public func hasCompleted() throws(CUDAError) -> Bool {
+        try context.makeCurrent()
+        let result = context.driver.cuEventQuery(handle)
+        if result == DNLS_CUDA_ERROR_NOT_READY { return false }
+        try context.driver.check(result, "cuEventQuery")
+        return true
     }
 
     /// Milliseconds between `start` and this event, after both have completed.

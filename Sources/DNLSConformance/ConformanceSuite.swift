@@ -54,6 +54,7 @@ public struct ConformanceSuite: Sendable {
         device == .cpu ? [] : [
             ("device mixing is a typed error", "device mixing", Self.checkDeviceMixing),
             ("bad indices and values give the CPU's errors", "device validation", Self.checkDeviceValidation),
+            ("operations on a stream give the default stream's results", "streams", Self.checkStreams),
         ]
     }
 
@@ -87,7 +88,9 @@ public struct ConformanceSuite: Sendable {
     /// Bad inputs checked on the device (indices and query positions out of the video, NaN or
     /// infinite weights and flows) must throw exactly the error the CPU throws for the same
     /// inputs: same case, same text, same (first) position, with several bad entries and more
-    /// entries than the check kernels have threads.
+    /// entries than the check kernels have threads; eagerly from the call, and under deferred
+    /// checking on a stream from the stream's next synchronisation (the kernels having run on the
+    /// bad entries without a fault).
     static func checkDeviceValidation(_ device: Device) -> [String] {
         var problems: [String] = []
         func same(_ what: String, _ body: (Device) throws(DNLSError) -> Void) {
@@ -95,9 +98,19 @@ public struct ConformanceSuite: Sendable {
             for d in [Device.cpu, device] {
                 do throws(DNLSError) { try body(d); errors.append(nil) } catch { errors.append(error) }
             }
+            // Deferred, on a stream of its own: the call returns, the next synchronisation throws.
+            do throws(DNLSError) {
+                let stream = try GPUStream(on: device)
+                try withStream(stream, checking: .deferred) { () throws(DNLSError) in try body(device) }
+                try stream.synchronize()
+                errors.append(nil)
+            } catch { errors.append(error) }
             if errors[0] == nil { problems.append("\(what): the CPU did not throw") }
             if errors[0] != errors[1] {
                 problems.append("\(what): CPU \(errors[0].map { "\($0)" } ?? "no error"), \(device) \(errors[1].map { "\($0)" } ?? "no error")")
+            }
+            if errors[0] != errors[2] {
+                problems.append("\(what): CPU \(errors[0].map { "\($0)" } ?? "no error"), \(device) deferred \(errors[2].map { "\($0)" } ?? "no error")")
             }
         }
         do {

@@ -24,8 +24,17 @@ enum Fake {
         case cuInit, primaryCtxRetain, primaryCtxRelease, memAlloc, memFree, moduleLoad, moduleUnload
         case moduleGetFunction, launch, streamCreate, streamDestroy, eventCreate, eventDestroy
         case createProgram, compileProgram, destroyProgram, getCUBIN
-        case memAllocAsync, memFreeAsync, getDefaultMemPool, poolSetAttribute, poolGetAttribute
+        case memAllocAsync, memFreeAsync, poolCreate, poolDestroy, poolSetAttribute, poolGetAttribute
     }
+
+    /// Every call that takes a stream, with the stream it was given, in order.
+    nonisolated(unsafe) static var streamCalls: [(call: String, stream: CUstream?)] = []
+    /// Every call that makes the host wait for the device (or, as `cuMemAlloc`/`cuMemFree` can,
+    /// synchronises it), in order.
+    nonisolated(unsafe) static var hostWaits: [String] = []
+
+    static func onStream(_ call: String, _ stream: CUstream?) { streamCalls.append((call, stream)) }
+    static func hostWait(_ call: String) { hostWaits.append(call) }
 
     private static let counts = Mutex<[Int]>(Array(repeating: 0, count: Call.allCases.count))
 
@@ -44,11 +53,13 @@ enum Fake {
     /// What `CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED` reads as (nil: the attribute is unknown).
     nonisolated(unsafe) static var poolsSupported: Int32? = 1
     nonisolated(unsafe) static var memAllocAsyncResult: CUresult = 0
-    nonisolated(unsafe) static var getDefaultMemPoolResult: CUresult = 0
+    nonisolated(unsafe) static var poolCreateResult: CUresult = 0
+    /// What `cuMemPoolCreate` was last given: allocation type, location type and id.
+    nonisolated(unsafe) static var poolProperties: (allocType: Int32, locationType: Int32, id: Int32)? = nil
     nonisolated(unsafe) static var poolSetAttributeResult: CUresult = 0
     nonisolated(unsafe) static var poolGetAttributeResult: CUresult = 0
 
-    // The fake default pool: its release threshold, bytes in use and their high-water mark.
+    // The fake pool DNLS creates: its release threshold, bytes in use and their high-water mark.
     nonisolated(unsafe) static var poolReleaseThreshold: UInt64 = 0
     nonisolated(unsafe) static var poolUsed: UInt64 = 0
     nonisolated(unsafe) static var poolUsedHigh: UInt64 = 0
@@ -105,7 +116,10 @@ enum Fake {
         memoryUsed = 0
         poolsSupported = 1
         memAllocAsyncResult = 0
-        getDefaultMemPoolResult = 0
+        poolCreateResult = 0
+        poolProperties = nil
+        streamCalls = []
+        hostWaits = []
         poolSetAttributeResult = 0
         poolGetAttributeResult = 0
         poolReleaseThreshold = 0
@@ -115,7 +129,7 @@ enum Fake {
         asyncStreams = []
     }
 
-    /// The bump allocator behind both `cuMemAlloc` and `cuMemAllocAsync`.
+    /// The bump allocator behind both `cuMemAlloc` and `cuMemAllocFromPoolAsync`.
     static func bumpAllocate(_ bytes: Int) -> CUdeviceptr? {
         let start = (memoryUsed + 255) & ~255
         guard start + bytes <= memorySize else { return nil }
@@ -123,11 +137,13 @@ enum Fake {
         return memoryBase + CUdeviceptr(start)
     }
 
-    /// `driver` with the stream-ordered allocator and the default pool's entry points.
+    /// `driver` with the stream-ordered allocator and the memory pool entry points.
     static let pooledDriver: DriverFunctions = {
         var d = driver
-        d.cuMemAllocAsync = { pointer, bytes, stream in
+        d.cuMemAllocFromPoolAsync = { pointer, bytes, pool, stream in
             Fake.record(.memAllocAsync)
+            Fake.onStream("cuMemAllocFromPoolAsync", stream)
+            guard pool == Fake.pool else { return 1 }
             Fake.lastAllocationBytes = bytes
             Fake.asyncStreams.append(stream)
             guard Fake.memAllocAsyncResult == 0 else { return Fake.memAllocAsyncResult }
@@ -140,17 +156,24 @@ enum Fake {
         }
         d.cuMemFreeAsync = { pointer, stream in
             Fake.record(.memFreeAsync)
+            Fake.onStream("cuMemFreeAsync", stream)
             Fake.asyncStreams.append(stream)
             Fake.freedAddresses.append(pointer)
             guard let bytes = Fake.poolSizes.removeValue(forKey: pointer) else { return 1 }
             Fake.poolUsed -= UInt64(bytes)
             return 0
         }
-        d.cuDeviceGetDefaultMemPool = { pool, _ in
-            Fake.record(.getDefaultMemPool)
-            guard Fake.getDefaultMemPoolResult == 0 else { return Fake.getDefaultMemPoolResult }
+        d.cuMemPoolCreate = { pool, properties in
+            Fake.record(.poolCreate)
+            guard Fake.poolCreateResult == 0 else { return Fake.poolCreateResult }
+            guard let p = properties?.pointee else { return 1 }
+            Fake.poolProperties = (p.allocType, p.location.type, p.location.id)
             pool?.pointee = Fake.pool
             return 0
+        }
+        d.cuMemPoolDestroy = { pool in
+            Fake.record(.poolDestroy)
+            return pool == Fake.pool ? 0 : 1
         }
         d.cuMemPoolSetAttribute = { pool, attribute, value in
             Fake.record(.poolSetAttribute)
@@ -218,10 +241,11 @@ enum Fake {
         },
         cuDevicePrimaryCtxRelease: { _ in Fake.record(.primaryCtxRelease); return 0 },
         cuCtxSetCurrent: { _ in Fake.ctxSetCurrentResult },
-        cuCtxSynchronize: { 0 },
+        cuCtxSynchronize: { Fake.hostWait("cuCtxSynchronize"); return 0 },
         cuMemGetInfo: { free, total in free?.pointee = 1 << 30; total?.pointee = 2 << 30; return 0 },
         cuMemAlloc: { pointer, bytes in
             Fake.record(.memAlloc)
+            Fake.hostWait("cuMemAlloc")
             Fake.lastAllocationBytes = bytes
             guard Fake.memAllocResult == 0 else { return Fake.memAllocResult }
             guard let address = Fake.bumpAllocate(bytes) else { return 2 }
@@ -230,26 +254,31 @@ enum Fake {
         },
         cuMemFree: { pointer in
             Fake.record(.memFree)
+            Fake.hostWait("cuMemFree")
             Fake.freedAddresses.append(pointer)
             return 0
         },
-        cuMemcpyHtoD: { destination, source, bytes in
+        cuMemcpyHtoDAsync: { destination, source, bytes, stream in
+            Fake.onStream("cuMemcpyHtoDAsync", stream)
             guard let source, let target = UnsafeMutableRawPointer(bitPattern: UInt(destination)) else { return 1 }
             target.copyMemory(from: source, byteCount: bytes)
             return 0
         },
-        cuMemcpyDtoH: { destination, source, bytes in
+        cuMemcpyDtoHAsync: { destination, source, bytes, stream in
+            Fake.onStream("cuMemcpyDtoHAsync", stream)
             guard let destination, let from = UnsafeRawPointer(bitPattern: UInt(source)) else { return 1 }
             destination.copyMemory(from: from, byteCount: bytes)
             return 0
         },
-        cuMemcpyDtoD: { destination, source, bytes in
+        cuMemcpyDtoDAsync: { destination, source, bytes, stream in
+            Fake.onStream("cuMemcpyDtoDAsync", stream)
             guard let target = UnsafeMutableRawPointer(bitPattern: UInt(destination)),
                   let from = UnsafeRawPointer(bitPattern: UInt(source)) else { return 1 }
             target.copyMemory(from: from, byteCount: bytes)
             return 0
         },
-        cuMemsetD32: { destination, value, count in
+        cuMemsetD32Async: { destination, value, count, stream in
+            Fake.onStream("cuMemsetD32Async", stream)
             guard let target = UnsafeMutableRawPointer(bitPattern: UInt(destination)) else { return 1 }
             let words = target.bindMemory(to: UInt32.self, capacity: count)
             for i in 0..<count { words[i] = value }
@@ -270,8 +299,9 @@ enum Fake {
             return 0
         },
         cuFuncSetAttribute: { _, _, _ in 0 },
-        cuLaunchKernel: { _, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, _, parameters, _ in
+        cuLaunchKernel: { _, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, parameters, _ in
             Fake.record(.launch)
+            Fake.onStream("cuLaunchKernel", stream)
             Fake.launchGrid = [gridX, gridY, gridZ, blockX, blockY, blockZ]
             Fake.launchSharedBytes = sharedBytes
             Fake.launchSlots = (0..<Fake.launchParameterCount).map { parameters![$0]!.load(as: UInt64.self) }
@@ -284,11 +314,13 @@ enum Fake {
             return 0
         },
         cuStreamDestroy: { _ in Fake.record(.streamDestroy); return 0 },
-        cuStreamSynchronize: { _ in 0 },
+        cuStreamSynchronize: { _ in Fake.hostWait("cuStreamSynchronize"); return 0 },
+        cuStreamWaitEvent: { stream, _, _ in Fake.onStream("cuStreamWaitEvent", stream); return 0 },
         cuEventCreate: { event, _ in Fake.record(.eventCreate); event?.pointee = Fake.event; return 0 },
         cuEventDestroy: { _ in Fake.record(.eventDestroy); return 0 },
-        cuEventRecord: { _, _ in 0 },
-        cuEventSynchronize: { _ in 0 },
+        cuEventRecord: { _, stream in Fake.onStream("cuEventRecord", stream); return 0 },
+        cuEventSynchronize: { _ in Fake.hostWait("cuEventSynchronize"); return 0 },
+        cuEventQuery: { _ in 0 },
         cuEventElapsedTime: { milliseconds, _, _ in milliseconds?.pointee = 2.5; return 0 },
         cuGetErrorName: { code, name in
             switch code {

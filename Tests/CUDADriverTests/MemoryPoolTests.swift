@@ -2,14 +2,17 @@ import CCUDA
 @testable import CUDADriver
 import Testing
 
-/// Stream-ordered allocation from the default memory pool, its fallback to `cuMemAlloc`, and the
+/// Stream-ordered allocation from DNLS's own memory pool, its fallback to `cuMemAlloc`, and the
 /// memory-in-use figures, against the fakes of `FakeDriver.swift`. An extension of the serialised
 /// `FakeDriverTests`, so these never run beside another test that uses the fakes.
 extension FakeDriverTests {
-    @Test func withPoolsBuffersComeFromTheDefaultPoolOnTheLegacyStream() throws {
+    @Test func withPoolsBuffersComeFromAPoolOfTheirOwnOnTheirStream() throws {
         let context = try CUDAContext(ordinal: 0, driver: Fake.pooledDriver)
         #expect(context.usesMemoryPool)
-        #expect(Fake.poolReleaseThreshold == UInt64.max)  // freed memory stays in the pool
+        // A pinned pool on device 0, created for DNLS: the device's default pool is never asked for.
+        #expect(Fake.count(.poolCreate) == 1)
+        #expect(Fake.poolProperties.map { [$0.allocType, $0.locationType, $0.id] } == [1, 1, 0])
+        #expect(Fake.poolReleaseThreshold == UInt64.max)  // freed memory stays in DNLS's pool
         do {
             let buffer = try DeviceBuffer(context: context, byteCount: 1000)
             let pooled = buffer.isPooled
@@ -20,8 +23,13 @@ extension FakeDriverTests {
         }
         #expect(Fake.count(.memFreeAsync) == 1 && Fake.count(.memFree) == 0)
         #expect(Fake.poolUsed == 0)
-        // Both calls go to stream 0 (nil), the stream every kernel and copy uses.
+        // Both calls go to stream 0 (nil), the legacy default stream, when no stream is named.
         #expect(Fake.asyncStreams.count == 2 && Fake.asyncStreams.allSatisfy { $0 == nil })
+        // Named, the allocation and the free both go to that stream.
+        let stream = try CUDAStream(context: context)
+        Fake.asyncStreams = []
+        do { _ = try DeviceBuffer(context: context, byteCount: 64, stream: stream) }
+        #expect(Fake.asyncStreams.count == 2 && Fake.asyncStreams.allSatisfy { $0 == Fake.stream })
     }
 
     @Test func withoutPoolSupportBuffersUseCuMemAlloc() throws {
@@ -57,8 +65,8 @@ extension FakeDriverTests {
     }
 
     @Test func poolSetUpFailuresAreTypedAndReleaseTheContext() {
-        Fake.getDefaultMemPoolResult = 2
-        #expect(throws: CUDAError.driver(call: "cuDeviceGetDefaultMemPool", code: 2, name: "CUDA_ERROR_OUT_OF_MEMORY",
+        Fake.poolCreateResult = 2
+        #expect(throws: CUDAError.driver(call: "cuMemPoolCreate", code: 2, name: "CUDA_ERROR_OUT_OF_MEMORY",
                                          message: "out of memory")) {
             try CUDAContext(ordinal: 0, driver: Fake.pooledDriver)
         }
@@ -69,14 +77,21 @@ extension FakeDriverTests {
                                          name: "CUDA_ERROR_NOT_FOUND", message: "named symbol not found")) {
             try CUDAContext(ordinal: 0, driver: Fake.pooledDriver)
         }
+        // The pool made before the failure is destroyed with it.
         #expect(Fake.count(.primaryCtxRetain) == 1 && Fake.count(.primaryCtxRelease) == 1)
+        #expect(Fake.count(.poolCreate) == 1 && Fake.count(.poolDestroy) == 1)
     }
 
     @Test func aFailedPooledAllocationIsTypedAndCountsNothing() throws {
         let context = try CUDAContext(ordinal: 0, driver: Fake.pooledDriver)
+        // Out of memory is its own case, with the bytes asked for; other failures keep the driver's words.
         Fake.memAllocAsyncResult = 2
-        #expect(throws: CUDAError.driver(call: "cuMemAllocAsync(4096 bytes)", code: 2, name: "CUDA_ERROR_OUT_OF_MEMORY",
-                                         message: "out of memory")) {
+        #expect(throws: CUDAError.outOfMemory(bytes: 4096)) {
+            _ = try DeviceBuffer(context: context, byteCount: 4096)
+        }
+        Fake.memAllocAsyncResult = 500
+        #expect(throws: CUDAError.driver(call: "cuMemAllocFromPoolAsync(4096 bytes)", code: 500, name: "CUDA_ERROR_NOT_FOUND",
+                                         message: "named symbol not found")) {
             _ = try DeviceBuffer(context: context, byteCount: 4096)
         }
         #expect(Fake.count(.memFreeAsync) == 0 && Fake.count(.memAlloc) == 0)

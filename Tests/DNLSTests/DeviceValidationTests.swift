@@ -75,6 +75,30 @@ import Testing
         #expect(CUDABackend.firstFailure([5, 1]) == (1 << 32) + 5)
     }
 
+    @Test("A deferred check's registry numbers each distinct check once and reads it back")
+    func checkRegistryNumbersChecksByContent() {
+        var registry = CheckRegistry()
+        let a = DeviceCheck.triples(argument: "indices", frames: 2, height: 7, width: 9, allowMissing: true)
+        let b = DeviceCheck.finite(argument: "weights", shape: [3, 4])
+        #expect(registry.identifier(of: a) == 1 && registry.identifier(of: b) == 2 && registry.identifier(of: a) == 1)
+        #expect(registry.check(1) == a && registry.check(2) == b && registry.check(0) == nil && registry.check(3) == nil)
+        // Its failures read as the host check's errors.
+        #expect(b.error(entry: 7, triple: (0, 0, 0)) == .nonFinite(argument: "weights", position: [1, 3]))
+        #expect(a.error(entry: 4, triple: (2, 0, 0))
+            == positionError(2, 0, 0, entry: 4, video: Self.video, argument: "indices", allowMissing: true))
+    }
+
+    @Test("Driver errors map to unavailable (no driver, no GPU, cuInit fails), out of memory, or device failure")
+    func driverErrorMapping() {
+        let device = Device.cuda(0)
+        #expect(DNLSError(.driver(call: "cuInit", code: 100, name: "CUDA_ERROR_NO_DEVICE", message: "no device"), device: device)
+            .kind == .unavailable)
+        #expect(DNLSError(.noDevice(ordinal: 2, count: 1), device: device).kind == .unavailable)
+        #expect(DNLSError(.outOfMemory(bytes: 4096), device: device) == .outOfMemory(device: device, bytes: 4096))
+        #expect(DNLSError(.driver(call: "cuLaunchKernel(x)", code: 700, name: "CUDA_ERROR_ILLEGAL_ADDRESS", message: "m"),
+                          device: device).kind == .deviceFailure)
+    }
+
     @Test(.enabled(if: ConformanceTests.cudaUnavailable == nil, "no usable GPU here"))
     func gpuChecksThrowTheCPUsErrors() {
         let problems = ConformanceSuite.checkDeviceValidation(.cuda(0))

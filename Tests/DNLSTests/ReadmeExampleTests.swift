@@ -130,6 +130,19 @@ import DNLS
         // README GPU example: end
         let cpu = try search(video, queries: .grid(grid))
         #expect(distances.count == cpu.distances.count)
+
+        let geometry = PatchGeometry(patchSize: 5)
+        // README streams example: start
+        let stream = try GPUStream(on: .cuda(0))
+        let scatter = PatchScatter(geometry: geometry)
+        let patches = try withStream(stream, checking: .deferred) { () throws(DNLSError) in
+            let found = try search(onGPU, queries: .grid(grid))      // queued on `stream`
+            return try scatter(onGPU, indices: found.indices)        // its index check is queued, not awaited
+        }
+        try stream.synchronize()     // waits, then throws the first bad GPU input recorded, if any
+        let values = try patches.to(.cpu).scalars
+        // README streams example: end
+        #expect(values == (try scatter(video, indices: cpu.indices)).scalars)
     }
 }
 

@@ -530,7 +530,7 @@ func expectGradient(_ analytic: [Double], _ numeric: [Double], relative: Double 
 
 /// The case of a ``DNLSError``, without its payload.
 enum DNLSErrorKind: Sendable, Equatable {
-    case invalidArgument, shapeMismatch, outOfRange, nonFinite, deviceMismatch, unavailable, deviceFailure
+    case invalidArgument, shapeMismatch, outOfRange, nonFinite, deviceMismatch, unavailable, outOfMemory, deviceFailure
     case fileAccess, fileFormat
 }
 
@@ -543,13 +543,15 @@ extension DNLSError {
         case .nonFinite: return .nonFinite
         case .deviceMismatch: return .deviceMismatch
         case .unavailable: return .unavailable
+        case .outOfMemory: return .outOfMemory
         case .deviceFailure: return .deviceFailure
         case .fileAccess: return .fileAccess
         case .fileFormat: return .fileFormat
         }
     }
 
-    /// The argument the error names (nil for `.unavailable`, `.deviceFailure` and the file errors).
+    /// The argument the error names (nil for `.unavailable`, `.outOfMemory`, `.deviceFailure` and the
+    /// file errors).
     var argumentName: String? {
         switch self {
         case let .invalidArgument(argument, _, _): return argument
@@ -557,7 +559,7 @@ extension DNLSError {
         case let .outOfRange(argument, _, _): return argument
         case let .nonFinite(argument, _): return argument
         case let .deviceMismatch(argument, _, _): return argument
-        case .unavailable, .deviceFailure, .fileAccess, .fileFormat: return nil
+        case .unavailable, .outOfMemory, .deviceFailure, .fileAccess, .fileFormat: return nil
         }
     }
 }

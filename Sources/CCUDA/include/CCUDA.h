@@ -38,6 +38,20 @@ enum {
     DNLS_CU_MEMPOOL_ATTR_USED_MEM_HIGH = 8,
 };
 
+// Result codes DNLS acts on.
+enum { DNLS_CUDA_ERROR_OUT_OF_MEMORY = 2, DNLS_CUDA_ERROR_NOT_READY = 600 };
+
+// cuda.h's CUmemPoolProps (88 bytes): a pinned, device-resident pool of one GPU, no export handles.
+struct DNLSMemPoolProps {
+    int allocType;                  // CU_MEM_ALLOCATION_TYPE_PINNED = 1
+    int handleTypes;                // CU_MEM_HANDLE_TYPE_NONE = 0
+    struct { int type; int id; } location;  // CU_MEM_LOCATION_TYPE_DEVICE = 1, the ordinal
+    void *win32SecurityAttributes;
+    size_t maxSize;                 // 0: the system's default limit
+    unsigned short usage;
+    unsigned char reserved[54];
+};
+
 // Function attribute: the dynamic shared memory a kernel may ask for.
 enum { DNLS_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8 };
 
@@ -56,10 +70,11 @@ typedef CUresult (*PFN_cuCtxSynchronize)(void);
 typedef CUresult (*PFN_cuMemGetInfo)(size_t *free, size_t *total);
 typedef CUresult (*PFN_cuMemAlloc)(CUdeviceptr *pointer, size_t bytes);
 typedef CUresult (*PFN_cuMemFree)(CUdeviceptr pointer);
-typedef CUresult (*PFN_cuMemcpyHtoD)(CUdeviceptr destination, const void *source, size_t bytes);
-typedef CUresult (*PFN_cuMemcpyDtoH)(void *destination, CUdeviceptr source, size_t bytes);
-typedef CUresult (*PFN_cuMemcpyDtoD)(CUdeviceptr destination, CUdeviceptr source, size_t bytes);
-typedef CUresult (*PFN_cuMemsetD32)(CUdeviceptr destination, unsigned int value, size_t count);
+// Copies and fills are all stream-ordered: DNLS makes no synchronous copy.
+typedef CUresult (*PFN_cuMemcpyHtoDAsync)(CUdeviceptr destination, const void *source, size_t bytes, CUstream stream);
+typedef CUresult (*PFN_cuMemcpyDtoHAsync)(void *destination, CUdeviceptr source, size_t bytes, CUstream stream);
+typedef CUresult (*PFN_cuMemcpyDtoDAsync)(CUdeviceptr destination, CUdeviceptr source, size_t bytes, CUstream stream);
+typedef CUresult (*PFN_cuMemsetD32Async)(CUdeviceptr destination, unsigned int value, size_t count, CUstream stream);
 typedef CUresult (*PFN_cuModuleLoadData)(CUmodule *module, const void *image);
 typedef CUresult (*PFN_cuModuleUnload)(CUmodule module);
 typedef CUresult (*PFN_cuModuleGetFunction)(CUfunction *function, CUmodule module, const char *name);
@@ -72,15 +87,18 @@ typedef CUresult (*PFN_cuLaunchKernel)(CUfunction function,
 typedef CUresult (*PFN_cuStreamCreate)(CUstream *stream, unsigned int flags);
 typedef CUresult (*PFN_cuStreamDestroy)(CUstream stream);
 typedef CUresult (*PFN_cuStreamSynchronize)(CUstream stream);
+typedef CUresult (*PFN_cuStreamWaitEvent)(CUstream stream, CUevent event, unsigned int flags);
 typedef CUresult (*PFN_cuEventCreate)(CUevent *event, unsigned int flags);
 typedef CUresult (*PFN_cuEventDestroy)(CUevent event);
 typedef CUresult (*PFN_cuEventRecord)(CUevent event, CUstream stream);
 typedef CUresult (*PFN_cuEventSynchronize)(CUevent event);
+typedef CUresult (*PFN_cuEventQuery)(CUevent event);
 typedef CUresult (*PFN_cuEventElapsedTime)(float *milliseconds, CUevent start, CUevent end);
 // Stream-ordered allocation (CUDA 11.2+); loaded optionally, so older drivers still work.
-typedef CUresult (*PFN_cuMemAllocAsync)(CUdeviceptr *pointer, size_t bytes, CUstream stream);
 typedef CUresult (*PFN_cuMemFreeAsync)(CUdeviceptr pointer, CUstream stream);
-typedef CUresult (*PFN_cuDeviceGetDefaultMemPool)(CUmemoryPool *pool, CUdevice device);
+typedef CUresult (*PFN_cuMemAllocFromPoolAsync)(CUdeviceptr *pointer, size_t bytes, CUmemoryPool pool, CUstream stream);
+typedef CUresult (*PFN_cuMemPoolCreate)(CUmemoryPool *pool, const struct DNLSMemPoolProps *properties);
+typedef CUresult (*PFN_cuMemPoolDestroy)(CUmemoryPool pool);
 typedef CUresult (*PFN_cuMemPoolSetAttribute)(CUmemoryPool pool, int attribute, void *value);
 typedef CUresult (*PFN_cuMemPoolGetAttribute)(CUmemoryPool pool, int attribute, void *value);
 typedef CUresult (*PFN_cuGetErrorName)(CUresult error, const char **name);

@@ -93,8 +93,9 @@ enum CheckedTriples: Sendable {
 }
 
 /// Checks an index or position tensor against the video where it lives: a host tensor on the
-/// host, a GPU tensor by the CUDA backend's check kernel (which downloads only the first bad
-/// entry). Either way the first bad entry in row-major order gives the same error.
+/// host, a GPU tensor by the CUDA backend's check kernel, queued on the call's stream (which
+/// waits for the first bad entry's 24 bytes in eager checking, and records it on the device in
+/// deferred checking). Either way the first bad entry in row-major order gives the same error.
 func checkedTriples(_ tensor: Tensor<Int32>, video: VideoShape, argument: String, allowMissing: Bool)
     throws(DNLSError) -> CheckedTriples
 {
@@ -103,10 +104,7 @@ func checkedTriples(_ tensor: Tensor<Int32>, video: VideoShape, argument: String
         try checkPositions(triples, video: video, argument: argument, allowMissing: allowMissing)
         return .host(triples)
     }
-    let gpu = try CUDABackend(ordinal: ordinal)
-    if let bad = try gpu.firstInvalidTriple(tensor, video: video, allowMissing: allowMissing) {
-        throw positionError(bad.t, bad.h, bad.w, entry: bad.entry, video: video, argument: argument, allowMissing: allowMissing)
-    }
+    try CUDABackend(ordinal: ordinal).checkTriples(tensor, video: video, argument: argument, allowMissing: allowMissing)
     return .device(tensor)
 }
 

@@ -74,15 +74,15 @@ func requireSameShape<S>(_ a: Tensor<S>, _ b: Tensor<S>, argument: String, as re
 }
 
 /// Checks that every value is finite, where the tensor lives: a GPU `Float` tensor by the CUDA
-/// backend's check kernel (only the first bad position comes back), anything else on the host.
+/// backend's check kernel (reported as the call's checking mode says), anything else on the host.
 func requireFinite<S: PatchScalar>(_ t: Tensor<S>, argument: String) throws(DNLSError) {
-    let first: Int?
     if case let .cuda(ordinal) = t.device, let values = t as? Tensor<Float> {
-        first = try CUDABackend(ordinal: ordinal).firstNonFinite(values)
-    } else {
-        first = try t.hostElements().firstIndex(where: { !$0.isFinite })
+        try CUDABackend(ordinal: ordinal).checkFinite(values, argument: argument)
+        return
     }
-    if let first { throw .nonFinite(argument: argument, position: multiIndex(first, shape: t.shape)) }
+    if let first = try t.hostElements().firstIndex(where: { !$0.isFinite }) {
+        throw .nonFinite(argument: argument, position: multiIndex(first, shape: t.shape))
+    }
 }
 
 /// The row-major multi-index of flat offset `i` in `shape`.

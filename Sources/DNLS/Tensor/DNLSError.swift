@@ -17,6 +17,9 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
     case deviceMismatch(argument: String, expected: Device, actual: Device)
     /// The requested device or backend cannot run here (no GPU, no NVRTC, no fast path for a type).
     case unavailable(what: String, reason: String)
+    /// The device had no room for an allocation of `bytes` bytes that an operation needed: a
+    /// smaller batch (or video) needs less.
+    case outOfMemory(device: Device, bytes: Int)
     /// The device failed while running an operation (a driver call or a kernel returned an error).
     case deviceFailure(device: Device, reason: String)
     /// A file could not be opened, read, created, written or renamed; `reason` says which and
@@ -43,6 +46,8 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
             return "`\(argument)` is on \(actual) but the operation runs on \(expected)"
         case let .unavailable(what, reason):
             return "\(what) is unavailable: \(reason)"
+        case let .outOfMemory(device, bytes):
+            return "\(device) is out of memory: an allocation of \(bytes) bytes failed (a smaller batch needs less)"
         case let .deviceFailure(device, reason):
             return "\(device) failed: \(reason)"
         case let .fileAccess(path, reason):

@@ -4,7 +4,7 @@ import CUDADriver
 public struct DeviceMemoryUsage: Sendable, Hashable {
     /// Where the figures come from.
     public enum Source: String, Sendable, Hashable {
-        /// The device's default memory pool (`CU_MEMPOOL_ATTR_USED_MEM_CURRENT` / `USED_MEM_HIGH`),
+        /// DNLS's own memory pool on the device (`CU_MEMPOOL_ATTR_USED_MEM_CURRENT` / `USED_MEM_HIGH`),
         /// which every tensor's memory comes from where the device supports pools.
         case memoryPool = "memory pool"
         /// DNLS's own count of its live device buffers (devices or drivers without memory pools).
@@ -66,8 +66,8 @@ extension Device {
 
     /// Milliseconds this device spends on the work `body` queues.
     ///
-    /// On a GPU: the time between two CUDA events recorded on the default stream (the one every
-    /// operation uses) before and after `body`, waited for; host work inside `body` counts only
+    /// On a GPU: the time between two CUDA events recorded on the calling scope's stream (the
+    /// legacy default stream outside ``withStream(_:checking:_:)``) before and after `body`, waited for; host work inside `body` counts only
     /// where the GPU sits idle waiting for it. On the CPU, whose operations return only when done:
     /// the wall-clock time of `body` on the monotonic `ContinuousClock`.
     /// - Throws: whatever `body` throws, or the device's failure to record or time the events.
@@ -81,10 +81,11 @@ extension Device {
         }
         let context = try CUDARuntime.shared(ordinal: ordinal).context
         let (start, end) = try DNLS.cuda(self) { () throws(CUDAError) in (try CUDAEvent(context: context), try CUDAEvent(context: context)) }
-        try DNLS.cuda(self) { () throws(CUDAError) in try start.record() }
+        let stream = currentStream
+        try DNLS.cuda(self) { () throws(CUDAError) in try start.record(on: stream) }
         try body()
         return try DNLS.cuda(self) { () throws(CUDAError) in
-            try end.record()
+            try end.record(on: stream)
             return Double(try end.milliseconds(since: start))
         }
     }

@@ -77,7 +77,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         self.deviceStorage = nil
     }
 
-    /// A GPU tensor whose contents are undefined until written.
+    /// A GPU tensor whose contents are undefined until written, allocated on the calling scope's
+    /// stream (``withStream(_:checking:_:)``) and freed on it.
     init(uninitializedOn device: Device, shape: [Int]) throws(DNLSError) {
         guard case let .cuda(ordinal) = device else {
             self.init(zeros: shape)
@@ -85,9 +86,10 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         }
         let runtime = try CUDARuntime.shared(ordinal: ordinal)
         let bytes = shape.reduce(1, *) * MemoryLayout<Scalar>.stride
+        let stream = device.currentStream
         let storage = try cuda(device) { () throws(CUDAError) in
-            let storage = DeviceStorage(try DeviceBuffer(context: runtime.context, byteCount: bytes))
-            if Diagnostics.poisonsDeviceAllocations { try storage.buffer.fill(pattern: 0x7FC0_0000) }
+            let storage = DeviceStorage(try DeviceBuffer(context: runtime.context, byteCount: bytes, stream: stream))
+            if Diagnostics.poisonsDeviceAllocations { try storage.buffer.fill(pattern: 0x7FC0_0000, on: stream) }
             return storage
         }
         self.init(shape: shape, device: device, host: [], deviceStorage: storage)
@@ -115,7 +117,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     static func zeros(_ shape: [Int], on device: Device) throws(DNLSError) -> Tensor {
         guard device != .cpu else { return Tensor(zeros: shape) }
         let t = try Tensor(uninitializedOn: device, shape: shape)
-        try cuda(device) { () throws(CUDAError) in try t.deviceStorage!.buffer.fill(pattern: 0) }
+        try cuda(device) { () throws(CUDAError) in try t.deviceStorage!.buffer.fill(pattern: 0, on: device.currentStream) }
         return t
     }
 
@@ -125,6 +127,10 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
 
     /// The same elements on `device`: a copy through host memory when the devices differ, `self`
     /// otherwise.
+    ///
+    /// Inside ``withStream(_:checking:_:)`` the copies are queued on the scope's stream: a copy to
+    /// a GPU returns once the host's bytes are staged, a copy from a GPU waits for the work queued
+    /// on the stream so far.
     /// - Throws: ``DNLSError/unavailable(what:reason:)`` when the GPU, its driver or NVRTC cannot
     ///   be found (the reason lists where they were looked for), ``DNLSError/deviceFailure(device:reason:)``
     ///   when a copy fails.
@@ -133,23 +139,29 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         let hostCopy = try hostElements()
         if target == .cpu { return Tensor(uncheckedShape: shape, scalars: hostCopy) }
         let moved = try Tensor(uninitializedOn: target, shape: shape)
-        let storage = moved.deviceStorage!
+        let storage = moved.deviceStorage!, stream = target.currentStream
         try cuda(target) { () throws(CUDAError) in
             let failure: CUDAError? = hostCopy.withUnsafeBytes { bytes in
-                do throws(CUDAError) { try storage.buffer.upload(bytes); return nil } catch { return error }
+                do throws(CUDAError) { try storage.buffer.upload(bytes, on: stream); return nil } catch { return error }
             }
             if let failure { throw failure }
         }
         return moved
     }
 
-    /// The elements in host memory, downloaded when the tensor is on a GPU.
+    /// The elements in host memory, downloaded when the tensor is on a GPU (after the work queued
+    /// on the calling scope's stream so far).
     func hostElements() throws(DNLSError) -> [Scalar] {
+        try hostElements(on: device.currentStream)
+    }
+
+    /// The elements in host memory, downloaded after the work queued on `stream` so far.
+    func hostElements(on stream: CUDAStream?) throws(DNLSError) -> [Scalar] {
         guard let deviceStorage else { return host }
         var elements = [Scalar](repeating: .zero, count: count)
         try cuda(device) { () throws(CUDAError) in
             let failure: CUDAError? = elements.withUnsafeMutableBytes { bytes in
-                do throws(CUDAError) { try deviceStorage.buffer.download(into: bytes); return nil } catch { return error }
+                do throws(CUDAError) { try deviceStorage.buffer.download(into: bytes, on: stream); return nil } catch { return error }
             }
             if let failure { throw failure }
         }
@@ -161,7 +173,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         guard deviceStorage != nil, !isKnownUniquelyReferenced(&deviceStorage!) else { return }
         let copy = try Tensor(uninitializedOn: device, shape: shape)
         let source = deviceStorage!
-        try cuda(device) { () throws(CUDAError) in try copy.deviceStorage!.buffer.copy(from: source.buffer) }
+        try cuda(device) { () throws(CUDAError) in try copy.deviceStorage!.buffer.copy(from: source.buffer, on: device.currentStream) }
         deviceStorage = copy.deviceStorage
     }
 

@@ -53,10 +53,12 @@ extension CUDABackend {
     /// Runs `body` once per pass of `plan` over the sites at `positions` (`(B or 1, S, 3)` Int32 on
     /// this device, `batchStride` apart, `t = −1` empty), after building that pass's anchor table on
     /// the device: count, scan, fill, then sort each pixel's members. The table's scratch
-    /// (``AnchorPlan/scratchBytes``) is allocated once. With several passes, each one's used rows
-    /// are found on the device and downloaded (4 bytes a row): a chunk of sites is usually anchored
-    /// in a band or two of the tile (a chunk of queries in a few rows of neighbouring frames), or
-    /// not in it at all, and the pass's sort, aggregations and folds then cover those bands only.
+    /// (``AnchorPlan/scratchBytes``) is allocated once. With several passes under eager checking,
+    /// each one's used rows are found on the device and downloaded (4 bytes a row): a chunk of sites
+    /// is usually anchored in a band or two of the tile (a chunk of queries in a few rows of
+    /// neighbouring frames), or not in it at all, and the pass's sort, aggregations and folds then
+    /// cover those bands only. Under deferred checking, where a call never waits for the device,
+    /// every pass covers its whole tile (same results; more work for sparse passes).
     func eachAnchorPass(_ plan: AnchorPlan, positions: Tensor<Int32>, batchStride: Int, sitesPerBatch S: Int,
                         shape s: VideoShape, _ body: (AnchorPass) throws(DNLSError) -> Void) throws(DNLSError) {
         guard !plan.passes.isEmpty else { return }
@@ -68,7 +70,7 @@ extension CUDABackend {
         let members: Tensor<Int32> = try empty([plan.chunkSites])
         let totals: Tensor<Int32> = try empty([plan.scanBlocks])
         let big: Tensor<Int32> = try empty([plan.bigListCount])
-        let used: Tensor<Int32>? = plan.passes.count > 1 ? try empty([plan.rowsPerTile]) : nil
+        let used: Tensor<Int32>? = plan.passes.count > 1 && device.inputChecking == .eager ? try empty([plan.rowsPerTile]) : nil
         let dims: [CUDAKernel.Argument] = [.int32(Int32(s.frames)), .int32(Int32(s.height)), .int32(Int32(s.width))]
         let siteArguments: [CUDAKernel.Argument] = [address(positions), .int64(Int64(batchStride)), .int64(Int64(S))]
         for pass in plan.passes {
@@ -82,8 +84,8 @@ extension CUDABackend {
             try launch("scan_blocks", blocks: blocks, threads: 256, [address(starts), .int64(Int64(n)), address(totals)])
             try launch("scan_totals", blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
             try launch("scan_add", count: n, [address(starts), .int64(Int64(n)), address(totals)])
-            // The tile rows that hold the pass's sites: all of them in a plan of one pass, else
-            // found on the device; the rest of the table build and the body cover only those.
+            // The tile rows that hold the pass's sites: all of them in a plan of one pass (or under
+            // deferred checking), else found on the device; the rest of the table build and the body cover only those.
             var bands = [pass.rows]
             if let used {
                 try launch("anchor_rows", count: pass.rows.count, [address(starts), .int64(Int64(pixels)),

@@ -1,36 +1,104 @@
 import CUDADriver
 
+/// An input check that only a kernel can make, as a value: what it checks and how its failure
+/// reads as an error. ``InputChecking/deferred`` calls record failures under the check's
+/// identifier in ``CheckRegistry``, so that a later synchronisation can throw the same error the
+/// call would have thrown eagerly.
+enum DeviceCheck: Sendable, Hashable {
+    /// Every `(t, h, w)` triple of `argument` lies in a video of `frames × height × width` (or is
+    /// the marker `(−1, −1, −1)` when `allowMissing`).
+    case triples(argument: String, frames: Int, height: Int, width: Int, allowMissing: Bool)
+    /// Every value of `argument`, of this shape, is finite.
+    case finite(argument: String, shape: [Int])
+
+    /// The error for a failure at flat `entry` (a triple's index, or a value's), `triple` the
+    /// failing triple's words.
+    func error(entry: Int, triple: (Int32, Int32, Int32)) -> DNLSError {
+        switch self {
+        case let .triples(argument, frames, height, width, allowMissing):
+            let video = VideoShape(batch: 1, frames: frames, channels: 1, height: height, width: width, batched: false)
+            return positionError(triple.0, triple.1, triple.2, entry: entry, video: video, argument: argument,
+                                 allowMissing: allowMissing)
+        case let .finite(argument, shape):
+            return .nonFinite(argument: argument, position: multiIndex(entry, shape: shape))
+        }
+    }
+}
+
+/// The checks deferred calls have recorded under, numbered from 1 in order of first use. A check
+/// is identified by its content, so a training loop that repeats the same calls adds nothing
+/// after its first step.
+struct CheckRegistry: Sendable {
+    private var identifiers: [DeviceCheck: Int32] = [:]
+    private var checks: [DeviceCheck] = []
+
+    /// The identifier of `check`, registered on first use.
+    mutating func identifier(of check: DeviceCheck) -> Int32 {
+        if let id = identifiers[check] { return id }
+        checks.append(check)
+        let id = Int32(checks.count)
+        identifiers[check] = id
+        return id
+    }
+
+    /// The check registered under `id`.
+    func check(_ id: Int32) -> DeviceCheck? {
+        id >= 1 && Int(id) <= checks.count ? checks[Int(id) - 1] : nil
+    }
+}
+
 extension CUDABackend {
-    /// The first bad triple of a GPU index tensor `(…, 3)`, found on the device: its flat entry
-    /// (row-major, over every batch item) and its `(t, h, w)`, or `nil` when every triple lies in
-    /// the video (or is the marker `(−1, −1, −1)` when `allowMissing`). Downloads 24 bytes.
-    func firstInvalidTriple(_ triples: Tensor<Int32>, video s: VideoShape, allowMissing: Bool)
-        throws(DNLSError) -> (entry: Int, t: Int32, h: Int32, w: Int32)?
-    {
+    /// Checks the triples of a GPU index tensor `(…, 3)` on the device: each lies in the video (or
+    /// is the marker `(−1, −1, −1)` when `allowMissing`). The first bad one in row-major order
+    /// fails, with the same error as the host check; in ``InputChecking/eager`` mode it is thrown
+    /// here (the call waits for 24 bytes), in ``InputChecking/deferred`` mode it is recorded for
+    /// the next synchronisation.
+    func checkTriples(_ triples: Tensor<Int32>, video s: VideoShape, argument: String, allowMissing: Bool) throws(DNLSError) {
         let entries = triples.count / 3
-        guard entries > 0 else { return nil }
-        // Report: the entry as one 64-bit word (two Int32, preset to all ones), then the triple.
-        let report = try upload([-1, -1, 0, 0, 0, 0])
+        guard entries > 0 else { return }
+        let report = try failureReport()
         try launch("first_invalid_triple", blocks: checkBlocks(entries), threads: Self.checkThreads, [
             address(triples), .int64(Int64(entries)), .int32(Int32(s.frames)), .int32(Int32(s.height)),
             .int32(Int32(s.width)), .int32(allowMissing ? 1 : 0), address(report),
         ])
         try launch("copy_first_triple", blocks: 1, threads: 1, [address(triples), address(report)])
-        let words = try report.hostElements()
-        guard let entry = Self.firstFailure(words) else { return nil }
-        return (entry, words[2], words[3], words[4])
+        try conclude(report, .triples(argument: argument, frames: s.frames, height: s.height, width: s.width,
+                                      allowMissing: allowMissing))
     }
 
-    /// The flat index of the first NaN or infinite value of a GPU tensor, found on the device,
-    /// or `nil` when every value is finite. Downloads 8 bytes.
-    func firstNonFinite(_ values: Tensor<Float>) throws(DNLSError) -> Int? {
+    /// Checks that every value of a GPU tensor is finite, on the device, reporting the first NaN
+    /// or infinity as ``checkTriples(_:video:argument:allowMissing:)`` does.
+    func checkFinite(_ values: Tensor<Float>, argument: String) throws(DNLSError) {
         let count = values.count
-        guard count > 0 else { return nil }
-        let report = try upload([-1, -1])
+        guard count > 0 else { return }
+        let report = try failureReport()
         try launch("first_nonfinite", blocks: checkBlocks(count), threads: Self.checkThreads, [
             address(values), .int64(Int64(count)), address(report),
         ])
-        return Self.firstFailure(try report.hostElements())
+        try conclude(report, .finite(argument: argument, shape: values.shape))
+    }
+
+    /// A check's report: the first failing entry as one 64-bit word (two `Int32`, preset to all
+    /// ones, "none", by a stream-ordered fill), then room for the failing triple.
+    private func failureReport() throws(DNLSError) -> Tensor<Int32> {
+        let report: Tensor<Int32> = try empty([6])
+        try cuda(device) { () throws(CUDAError) in
+            try report.deviceStorage!.buffer.fill(pattern: 0xFFFF_FFFF, words: 2, on: stream)
+        }
+        return report
+    }
+
+    /// Reads the report now (eager) or has the device record it in the failure record (deferred).
+    private func conclude(_ report: Tensor<Int32>, _ check: DeviceCheck) throws(DNLSError) {
+        switch device.inputChecking {
+        case .eager:
+            let words = try report.hostElements()
+            if let entry = Self.firstFailure(words) { throw check.error(entry: entry, triple: (words[2], words[3], words[4])) }
+        case .deferred:
+            let id = runtime.checkRegistry.withLock { $0.identifier(of: check) }
+            let record = try runtime.failureRecord(on: stream)
+            try launch("record_failure", blocks: 1, threads: 1, [address(report), .int32(id), address(record)])
+        }
     }
 
     static let checkThreads = 256
@@ -45,5 +113,38 @@ extension CUDABackend {
     static func firstFailure(_ words: [Int32]) -> Int? {
         let word = UInt64(UInt32(bitPattern: words[1])) << 32 | UInt64(UInt32(bitPattern: words[0]))
         return word == .max ? nil : Int(word)
+    }
+}
+
+extension CUDARuntime {
+    /// The failure record, `[check id, entry (two words), t, h, w, 0, 0]` with id 0 for "none",
+    /// made (zeroed) on first use and ready on `stream`.
+    func failureRecord(on stream: CUDAStream?) throws(DNLSError) -> Tensor<Int32> {
+        let result: Result<ResidentTable, DNLSError> = failureRecord.withLock { record in
+            if let record { return .success(record) }
+            do throws(DNLSError) {
+                let made = try ResidentTable(uploading: Array(repeating: 0, count: 8), to: self)
+                record = made
+                return .success(made)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get().ready(on: stream)
+    }
+
+    /// The error of the failure recorded since the last call, if any, read after the work queued on
+    /// `stream` so far (the caller has synchronised), and the record cleared.
+    func takeDeferredFailure(on stream: CUDAStream?) throws(DNLSError) -> DNLSError? {
+        guard let resident = failureRecord.withLock({ $0 }) else { return nil }
+        let record = try resident.ready(on: stream)
+        let words = try record.hostElements(on: stream)
+        guard words[0] != 0 else { return nil }
+        try cuda(record.device) { () throws(CUDAError) in try record.deviceStorage!.buffer.fill(pattern: 0, on: stream) }
+        let entry = Int(UInt64(UInt32(bitPattern: words[2])) << 32 | UInt64(UInt32(bitPattern: words[1])))
+        guard let check = checkRegistry.withLock({ $0.check(words[0]) }) else {
+            return .deviceFailure(device: record.device, reason: "the failure record names unknown check \(words[0])")
+        }
+        return check.error(entry: entry, triple: (words[3], words[4], words[5]))
     }
 }

@@ -134,12 +134,13 @@ extension CUDABackend {
                      shape: s, block: block, rows: gridFoldRows(grid, first: start, count: S, geometry: g, shape: s), into: out)
             return
         }
-        let table: Tensor<Int32>, stride: Int
+        let positions: Tensor<Int32>?, stride: Int
         if case let .grid(grid, start) = sites.source {
-            table = try upload(gridPositions(grid, start: start, count: S)); stride = 0
+            positions = try upload(gridPositions(grid, start: start, count: S)); stride = 0
         } else {
-            (table, stride) = try siteTable(sites)
+            (positions, stride) = try siteTable(sites)
         }
+        guard let table = positions else { return }  // no sites: nothing to add
         let plan = anchorPlan(sites: s.batch * S, shape: s)
         let runs = tableRuns(plan, channels: s.channels, geometry: g, width: s.width)
         let P: Tensor<Float> = try empty([runs.floats])

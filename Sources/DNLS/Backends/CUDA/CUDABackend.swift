@@ -10,9 +10,13 @@ struct CUDABackend: PatchBackend {
     typealias Scalar = Float
     let runtime: CUDARuntime
     var device: Device { .cuda(runtime.context.ordinal) }
+    /// The stream every launch, copy and allocation of this call is queued on: the calling scope's
+    /// (``withStream(_:checking:_:)``), else the legacy default stream (`nil`).
+    let stream: CUDAStream?
 
     init(ordinal: Int) throws(DNLSError) {
         runtime = try CUDARuntime.shared(ordinal: ordinal)
+        stream = Device.cuda(ordinal).currentStream
     }
 
     // MARK: launching
@@ -27,7 +31,8 @@ struct CUDABackend: PatchBackend {
         let kernel = try runtime.kernel(name, constants: constants)
         try cuda(device) { () throws(CUDAError) in
             if sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: sharedBytes) }
-            try kernel.launch(grid: (blocks, 1, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, arguments: arguments)
+            try kernel.launch(grid: (blocks, 1, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, stream: stream,
+                              arguments: arguments)
         }
     }
 
@@ -58,7 +63,7 @@ struct CUDABackend: PatchBackend {
         try Tensor<Float>.zeros(shape, on: device)
     }
 
-    /// Uploads a host array of `Int32` as a temporary device tensor.
+    /// Uploads a host array of `Int32` as a temporary device tensor (a stream-ordered copy).
     func upload(_ values: [Int32]) throws(DNLSError) -> Tensor<Int32> {
         try Tensor<Int32>(uncheckedShape: [values.count], scalars: values).to(device)
     }
@@ -75,24 +80,26 @@ struct CUDABackend: PatchBackend {
         case let .explicit(positions):
             return (try upload(positions), queries.count * 3)
         case let .deviceExplicit(positions):
-            return (positions.count == 0 ? try upload([-1, -1, -1]) : positions, queries.count * 3)
+            // An empty tensor may have no memory; kernels never read it (null pointer).
+            return (positions.count == 0 ? nil : positions, queries.count * 3)
         case .grid:
             return (nil, 0)
         }
     }
 
-    /// Site positions on the device, `(B or 1, S, 3)`, and the stride between batch items. A
-    /// caller's GPU index tensor is used in place (no copy); only host triples are uploaded.
-    func siteTable(_ sites: PatchSites) throws(DNLSError) -> (Tensor<Int32>, Int) {
+    /// Site positions on the device, `(B or 1, S, 3)`, and the stride between batch items; `nil`
+    /// for grid sites (kernels compute them from ``gridArgument(_:)``) and for no sites (kernels
+    /// never read the table; its pointer is null). A caller's GPU index tensor is used in place (no
+    /// copy); only host triples are uploaded.
+    func siteTable(_ sites: PatchSites) throws(DNLSError) -> (Tensor<Int32>?, Int) {
         let stride = sites.queries * sites.k * 3
         switch sites.source {
         case let .neighbours(triples):
-            return (try upload(triples.isEmpty ? [-1, -1, -1] : triples), stride)
+            return (triples.isEmpty ? nil : try upload(triples), stride)
         case let .deviceNeighbours(tensor):
-            // An empty tensor may have no memory; kernels never read it, but keep the address valid.
-            return (tensor.count == 0 ? try upload([-1, -1, -1]) : tensor, stride)
+            return (tensor.count == 0 ? nil : tensor, stride)
         case .grid:
-            return (try upload([-1, -1, -1]), 0)  // unused: kernels compute grid sites (gridArgument)
+            return (nil, 0)
         }
     }
 

@@ -28,7 +28,7 @@ struct CUDAKernelModule: Sendable {
         CUDAKernelModule(name: "searchBackward", family: CUDAKernelSource.searchBackward, after: [CUDAKernelSource.anchors]),
         CUDAKernelModule(name: "patches", family: CUDAKernelSource.patches),
         CUDAKernelModule(name: "deposit", family: CUDAKernelSource.deposit, after: [CUDAKernelSource.anchors]),
-        CUDAKernelModule(name: "checks", family: CUDAKernelSource.checks),
+        CUDAKernelModule(name: "checks", family: CUDAKernelSource.checks + CUDAKernelSource.failureRecord),
     ]
 
     private static let byKernel: [String: CUDAKernelModule] = {

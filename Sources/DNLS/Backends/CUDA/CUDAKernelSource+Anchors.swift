@@ -186,11 +186,11 @@ __device__ __forceinline__ void site_position(const Grid& grid, const int* table
     p[0] = grid.t0 + m / plane; p[1] = grid.h0 + grid.stride * (r / grid.cols); p[2] = grid.w0 + grid.stride * (r % grid.cols);
 }
 
-// Flat pixel of a site position in batch item b, or -1 for an empty site.
+// Flat pixel of a site position in batch item b, or -1 for an empty site (or one outside the video).
 __device__ __forceinline__ i64 site_pixel(const int* pos, i64 batchStride, i64 S, i64 f, int T, int H, int W) {
     int b = (int)(f / S);
     const int* p = pos + b * batchStride + 3 * (f - (i64)b * S);
-    if (p[0] < 0) return -1;
+    if (!site_inside(p, T, H, W)) return -1;
     return (((i64)b * T + p[0]) * H + p[1]) * W + p[2];
 }
 

@@ -2,7 +2,8 @@ extension CUDAKernelSource {
     /// Patch reads: extraction (unfold, gather, scatter backward), weighted sums and their weight gradients.
     static let patches = #"""
 // Patch entries at sites: out[f, j] with f = b·S + s (s = q·K + m) and j = (c, a, e) the entry,
-// scaled by weights[f] when given. sites: (B or 1, S, 3) with t = -1 for an empty site;
+// scaled by weights[f] when given. sites: (B or 1, S, 3) with t = -1 for an empty site
+// (any position outside the video reads as empty);
 // siteBatchStride = 3S or 0. Each block covers `sitesPerBlock` consecutive sites and blockDim
 // entries: thread j decodes its entry once and walks the sites, so consecutive threads write
 // consecutive floats and grid positions advance without divisions.
@@ -29,7 +30,7 @@ extern "C" __global__ void extract_patches(
         if (s == S) { s = 0; ++b; if (grid.on) grid_position(grid, 0, gp); }
         const int* p = grid.on ? gp : sites + b * siteBatchStride + 3 * s;
         float v = 0.0f;
-        if (p[0] >= 0) {
+        if (site_inside(p, T, H, W)) {
             int r = g.rows[p[1] + da], col = g.cols[p[2] + de];
             if (r >= 0 && col >= 0) v = video[(((i64)b * T + p[0]) * C + c) * HW + (i64)r * W + col];
         }
@@ -185,7 +186,7 @@ extern "C" __global__ void gather_weight_gradient(
     Geometry g = geometry(block, H, W, ps, 0);
     const int* p = sites + b * siteBatchStride + 3 * site;
     float dot = 0.0f, count = 0.0f;
-    if (p[0] >= 0) {
+    if (site_inside(p, T, H, W)) {
         for (int c = 0; c < C; ++c)
             for (int a = 0; a < ps; ++a)
                 for (int e = 0; e < ps; ++e) {
@@ -217,7 +218,7 @@ extern "C" __global__ void weighted_sum(
     for (int m = 0; m < K; ++m) {
         i64 s = (i64)q * K + m;
         const int* p = sites + b * siteBatchStride + 3 * s;
-        if (p[0] < 0) continue;
+        if (!site_inside(p, T, H, W)) continue;
         i64 l = location(g, b, p[0], c, p[1] + g.patch[a], p[2] + g.patch[e], T, C, H, W);
         if (l >= 0) sum += weights[((i64)b * Q + q) * K + m] * video[l];
     }
@@ -235,7 +236,7 @@ extern "C" __global__ void weighted_sum_weight_gradient(
     Geometry g = geometry(block, H, W, ps, 0);
     const int* p = sites + b * siteBatchStride + 3 * ((i64)q * K + m);
     float sum = 0.0f;
-    if (p[0] >= 0)
+    if (site_inside(p, T, H, W))
         for (int c = 0; c < C; ++c)
             for (int a = 0; a < ps; ++a)
                 for (int e = 0; e < ps; ++e) {

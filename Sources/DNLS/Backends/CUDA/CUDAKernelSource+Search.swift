@@ -21,9 +21,16 @@ extern "C" __global__ void search_forward(
     int qt = qp[0], qh = qp[1], qw = qp[2];
     float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
     i64 out = idx * slots;
+    // A query outside the video has no candidates: every slot empty, as for a candidate-less query.
+    bool inside = site_inside(qt, qh, qw, T, H, W);
 #if WHOLE
     for (int s = 0; s < slots; ++s) store_slot(dists, inds, out + s, empty, -1, -1, -1);
+    if (!inside) return;
 #else
+    if (!inside) {
+        for (int r = 0; r < KMAX; ++r) store_slot(dists, inds, out + r, empty, -1, -1, -1);
+        return;
+    }
     TOPK(best);
 #endif
     int ch = qh, cw = qw;          // centre of the previous link of the chain

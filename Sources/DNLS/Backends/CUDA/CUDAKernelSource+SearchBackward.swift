@@ -38,7 +38,8 @@ __device__ __forceinline__ i64 site_start(int side, const AggregateArgs& x, i64 
 }
 
 // Stages site i: the plane, row and column of its other sample, that sample's flat channel-0
-// offset (or SITE_BORDER: resolve per entry; SITE_EMPTY: no neighbour) and its weight.
+// offset (or SITE_BORDER: resolve per entry; SITE_EMPTY: no neighbour, or a neighbour or query
+// position outside the video) and its weight.
 __device__ __forceinline__ void stage_site(int side, const AggregateArgs& x, i64 i, int reach,
                                            i64& base, int& plane, int& h, int& w, float& gm) {
     int b, t;
@@ -65,8 +66,9 @@ __device__ __forceinline__ void stage_site(int side, const AggregateArgs& x, i64
         t = nb[0]; h = nb[1]; w = nb[2];
     }
     gm = x.grad[o];
+    // No neighbour (or query) there: the marker, or a position outside the video.
+    if (!site_inside(t, h, w, x.T, x.H, x.W)) { base = SITE_EMPTY; plane = 0; return; }
     plane = b * x.T + t;
-    if (t < 0) { base = SITE_EMPTY; return; }
     bool inside = h >= reach && h < x.H - reach && w >= reach && w < x.W - reach;
     base = inside ? (i64)plane * x.C * x.H * x.W + (i64)h * x.W + w : SITE_BORDER;
 }

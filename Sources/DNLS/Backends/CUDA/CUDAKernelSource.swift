@@ -13,7 +13,7 @@ enum CUDAKernelSource {
     /// All of the source: shared helpers first, then the kernels of each family. The backend
     /// compiles one family at a time (``CUDAKernelModule``); `bench/kernel_report.py` reads this
     /// order.
-    static var text: String { common + search + anchors + searchBackward + patches + deposit + checks }
+    static var text: String { common + search + anchors + searchBackward + patches + deposit + checks + failureRecord }
 
     /// Geometry lookups, query grids, the register top-K and the flow chain, used by every family.
     static let common = #"""
@@ -40,6 +40,16 @@ __device__ __forceinline__ Geometry geometry(const int* block, int H, int W, int
 // What a row or column table (Geometry rows, cols) gives for any coordinate x on an axis of n
 // samples: coordinates beyond the table (x < −n or x ≥ 2n) read zero under either border rule, −1.
 __device__ __forceinline__ int resolved(const int* table, int x, int n) { return x < -n || x >= 2 * n ? -1 : table[x]; }
+
+// Whether (t, h, w) lies in a T × H × W video. Kernels read every position from a caller's table
+// through this test: anything else (the missing marker (-1, -1, -1) included) is read as missing,
+// so that a bad entry never makes a kernel read or write outside its buffers.
+__device__ __forceinline__ bool site_inside(int t, int h, int w, int T, int H, int W) {
+    return (unsigned)t < (unsigned)T && (unsigned)h < (unsigned)H && (unsigned)w < (unsigned)W;
+}
+__device__ __forceinline__ bool site_inside(const int* p, int T, int H, int W) {
+    return site_inside(p[0], p[1], p[2], T, H, W);
+}
 
 // Flat index of the pixel a sample at (y, x) of frame t reads, or -1 when it reads zero.
 __device__ __forceinline__ i64 location(const Geometry& g, int b, int t, int c, int y, int x,

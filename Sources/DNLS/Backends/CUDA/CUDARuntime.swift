@@ -9,13 +9,24 @@ final class CUDARuntime: @unchecked Sendable {
     private static let runtimes = Mutex<[Int: CUDARuntime]>([:])
     /// Geometry table blocks already on the device, by geometry, window and video shape: a call
     /// with the same configuration as an earlier one uploads nothing.
-    private let geometryBlocks = Mutex<[String: Tensor<Int32>]>([:])
+    private let geometryBlocks = Mutex<[String: ResidentTable]>([:])
+    /// The device's record of the first input failure of a ``InputChecking/deferred`` call since
+    /// it was last read, made on first use (``DeferredChecks``).
+    let failureRecord = Mutex<ResidentTable?>(nil)
+    /// The checks that deferred calls have recorded under, by identifier (``DeferredChecks``).
+    let checkRegistry = Mutex(CheckRegistry())
     /// Kernel handles by name and specialisation constants (see ``kernel(_:constants:)``).
     private let handles = Mutex<[String: CUDAKernel]>([:])
 
-    private init(context: CUDAContext) {
+    private init(context: CUDAContext, kernels: KernelCache? = nil) {
         self.context = context
-        kernels = KernelCache(context: context)
+        self.kernels = kernels ?? KernelCache(context: context)
+    }
+
+    /// Makes `.cuda(context.ordinal)` run on `context` and `kernels` (for tests on a fake driver
+    /// table); a runtime already made for that ordinal is replaced.
+    static func install(context: CUDAContext, kernels: KernelCache) {
+        runtimes.withLock { $0[context.ordinal] = CUDARuntime(context: context, kernels: kernels) }
     }
 
     /// The runtime of `.cuda(ordinal)`, or a typed error naming what is missing and where it was
@@ -35,17 +46,18 @@ final class CUDARuntime: @unchecked Sendable {
     }
 
     /// The device copy of ``CUDAGeometryBlock/make(_:window:shape:)`` for these arguments, uploaded
-    /// on first use and kept (at most 64 configurations; older ones are dropped past that).
+    /// on first use and kept (at most 64 configurations; older ones are dropped past that), ready
+    /// on the calling scope's stream.
     func geometryBlock(_ g: PatchGeometry, window: SearchWindow?, shape s: VideoShape) throws(DNLSError) -> Tensor<Int32> {
         let key = "\(g)|\(window.map { "\($0)" } ?? "-")|\(s.frames)x\(s.height)x\(s.width)"
-        if let block = geometryBlocks.withLock({ $0[key] }) { return block }
-        let values = CUDAGeometryBlock.make(g, window: window, shape: s)
-        let block = try Tensor<Int32>(uncheckedShape: [values.count], scalars: values).to(.cuda(context.ordinal))
+        let device = Device.cuda(context.ordinal)
+        if let block = geometryBlocks.withLock({ $0[key] }) { return try block.ready(on: device.currentStream) }
+        let block = try ResidentTable(uploading: CUDAGeometryBlock.make(g, window: window, shape: s), to: self)
         geometryBlocks.withLock { table in
             if table.count >= 64 { table.removeAll() }
             table[key] = block
         }
-        return block
+        return block.tensor
     }
 
     /// The entry point `name` of its family's module (``CUDAKernelModule``), specialised with
@@ -77,6 +89,12 @@ extension DNLSError {
         switch error {
         case .libraryNotFound, .symbolMissing, .noDevice:
             self = .unavailable(what: "device \(device)", reason: error.description)
+        case let .driver(call, code, _, _) where call == "cuInit" || code == 100:
+            // The driver loaded but sees no usable GPU (CUDA_ERROR_NO_DEVICE, a driver too old for
+            // the card, no permission on the device files, …): the device is unavailable here.
+            self = .unavailable(what: "device \(device)", reason: error.description)
+        case let .outOfMemory(bytes):
+            self = .outOfMemory(device: device, bytes: bytes)
         default:
             self = .deviceFailure(device: device, reason: error.description)
         }
@@ -109,11 +127,16 @@ extension Device {
 }
 
 extension Device {
-    /// Waits until all work queued on this device has finished (a no-op on the CPU, whose
-    /// operations return only when done). Use it before reading a host clock.
+    /// Waits until all work queued on this device, on every stream, has finished (a no-op on the
+    /// CPU, whose operations return only when done), then throws the first input failure that an
+    /// ``InputChecking/deferred`` call recorded on the device since the last synchronisation, if
+    /// any (and clears it). Use it before reading a host clock.
+    /// - Throws: that failure, as the call would have thrown it eagerly, or
+    ///   ``DNLSError/deviceFailure(device:reason:)`` when the device fails.
     public func synchronize() throws(DNLSError) {
         guard case let .cuda(ordinal) = self else { return }
-        let context = try CUDARuntime.shared(ordinal: ordinal).context
-        try DNLS.cuda(self) { () throws(CUDAError) in try context.synchronize() }
+        let runtime = try CUDARuntime.shared(ordinal: ordinal)
+        try DNLS.cuda(self) { () throws(CUDAError) in try runtime.context.synchronize() }
+        if let failure = try runtime.takeDeferredFailure(on: currentStream) { throw failure }
     }
 }

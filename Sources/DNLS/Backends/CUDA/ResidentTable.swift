@@ -1,0 +1,35 @@
+import CUDADriver
+
+/// A small table kept on the device across calls (a geometry block, the failure record), with an
+/// event recorded after its upload so that a call on another stream can be ordered after the
+/// upload on the device, never by waiting on the host.
+struct ResidentTable: @unchecked Sendable {
+    let tensor: Tensor<Int32>
+    /// Recorded on ``stream`` right after the upload.
+    let uploaded: CUDAEvent
+    /// The stream the upload was queued on (`nil`: the legacy default stream).
+    let stream: CUDAStream?
+
+    /// Uploads `values` on the calling scope's stream and records the event behind it.
+    init(uploading values: [Int32], to runtime: CUDARuntime) throws(DNLSError) {
+        let device = Device.cuda(runtime.context.ordinal)
+        let stream = device.currentStream
+        tensor = try Tensor<Int32>(uncheckedShape: [values.count], scalars: values).to(device)
+        uploaded = try cuda(device) { () throws(CUDAError) in
+            let event = try CUDAEvent(context: runtime.context)
+            try event.record(on: stream)
+            return event
+        }
+        self.stream = stream
+    }
+
+    /// The table, ordered before later work on `stream`: nothing to do on the upload's own stream
+    /// or once the upload has completed; otherwise the stream waits for the event on the device.
+    func ready(on stream: CUDAStream?) throws(DNLSError) -> Tensor<Int32> {
+        guard stream?.handle != self.stream?.handle else { return tensor }
+        try cuda(tensor.device) { () throws(CUDAError) in
+            if try !uploaded.hasCompleted() { try uploaded.context.wait(for: uploaded, on: stream) }
+        }
+        return tensor
+    }
+}
