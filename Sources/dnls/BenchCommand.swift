@@ -24,7 +24,7 @@ struct BenchCommand: ParsableCommand {
             every named configuration on a GPU, each case skipped with its reason where its inputs \
             and outputs would not fit (--memory-limit-gib, and 85 % of the GPU's memory).
             CPU times are wall-clock (ContinuousClock); GPU times come from CUDA events on the \
-            default stream around each call. Median and minimum of the timed runs. On a GPU, one \
+            default stream around each call (with --stream, on the case's own stream). Median and minimum of the timed runs. On a GPU, one \
             more untimed run measures device memory: the peak in use during it minus what was in \
             use before (its inputs), and that minus its outputs.
             Operations: \(BenchOp.allCases.map(\.rawValue).joined(separator: ", ")) (default: all on a \
@@ -91,6 +91,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seed of the random inputs.")
     var seed: UInt64 = 1
 
+    @Flag(help: ArgumentHelp("On a GPU, run every case on a stream of its own with deferred input checking, as "
+        + "inside a training loop: no operation waits for the device (default: the legacy default stream, eager checking)."))
+    var stream = false
+
     var repeatCount: Int { repeats ?? (placement.device == .cpu ? 5 : 20) }
     var warmupCount: Int { warmup ?? (placement.device == .cpu ? 1 : 3) }
 
@@ -99,6 +103,7 @@ struct BenchCommand: ParsableCommand {
         guard warmupCount >= 0 else { throw ValidationError("--warmup must be at least 0") }
         guard maxSeconds > 0 else { throw ValidationError("--max-seconds must be positive") }
         guard memoryLimitGib > 0 else { throw ValidationError("--memory-limit-gib must be positive") }
+        if stream && placement.device == .cpu { throw ValidationError("--stream needs --device cuda") }
         for (name, value) in [("frames", frames), ("channels", channels), ("height", height), ("width", width),
                               ("stride", stride)] {
             if let value, value < 1 { throw ValidationError("--\(name) must be at least 1") }
@@ -151,12 +156,14 @@ struct BenchCommand: ParsableCommand {
         let onGPU = target != .cpu
         let where_ = target.gpuDescription.map { "device \($0)" } ?? "device cpu, \(onlineCPUs()) CPUs online"
         print("dnls bench: \(where_), warmup \(warmupCount), repeats \(repeatCount) "
-            + "(at most \(maxSeconds) s timed per case), seed \(seed)")
+            + "(at most \(maxSeconds) s timed per case), seed \(seed)"
+            + (stream ? ", on a stream of its own with deferred checking" : ""))
         for c in configs where c.name != nil { print("  \(c.name!): \(c.summary)") }
 
         var report = BenchReport(device: onGPU ? "cuda" : "cpu", gpu: target.gpuDescription, seed: seed,
                                  warmup: warmupCount, repeats: repeatCount, maxSeconds: maxSeconds,
-                                 timer: onGPU ? "CUDA events" : "wall clock (ContinuousClock)",
+                                 timer: onGPU ? (stream ? "CUDA events on a stream of its own, deferred checking" : "CUDA events")
+                                     : "wall clock (ContinuousClock)",
                                  configs: [], results: [], skipped: [], speedup: nil)
         for config in configs {
             try runConfig(config, on: target, ops: ops, progress: progress, into: &report)
@@ -185,6 +192,7 @@ struct BenchCommand: ParsableCommand {
         progress.show("\(label): preparing the video (T\(config.frames) C\(config.channels) \(config.height)×\(config.width))")
         let problem = try BenchProblem(seed: seed, device: target, config: config) { progress.show(label + ": " + $0) }
         report.configs.append((config, problem.queries))
+        let own = stream && onGPU ? try GPUStream(on: target) : nil
         let cases = benchCases(problem, ops: ops, implementations: onGPU ? [.automatic] : implementation.implementations,
                                fullReference: fullReference)
         for (i, benchCase) in cases.enumerated() {
@@ -201,11 +209,14 @@ struct BenchCommand: ParsableCommand {
             let timing: Timing
             var memory: MemoryFigures? = nil
             if onGPU {
+                // With --stream the events go on the case's stream (elapsedMilliseconds times the
+                // scope's stream); the synchronisation after each run is not timed.
                 timing = try measure(warmup: warmupCount, repeats: repeatCount, budget: maxSeconds,
-                                     warmupBody: { try body() }, timedRun: { try target.elapsedMilliseconds(body) })
+                                     warmupBody: { try run(body, on: own) },
+                                     timedRun: { try run({ () throws(DNLSError) in try target.elapsedMilliseconds(body) }, on: own) })
                 // One more run, untimed, for the memory: the peak during it beyond what was in use before.
                 if let before = try target.resetPeakMemoryUsage() {
-                    try body()
+                    try run(body, on: own)
                     if let after = try target.memoryUsage() {
                         memory = MemoryFigures(before: before.current, peak: after.peak,
                                                outputs: Int(benchCase.outputBytes), source: after.source.rawValue)
@@ -220,6 +231,15 @@ struct BenchCommand: ParsableCommand {
             progress.show(caseLabel + ": median \(readable(result.median)) ms over \(timing.samples.count) runs"
                 + (memory.map { ", peak extra \(readable(Double($0.extra) / 1048576)) MiB" } ?? ""))
         }
+    }
+
+    /// Runs `body` as `--stream` asks: on `own` with deferred checking, then that stream's
+    /// synchronisation (which throws any deferred input failure); without `own`, as it is.
+    private func run<R>(_ body: () throws(DNLSError) -> R, on own: GPUStream?) throws(DNLSError) -> R {
+        guard let own else { return try body() }
+        let result = try withStream(own, checking: .deferred, body)
+        try own.synchronize()
+        return result
     }
 
     /// Why `benchCase` should not run here, or `nil` to run it.
@@ -305,8 +325,8 @@ struct BenchCommand: ParsableCommand {
         if report.device == "cuda" {
             let source = results.first?.memory?.source ?? "memory pool"
             notes += [
-                "GPU times: CUDA events on the default stream around each call, waited for (host work in the call "
-                    + "counts where the GPU waits for it).",
+                "GPU times: CUDA events on " + (stream ? "a stream of the case's own, deferred input checking" : "the default stream")
+                    + " around each call, waited for (host work in the call counts where the GPU waits for it).",
                 "peak extra MiB: device memory in use at the peak of one more, untimed run, minus what was in use "
                     + "before it (the inputs); outputs included. beyond outputs MiB: the same minus the outputs' bytes, "
                     + "i.e. beyond inputs and outputs (from the \(source)).",

@@ -54,6 +54,8 @@ extension FakeDriverTests {
         #expect(Fake.streamCalls.contains { $0.call == "cuMemFreeAsync" })
         #expect(strays(from: Fake.stream) == [])
         #expect(Fake.hostWaits == [])
+        // Deferred kernels may meet unchecked tables: they are the variants that test every position.
+        #expect(Fake.compileOptions.contains("-DGUARDED=1"))
         // The caller's synchronisation is where the host waits (and reads the failure record).
         try stream.synchronize()
         #expect(Fake.hostWaits.contains("cuStreamSynchronize"))
@@ -82,6 +84,8 @@ extension FakeDriverTests {
         }
         // The check's report comes back with a copy on the stream and a wait for that stream only.
         #expect(Fake.hostWaits == ["cuStreamSynchronize"])
+        // The kernels run only after the check has passed: the variants without the full test.
+        #expect(Fake.compileOptions.contains("-DGUARDED=0"))
         #expect(strays(from: Fake.stream) == [])
     }
 

@@ -92,6 +92,14 @@ import Glibc
         }
     }
 
+    @Test func benchStreamIsForAGPUOnly() throws {
+        let error = #expect(throws: (any Error).self) { _ = try BenchCommand.parse(["--stream"]) }
+        #expect(error.map { BenchCommand.exitCode(for: $0) } == .validationFailure)
+        #expect(error.map { BenchCommand.message(for: $0) } == "--stream needs --device cuda")
+        #expect(try BenchCommand.parse(["--stream", "--device", "cuda"]).stream)
+        #expect(try !BenchCommand.parse(["--device", "cuda"]).stream)
+    }
+
     /// On a machine without a usable GPU, `--device cuda` itself; on one with a GPU, a GPU
     /// ordinal beyond the last card (the library reports both as unavailable).
     static var unavailableDevice: [String] {

@@ -96,8 +96,9 @@ public enum InputChecking: Sendable, Hashable {
     /// the check's few bytes. The default.
     case eager
     /// At the next ``GPUStream/synchronize()`` or ``Device/synchronize()`` the caller asks for, or
-    /// never: the call never waits for the device. Kernels treat a bad entry as missing, so it
-    /// never makes them read outside their inputs or write outside their outputs.
+    /// never: the call never waits for the device. Kernels then run on unchecked tables and treat
+    /// a bad entry as missing, so it never makes them read outside their inputs or write outside
+    /// their outputs.
     case deferred
 }
 

@@ -28,6 +28,11 @@ struct CUDABackend: PatchBackend {
     func launch(_ name: String, constants: [String: String] = [:], blocks: Int, threads: Int, sharedBytes: Int = 0,
                 _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
         guard blocks > 0 else { return }
+        // Under deferred checking a kernel may run on a table whose check has failed: every
+        // position it reads is tested in full (GUARDED). Under eager checking every table has
+        // passed its check before any kernel reads it.
+        var constants = constants
+        if device.inputChecking == .deferred { constants["GUARDED"] = "1" }
         let kernel = try runtime.kernel(name, constants: constants)
         try cuda(device) { () throws(CUDAError) in
             if sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: sharedBytes) }

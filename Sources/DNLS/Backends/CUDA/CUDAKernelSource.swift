@@ -43,9 +43,16 @@ __device__ __forceinline__ int resolved(const int* table, int x, int n) { return
 
 // Whether (t, h, w) lies in a T × H × W video. Kernels read every position from a caller's table
 // through this test: anything else (the missing marker (-1, -1, -1) included) is read as missing,
-// so that a bad entry never makes a kernel read or write outside its buffers.
+// so that a bad entry never makes a kernel read or write outside its buffers. GUARDED (deferred
+// checking, where a kernel may run on a table whose check failed) tests all three coordinates;
+// otherwise (eager checking) every table has passed its check before a kernel reads it, and only
+// the marker (t = -1) needs telling apart.
 __device__ __forceinline__ bool site_inside(int t, int h, int w, int T, int H, int W) {
+#if GUARDED
     return (unsigned)t < (unsigned)T && (unsigned)h < (unsigned)H && (unsigned)w < (unsigned)W;
+#else
+    return t >= 0;
+#endif
 }
 __device__ __forceinline__ bool site_inside(const int* p, int T, int H, int W) {
     return site_inside(p[0], p[1], p[2], T, H, W);

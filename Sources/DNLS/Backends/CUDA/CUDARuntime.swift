@@ -67,7 +67,7 @@ final class CUDARuntime: @unchecked Sendable {
     /// the module's whole text (hashing it costs about as much as a small kernel).
     func kernel(_ name: String, constants: [String: String] = [:]) throws(DNLSError) -> CUDAKernel {
         // Kernels that do not depend on the search's constants share the module built with defaults.
-        let constants = ["KMAX": "1", "WHOLE": "0"].merging(constants) { $1 }
+        let constants = ["KMAX": "1", "WHOLE": "0", "GUARDED": "0"].merging(constants) { $1 }
         let key = name + "|" + constants.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         if let kernel = handles.withLock({ $0[key] }) { return kernel }
         do throws(CUDAError) {
