@@ -41,7 +41,7 @@ let package = Package(
         ),
         .testTarget(name: "DNLSTests", dependencies: ["DNLS", "DNLSConformance", "CUDADriver", "CCUDA"]),
         .testTarget(name: "DNLSToolTests", dependencies: ["dnls", "DNLS", "DNLSImageIO", "CImageCodecs"]),
-        .testTarget(name: "CUDADriverTests", dependencies: ["CUDADriver", "CCUDA", "DNLS"]),
+        .testTarget(name: "CUDADriverTests", dependencies: ["CUDADriver", "CCUDA", "DNLS", "DNLSConformance"]),
     ],
     swiftLanguageModes: [.v6]
 )

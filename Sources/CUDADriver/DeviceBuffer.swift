@@ -18,6 +18,9 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
     public let byteCount: Int
     /// Whether the memory came from the context's pool (and goes back with `cuMemFreeAsync`).
     public let isPooled: Bool
+    /// Whether the memory belongs to someone else (``init(borrowing:byteCount:context:)``): never
+    /// freed or counted here.
+    public let isBorrowed: Bool
     /// The stream the memory was allocated on and is freed on (`nil`: the legacy default stream).
     /// Holding it keeps a stream DNLS created alive until its last buffer is freed.
     public let stream: CUDAStream?
@@ -41,6 +44,7 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
         if result == DNLS_CUDA_ERROR_OUT_OF_MEMORY { throw .outOfMemory(bytes: byteCount) }
         try context.driver.check(result, pooled ? "cuMemAllocFromPoolAsync(\(byteCount) bytes)" : "cuMemAlloc(\(byteCount) bytes)")
         isPooled = pooled
+        isBorrowed = false
         self.context = context
         self.address = address
         self.byteCount = byteCount
@@ -48,7 +52,20 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
         context.allocations.allocated(byteCount)
     }
 
+    /// Memory that someone else allocated and frees (a host framework's tensor, a caller's
+    /// workspace): the buffer reads and writes it but never frees it. The owner keeps it alive, and
+    /// orders its reuse after the work queued on it, for as long as the buffer is in use.
+    public init(borrowing address: CUdeviceptr, byteCount: Int, context: CUDAContext) {
+        self.context = context
+        self.address = address
+        self.byteCount = max(0, byteCount)
+        self.isPooled = false
+        self.isBorrowed = true
+        self.stream = nil
+    }
+
     deinit {
+        guard !isBorrowed else { return }
         context.allocations.freed(byteCount)
         guard (try? context.makeCurrent()) != nil else { return }
         if isPooled, let freeAsync = context.driver.cuMemFreeAsync {

@@ -55,6 +55,8 @@ public struct ConformanceSuite: Sendable {
             ("device mixing is a typed error", "device mixing", Self.checkDeviceMixing),
             ("bad indices and values give the CPU's errors", "device validation", Self.checkDeviceValidation),
             ("operations on a stream give the default stream's results", "streams", Self.checkStreams),
+            ("into: forms in a planned workspace give the same results and allocate nothing", "caller memory",
+             Self.checkCallerMemory),
         ]
     }
 

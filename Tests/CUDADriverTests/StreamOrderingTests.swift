@@ -8,14 +8,14 @@ import Testing
 /// `FakeDriverTests`, so it never runs beside another test that uses the fakes.
 extension FakeDriverTests {
     /// `.cuda(ordinal)` on the pooled fake driver and the fake NVRTC.
-    private func fakeDevice(ordinal: Int) throws -> Device {
+    func fakeDevice(ordinal: Int) throws -> Device {
         Fake.deviceCount = Int32(ordinal + 1)
         let context = try CUDAContext(ordinal: ordinal, driver: Fake.pooledDriver)
         CUDARuntime.install(context: context, kernels: KernelCache(context: context, nvrtc: .success(Fake.nvrtc), directory: nil))
         return .cuda(ordinal)
     }
 
-    private func randomVideo(_ shape: [Int]) throws -> Tensor<Float> {
+    func randomVideo(_ shape: [Int]) throws -> Tensor<Float> {
         try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float.random(in: 0..<1) })
     }
 

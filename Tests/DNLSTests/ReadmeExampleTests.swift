@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import DNLS
 
@@ -143,6 +144,55 @@ import DNLS
         let values = try patches.to(.cpu).scalars
         // README streams example: end
         #expect(values == (try scatter(video, indices: cpu.indices)).scalars)
+
+        // README memory example: start
+        let gpu = Device.cuda(0)
+        let unfold = PatchUnfold(geometry: geometry)
+        // Memory the caller owns and keeps alive while DNLS uses it: DNLS tensors here; from PyTorch,
+        // tensors' data_ptr().
+        let owner = try Tensor<Float>(zeros: [grid.count, 1, 3, 5, 5]).to(gpu)
+        var unfolded = try Tensor<Float>(unsafeDeviceAddress: owner.unsafeDeviceAddress!, shape: owner.shape, on: gpu)
+        let bytes = try GPUWorkspace.bytesNeeded(on: gpu) { () throws(DNLSError) in
+            try unfold(onGPU, grid: grid, into: &unfolded)               // planned: nothing runs
+        }
+        let region = try Tensor<Float>(zeros: [bytes / 4 + 64]).to(gpu)  // any memory, 256-byte aligned
+        let start = (region.unsafeDeviceAddress! + 255) / 256 * 256
+        try withExtendedLifetime((owner, region)) { () throws(DNLSError) in
+            try withWorkspace(GPUWorkspace(unsafeAddress: start, byteCount: bytes, on: gpu)) { () throws(DNLSError) in
+                try unfold(onGPU, grid: grid, into: &unfolded)           // runs: writes owner's memory
+            }
+        }
+        // README memory example: end
+        #expect(unfolded.unsafeDeviceAddress == owner.unsafeDeviceAddress)
+        #expect(try owner.to(.cpu) == (try unfold(video, grid: grid)).reshaped(owner.shape))
+    }
+
+    /// Every block of this file between a `// README … example: start` (or `begin`) marker and its
+    /// `end` marker appears verbatim, unindented, in README.md: the README shows code that
+    /// compiles and whose results the tests check.
+    @Test func documentedExamplesAreVerbatimCopies() throws {
+        let here = URL(fileURLWithPath: #filePath)
+        let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let source = try String(contentsOf: here, encoding: .utf8)
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var blocks: [(name: String, text: String)] = []
+        var current: (name: String, lines: [String])? = nil
+        for line in lines {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("// README"), trimmed.hasSuffix("example: start") || trimmed.hasSuffix("example: begin") {
+                current = (trimmed, [])
+            } else if trimmed.hasPrefix("// README"), trimmed.hasSuffix("example: end"), let block = current {
+                blocks.append((block.name, block.lines.map { $0.hasPrefix("        ") ? String($0.dropFirst(8)) : $0 }
+                    .joined(separator: "\n")))
+                current = nil
+            } else if current != nil {
+                current!.lines.append(line)
+            }
+        }
+        #expect(blocks.count == 4)
+        for block in blocks {
+            #expect(readme.contains(block.text), "README.md lacks the code of \(block.name)")
+        }
     }
 }
-

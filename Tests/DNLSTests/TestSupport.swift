@@ -530,7 +530,8 @@ func expectGradient(_ analytic: [Double], _ numeric: [Double], relative: Double 
 
 /// The case of a ``DNLSError``, without its payload.
 enum DNLSErrorKind: Sendable, Equatable {
-    case invalidArgument, shapeMismatch, outOfRange, nonFinite, deviceMismatch, unavailable, outOfMemory, deviceFailure
+    case invalidArgument, shapeMismatch, outOfRange, nonFinite, deviceMismatch, unavailable, outOfMemory, workspaceTooSmall
+    case deviceFailure
     case fileAccess, fileFormat
 }
 
@@ -544,6 +545,7 @@ extension DNLSError {
         case .deviceMismatch: return .deviceMismatch
         case .unavailable: return .unavailable
         case .outOfMemory: return .outOfMemory
+        case .workspaceTooSmall: return .workspaceTooSmall
         case .deviceFailure: return .deviceFailure
         case .fileAccess: return .fileAccess
         case .fileFormat: return .fileFormat
@@ -559,7 +561,7 @@ extension DNLSError {
         case let .outOfRange(argument, _, _): return argument
         case let .nonFinite(argument, _): return argument
         case let .deviceMismatch(argument, _, _): return argument
-        case .unavailable, .outOfMemory, .deviceFailure, .fileAccess, .fileFormat: return nil
+        case .unavailable, .outOfMemory, .workspaceTooSmall, .deviceFailure, .fileAccess, .fileFormat: return nil
         }
     }
 }

@@ -19,8 +19,8 @@ public struct PatchGather: Sendable, Hashable {
         throws(DNLSError) -> (video: Tensor<S>, weightSum: Tensor<S>)
     {
         let shape = try VideoShape(dims: videoShape, argument: "videoShape")
-        var video = try Tensor<S>.zeros(videoShape, on: patches.device)
-        var weightSum = try Tensor<S>.zeros(shape.videoShape(channels: 1), on: patches.device)
+        var video = try Tensor<S>.zeroOutput(.video, shape: videoShape, on: patches.device)
+        var weightSum = try Tensor<S>.zeroOutput(.weightSum, shape: shape.videoShape(channels: 1), on: patches.device)
         try accumulate(patches, weights: weights, indices: indices, into: &video, weightSum: &weightSum,
                        implementation: implementation)
         return (video, weightSum)

@@ -33,7 +33,7 @@ public struct PatchScatter: Sendable, Hashable {
                         meaning: "Q, K, C, ps, ps")
         let device = try commonDevice([("patchGradient", patchGradient.device), ("indices", indices.device)])
         let engine = try backend(S.self, device: device, implementation: implementation)
-        var video = try Tensor<S>.zeros(videoShape, on: device)
+        var video = try Tensor<S>.zeroOutput(.video, shape: videoShape, on: device)
         var noSum: Tensor<S>? = nil
         try engine.depositPatches(patchGradient, weights: nil, sites: sites, geometry: geometry, into: &video,
                                   shape: shape, weightSum: &noSum)

@@ -126,6 +126,13 @@ public struct SearchResult<Scalar: PatchScalar>: Sendable {
     public var distances: Tensor<Scalar>
     /// `(B, Q, K, 3)`: `(t, h, w)` of each neighbour; `(−1, −1, −1)` for an empty slot.
     public var indices: Tensor<Int32>
+
+    /// A result of the given tensors (for example the caller's memory that an `into:` search
+    /// writes into).
+    public init(distances: Tensor<Scalar>, indices: Tensor<Int32>) {
+        self.distances = distances
+        self.indices = indices
+    }
 }
 
 /// Gradients returned by ``PatchSearch/backward(distanceGradient:indices:video:keys:queries:implementation:)``.
@@ -134,4 +141,11 @@ public struct SearchGradients<Scalar: PatchScalar>: Sendable {
     public var video: Tensor<Scalar>
     /// Gradient w.r.t. the key video, or `nil` for a self-search.
     public var keys: Tensor<Scalar>?
+
+    /// Gradients of the given tensors (for example the caller's memory that an `into:` backward
+    /// writes into).
+    public init(video: Tensor<Scalar>, keys: Tensor<Scalar>? = nil) {
+        self.video = video
+        self.keys = keys
+    }
 }

@@ -33,7 +33,7 @@ public struct PatchUnfold: Sendable, Hashable {
         throws(DNLSError) -> Tensor<S>
     {
         _ = try VideoShape(dims: videoShape, argument: "videoShape")
-        var video = try Tensor<S>.zeros(videoShape, on: patchGradient.device)
+        var video = try Tensor<S>.zeroOutput(.video, shape: videoShape, on: patchGradient.device)
         try PatchFold(geometry: geometry).fold(patchGradient, argument: "patchGradient", grid: grid, batch: batch,
                                                into: &video, implementation: implementation)
         return video
@@ -59,7 +59,7 @@ public struct PatchFold: Sendable, Hashable {
         throws(DNLSError) -> Tensor<S>
     {
         _ = try VideoShape(dims: videoShape, argument: "videoShape")
-        var video = try Tensor<S>.zeros(videoShape, on: patches.device)
+        var video = try Tensor<S>.zeroOutput(.video, shape: videoShape, on: patches.device)
         try accumulate(patches, grid: grid, batch: batch, into: &video, implementation: implementation)
         return video
     }

@@ -110,10 +110,7 @@ public enum InputChecking: Sendable, Hashable {
 /// ready on `stream`: read it in the scope or after ``GPUStream/synchronize()``.
 public func withStream<R>(_ stream: GPUStream, checking: InputChecking = .eager,
                           _ body: () throws(DNLSError) -> R) throws(DNLSError) -> R {
-    let result: Result<R, DNLSError> = StreamScope.$current.withValue(StreamScope(stream: stream, checking: checking)) {
-        do throws(DNLSError) { return .success(try body()) } catch { return .failure(error) }
-    }
-    return try result.get()
+    try StreamScope.$current.binding(StreamScope(stream: stream, checking: checking), body)
 }
 
 /// The stream and checking mode that ``withStream(_:checking:_:)`` set for the calling task.

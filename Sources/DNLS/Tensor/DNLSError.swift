@@ -20,6 +20,9 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The device had no room for an allocation of `bytes` bytes that an operation needed: a
     /// smaller batch (or video) needs less.
     case outOfMemory(device: Device, bytes: Int)
+    /// A caller's workspace (``withWorkspace(_:_:)``) of `capacity` bytes had no room left for a
+    /// temporary of `bytes` bytes: size it with ``GPUWorkspace/bytesNeeded(on:for:)``.
+    case workspaceTooSmall(device: Device, bytes: Int, capacity: Int)
     /// The device failed while running an operation (a driver call or a kernel returned an error).
     case deviceFailure(device: Device, reason: String)
     /// A file could not be opened, read, created, written or renamed; `reason` says which and
@@ -48,6 +51,9 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(what) is unavailable: \(reason)"
         case let .outOfMemory(device, bytes):
             return "\(device) is out of memory: an allocation of \(bytes) bytes failed (a smaller batch needs less)"
+        case let .workspaceTooSmall(device, bytes, capacity):
+            return "the workspace of \(capacity) bytes on \(device) has no room for a temporary of \(bytes) bytes "
+                + "(GPUWorkspace.bytesNeeded(on:for:) gives the size the calls need)"
         case let .deviceFailure(device, reason):
             return "\(device) failed: \(reason)"
         case let .fileAccess(path, reason):

@@ -78,7 +78,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     }
 
     /// A GPU tensor whose contents are undefined until written, allocated on the calling scope's
-    /// stream (``withStream(_:checking:_:)``) and freed on it.
+    /// stream (``withStream(_:checking:_:)``) and freed on it. In a planning run
+    /// (``GPUWorkspace/bytesNeeded(on:for:)``) it is a placeholder with no memory.
     init(uninitializedOn device: Device, shape: [Int]) throws(DNLSError) {
         guard case let .cuda(ordinal) = device else {
             self.init(zeros: shape)
@@ -86,12 +87,29 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         }
         let runtime = try CUDARuntime.shared(ordinal: ordinal)
         let bytes = shape.reduce(1, *) * MemoryLayout<Scalar>.stride
+        if device.isPlanning {
+            let placeholder = DeviceStorage(DeviceBuffer(borrowing: 0, byteCount: bytes, context: runtime.context))
+            self.init(shape: shape, device: device, host: [], deviceStorage: placeholder)
+            return
+        }
         let stream = device.currentStream
         let storage = try cuda(device) { () throws(CUDAError) in
-            let storage = DeviceStorage(try DeviceBuffer(context: runtime.context, byteCount: bytes, stream: stream))
-            if Diagnostics.poisonsDeviceAllocations { try storage.buffer.fill(pattern: 0x7FC0_0000, on: stream) }
-            return storage
+            DeviceStorage(try DeviceBuffer(context: runtime.context, byteCount: bytes, stream: stream))
         }
+        try storage.poisonIfAsked(on: device)
+        self.init(shape: shape, device: device, host: [], deviceStorage: storage)
+    }
+
+    /// A GPU temporary of an operation (contents undefined): carved from the caller's workspace
+    /// inside ``withWorkspace(_:_:)`` or a planning run, allocated as ``init(uninitializedOn:shape:)``
+    /// otherwise.
+    init(scratchOn device: Device, shape: [Int]) throws(DNLSError) {
+        guard let scope = device.memoryScope else {
+            try self.init(uninitializedOn: device, shape: shape)
+            return
+        }
+        let storage = try scope.storage(bytes: shape.reduce(1, *) * MemoryLayout<Scalar>.stride)
+        if !scope.planning { try storage.poisonIfAsked(on: device) }
         self.init(shape: shape, device: device, host: [], deviceStorage: storage)
     }
 
@@ -117,11 +135,18 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     static func zeros(_ shape: [Int], on device: Device) throws(DNLSError) -> Tensor {
         guard device != .cpu else { return Tensor(zeros: shape) }
         let t = try Tensor(uninitializedOn: device, shape: shape)
-        try cuda(device) { () throws(CUDAError) in try t.deviceStorage!.buffer.fill(pattern: 0, on: device.currentStream) }
+        try t.fillZeros()
         return t
     }
 
-    private init(shape: [Int], device: Device, host: [Scalar], deviceStorage: DeviceStorage?) {
+    /// Queues a fill of a GPU tensor's memory with zeros on the calling scope's stream (nothing in
+    /// a planning run).
+    func fillZeros() throws(DNLSError) {
+        guard let deviceStorage, !device.isPlanning else { return }
+        try cuda(device) { () throws(CUDAError) in try deviceStorage.buffer.fill(pattern: 0, on: device.currentStream) }
+    }
+
+    init(shape: [Int], device: Device, host: [Scalar], deviceStorage: DeviceStorage?) {
         self.shape = shape; self.device = device; self.host = host; self.deviceStorage = deviceStorage
     }
 
@@ -139,6 +164,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         let hostCopy = try hostElements()
         if target == .cpu { return Tensor(uncheckedShape: shape, scalars: hostCopy) }
         let moved = try Tensor(uninitializedOn: target, shape: shape)
+        if target.isPlanning { return moved }
         let storage = moved.deviceStorage!, stream = target.currentStream
         try cuda(target) { () throws(CUDAError) in
             let failure: CUDAError? = hostCopy.withUnsafeBytes { bytes in
@@ -159,6 +185,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     func hostElements(on stream: CUDAStream?) throws(DNLSError) -> [Scalar] {
         guard let deviceStorage else { return host }
         var elements = [Scalar](repeating: .zero, count: count)
+        if device.isPlanning { return elements }
         try cuda(device) { () throws(CUDAError) in
             let failure: CUDAError? = elements.withUnsafeMutableBytes { bytes in
                 do throws(CUDAError) { try deviceStorage.buffer.download(into: bytes, on: stream); return nil } catch { return error }
@@ -169,8 +196,10 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     }
 
     /// Gives a GPU tensor its own memory before a kernel writes into it in place (copy on write).
+    /// Borrowed memory (``init(unsafeDeviceAddress:shape:on:)``) is never copied: writing into it is
+    /// what its owner asked for.
     mutating func makeDeviceStorageUnique() throws(DNLSError) {
-        guard deviceStorage != nil, !isKnownUniquelyReferenced(&deviceStorage!) else { return }
+        guard deviceStorage != nil, !deviceStorage!.buffer.isBorrowed, !isKnownUniquelyReferenced(&deviceStorage!) else { return }
         let copy = try Tensor(uninitializedOn: device, shape: shape)
         let source = deviceStorage!
         try cuda(device) { () throws(CUDAError) in try copy.deviceStorage!.buffer.copy(from: source.buffer, on: device.currentStream) }
@@ -199,7 +228,22 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
 /// The GPU memory behind a tensor, shared by copies of the tensor until one of them writes.
 final class DeviceStorage: @unchecked Sendable {
     let buffer: DeviceBuffer
-    init(_ buffer: consuming DeviceBuffer) { self.buffer = buffer }
+    /// The workspace block the memory is, returned when the storage goes away.
+    let lease: ArenaLease?
+    /// The storage whose memory a borrowed ``buffer`` views, kept alive with it.
+    let viewed: DeviceStorage?
+
+    init(_ buffer: consuming DeviceBuffer, lease: ArenaLease? = nil, viewing viewed: DeviceStorage? = nil) {
+        self.buffer = buffer
+        self.lease = lease
+        self.viewed = viewed
+    }
+
+    /// Fills new memory with NaN when ``Diagnostics/poisonsDeviceAllocations`` asks for it.
+    func poisonIfAsked(on device: Device) throws(DNLSError) {
+        guard Diagnostics.poisonsDeviceAllocations else { return }
+        try cuda(device) { () throws(CUDAError) in try buffer.fill(pattern: 0x7FC0_0000, on: device.currentStream) }
+    }
 }
 
 extension Tensor: Equatable {

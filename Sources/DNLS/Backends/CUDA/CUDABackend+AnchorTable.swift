@@ -66,11 +66,11 @@ extension CUDABackend {
             throw .invalidArgument(argument: "video", expected: "rows of fewer than 2³¹ pixels for the CUDA backend",
                                    actual: "\(s.width) pixels per row")
         }
-        let starts: Tensor<Int32> = try empty([plan.tilePixels + 1])
-        let members: Tensor<Int32> = try empty([plan.chunkSites])
-        let totals: Tensor<Int32> = try empty([plan.scanBlocks])
-        let big: Tensor<Int32> = try empty([plan.bigListCount])
-        let used: Tensor<Int32>? = plan.passes.count > 1 && device.inputChecking == .eager ? try empty([plan.rowsPerTile]) : nil
+        let starts: Tensor<Int32> = try scratch([plan.tilePixels + 1])
+        let members: Tensor<Int32> = try scratch([plan.chunkSites])
+        let totals: Tensor<Int32> = try scratch([plan.scanBlocks])
+        let big: Tensor<Int32> = try scratch([plan.bigListCount])
+        let used: Tensor<Int32>? = plan.passes.count > 1 && device.inputChecking == .eager ? try scratch([plan.rowsPerTile]) : nil
         let dims: [CUDAKernel.Argument] = [.int32(Int32(s.frames)), .int32(Int32(s.height)), .int32(Int32(s.width))]
         let siteArguments: [CUDAKernel.Argument] = [address(positions), .int64(Int64(batchStride)), .int64(Int64(S))]
         for pass in plan.passes {

@@ -81,7 +81,8 @@ extension CUDABackend {
     /// A check's report: the first failing entry as one 64-bit word (two `Int32`, preset to all
     /// ones, "none", by a stream-ordered fill), then room for the failing triple.
     private func failureReport() throws(DNLSError) -> Tensor<Int32> {
-        let report: Tensor<Int32> = try empty([6])
+        let report: Tensor<Int32> = try scratch([6])
+        guard !device.isPlanning else { return report }
         try cuda(device) { () throws(CUDAError) in
             try report.deviceStorage!.buffer.fill(pattern: 0xFFFF_FFFF, words: 2, on: stream)
         }
@@ -90,6 +91,7 @@ extension CUDABackend {
 
     /// Reads the report now (eager) or has the device record it in the failure record (deferred).
     private func conclude(_ report: Tensor<Int32>, _ check: DeviceCheck) throws(DNLSError) {
+        guard !device.isPlanning else { return }
         switch device.inputChecking {
         case .eager:
             let words = try report.hostElements()

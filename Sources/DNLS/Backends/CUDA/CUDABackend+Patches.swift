@@ -19,7 +19,7 @@ extension CUDABackend {
     }
 
     func extractPatches(_ video: Tensor<Float>, shape s: VideoShape, sites: PatchSites, geometry g: PatchGeometry) throws(DNLSError) -> Tensor<Float> {
-        let out: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, g.patchSize, g.patchSize])
+        let out: Tensor<Float> = try output(.patches, [s.batch, sites.queries, sites.k, s.channels, g.patchSize, g.patchSize])
         try extract(video, weights: nil, shape: s, sites: sites, geometry: g, into: out)
         return out
     }
@@ -78,7 +78,7 @@ extension CUDABackend {
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let (table, stride) = try siteTable(sites)
         let weights = try weights.to(device)
-        let out: Tensor<Float> = try empty([s.batch, sites.queries, 1, s.channels, ps, ps])
+        let out: Tensor<Float> = try output(.patches, [s.batch, sites.queries, 1, s.channels, ps, ps])
         try launch("weighted_sum", count: out.count, [
             address(video), address(weights), address(table), .int64(Int64(stride)), address(block),
         ] + dims(s) + [.int32(Int32(ps)), .int32(Int32(sites.queries)), .int32(Int32(sites.k)), address(out)])
@@ -89,11 +89,11 @@ extension CUDABackend {
                              geometry g: PatchGeometry, gradient: Tensor<Float>) throws(DNLSError) -> (video: Tensor<Float>, weights: Tensor<Float>) {
         let ps = g.patchSize
         let weights = try weights.to(device), gradient = try gradient.to(device)
-        var gradVideo = try zeros([s.batch, s.frames, s.channels, s.height, s.width])
+        var gradVideo = try zeroOutput(.video, [s.batch, s.frames, s.channels, s.height, s.width])
         try gatherDeposit(mode: 3, patches: gradient, weights: weights, sites: sites, geometry: g, into: &gradVideo, shape: s)
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let (table, stride) = try siteTable(sites)
-        let gradWeights: Tensor<Float> = try empty([s.batch, sites.queries, sites.k])
+        let gradWeights: Tensor<Float> = try output(.weights, [s.batch, sites.queries, sites.k])
         try launch("weighted_sum_weight_gradient", count: gradWeights.count, [
             address(video), address(gradient), address(table), .int64(Int64(stride)), address(block),
         ] + dims(s) + [.int32(Int32(ps)), .int32(Int32(sites.queries)), .int32(Int32(sites.k)), address(gradWeights)])
@@ -105,12 +105,12 @@ extension CUDABackend {
         throws(DNLSError) -> (patches: Tensor<Float>, weights: Tensor<Float>?) {
         let ps = g.patchSize, S = sites.queries * sites.k
         let weights = try weights?.to(device), gradient = try videoGradient.to(device)
-        let gradPatches: Tensor<Float> = try empty([s.batch, sites.queries, sites.k, s.channels, ps, ps])
+        let gradPatches: Tensor<Float> = try output(.patches, [s.batch, sites.queries, sites.k, s.channels, ps, ps])
         try extract(gradient, weights: weights, shape: s, sites: sites, geometry: g, into: gradPatches)
         guard weights != nil else { return (gradPatches, nil) }
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let (table, stride) = try siteTable(sites)
-        let gradWeights: Tensor<Float> = try empty([s.batch, sites.queries, sites.k])
+        let gradWeights: Tensor<Float> = try output(.weights, [s.batch, sites.queries, sites.k])
         let sumGradient = try weightSumGradient?.to(device), patches = try patches.to(device)
         try launch("gather_weight_gradient", count: gradWeights.count, [
             address(patches), address(gradient), address(sumGradient), address(table), .int64(Int64(stride)), address(block),
@@ -143,7 +143,7 @@ extension CUDABackend {
         guard let table = positions else { return }  // no sites: nothing to add
         let plan = anchorPlan(sites: s.batch * S, shape: s)
         let runs = tableRuns(plan, channels: s.channels, geometry: g, width: s.width)
-        let P: Tensor<Float> = try empty([runs.floats])
+        let P: Tensor<Float> = try scratch([runs.floats])
         try eachAnchorPass(plan, positions: table, batchStride: stride, sitesPerBatch: S, shape: s) { (pass) throws(DNLSError) in
             try foldTablePass(pass, runs: runs, channels: s.channels, P: P, geometry: g, shape: s, block: block, into: out) {
                 (slot0, slots, c0, cs) throws(DNLSError) in

@@ -6,8 +6,8 @@ extension CUDABackend {
     func searchForward(_ p: SearchProblem<Float>) throws(DNLSError) -> (distances: Tensor<Float>, indices: Tensor<Int32>) {
         let s = p.shape, Q = p.queries.count, slots = p.slots
         let block = try runtime.geometryBlock(p.geometry, window: p.window, shape: s)
-        let distances: Tensor<Float> = try empty([s.batch, Q, slots])
-        let indices: Tensor<Int32> = try empty([s.batch, Q, slots, 3])
+        let distances: Tensor<Float> = try output(.distances, [s.batch, Q, slots])
+        let indices: Tensor<Int32> = try output(.indices, [s.batch, Q, slots, 3])
         let whole = p.k == nil
         let constants = ["KMAX": "\(p.k ?? 1)", "WHOLE": whole ? "1" : "0"]
         if try searchBoxFiltered(p, constants: constants, block: block, distances: distances, indices: indices) {
@@ -40,8 +40,8 @@ extension CUDABackend {
         let split = plan.split(frameSlots: frameSlots, kept: p.k, multiprocessors: runtime.context.multiprocessors)
         let kernelConstants = constants.merging(plan.constants(for: split)) { $1 }.merging(["BOX_L2": p.metric == .l2 ? "1" : "0"]) { $1 }
         let k = p.k ?? 0
-        let partKeys: Tensor<Float>? = split.partLists > 0 ? try empty([split.partLists * k]) : nil
-        let partEns: Tensor<Int32>? = split.partLists > 0 ? try empty([split.partLists * (k + 1)]) : nil
+        let partKeys: Tensor<Float>? = split.partLists > 0 ? try scratch([split.partLists * k]) : nil
+        let partEns: Tensor<Int32>? = split.partLists > 0 ? try scratch([split.partLists * (k + 1)]) : nil
         try launch("search_forward_box", constants: kernelConstants,
                    blocks: split.blocks, threads: plan.threads, sharedBytes: plan.sharedBytes, [
             address(p.videoTensor), address(p.keysTensor), sites, address(block),

@@ -13,8 +13,8 @@ extension CUDABackend {
         let indices = try indices.to(device), gradient = try gradient.to(device)
         let queryGrid = gridArgument(PatchSites(positions: p.queries))
         let (positions, positionStride) = try queryTable(p.queries)  // nil for grid queries
-        let gradVideo = try zeros(s.dims)
-        let gradKeys = selfSearch ? gradVideo : try zeros(s.dims)  // self-search: both sides add into one
+        let gradVideo = try zeroOutput(.video, s.dims)
+        let gradKeys = selfSearch ? gradVideo : try zeroOutput(.keys, s.dims)  // self-search: both sides add into one
         let dims: [CUDAKernel.Argument] = [.int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)),
                                            .int32(Int32(s.width)), .int32(Int32(g.patchSize)), .int32(Int32(Q)),
                                            .int32(Int32(K)), .int32(p.metric == .l2 ? 1 : 0)]
@@ -30,7 +30,7 @@ extension CUDABackend {
                               into out: Tensor<Float>) throws(DNLSError) {
             let plan = anchorPlan(sites: s.batch * sitesPerBatch, shape: s)
             let runs = tableRuns(plan, channels: Cp, geometry: g, width: s.width)
-            let P: Tensor<Float> = try empty([runs.floats])
+            let P: Tensor<Float> = try scratch([runs.floats])
             try eachAnchorPass(plan, positions: sites, batchStride: batchStride, sitesPerBatch: sitesPerBatch, shape: s) {
                 (pass) throws(DNLSError) in
                 try foldTablePass(pass, runs: runs, channels: Cp, P: P, geometry: g, shape: s, block: block, into: out) {
@@ -47,7 +47,7 @@ extension CUDABackend {
             // Under the conformance suite's checking mode, small chunks run the multi-chunk path.
             let fits = AnchorPlan.scratchBudget / 4 / max(1, s.batch * Cp * entries)
             let chunk = max(1, min(Q, Diagnostics.poisonsDeviceAllocations ? min(fits, 97) : fits))
-            let P: Tensor<Float> = try empty([s.batch * chunk * Cp * entries])
+            let P: Tensor<Float> = try scratch([s.batch * chunk * Cp * entries])
             for q0 in stride(from: 0, to: Q, by: chunk) {
                 let n = min(chunk, Q - q0)
                 let chunkGrid = gridArgument(PatchSites(grid: grid, batch: start + q0..<start + q0 + n))

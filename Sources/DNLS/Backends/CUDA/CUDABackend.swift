@@ -27,7 +27,7 @@ struct CUDABackend: PatchBackend {
     /// `sharedBytes` of dynamic shared memory (opted into above the default 48 KiB).
     func launch(_ name: String, constants: [String: String] = [:], blocks: Int, threads: Int, sharedBytes: Int = 0,
                 _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
-        guard blocks > 0 else { return }
+        guard blocks > 0, !device.isPlanning else { return }
         // Under deferred checking a kernel may run on a table whose check has failed: every
         // position it reads is tested in full (GUARDED). Under eager checking every table has
         // passed its check before any kernel reads it.
@@ -59,18 +59,34 @@ struct CUDABackend: PatchBackend {
         return ((sites + sitesPerBlock - 1) / sitesPerBlock * chunks, threads)
     }
 
-    /// A new device tensor of `shape` (contents undefined until a kernel writes them).
-    func empty<S: TensorScalar>(_ shape: [Int], _: S.Type = S.self) throws(DNLSError) -> Tensor<S> {
-        try Tensor<S>(uninitializedOn: device, shape: shape)
+    /// A temporary of this call (contents undefined until a kernel writes them): from the
+    /// caller's workspace inside ``withWorkspace(_:_:)``, else newly allocated.
+    func scratch<S: TensorScalar>(_ shape: [Int], _: S.Type = S.self) throws(DNLSError) -> Tensor<S> {
+        try Tensor<S>(scratchOn: device, shape: shape)
     }
 
-    func zeros(_ shape: [Int]) throws(DNLSError) -> Tensor<Float> {
-        try Tensor<Float>.zeros(shape, on: device)
+    /// The output `role` of this call (contents undefined): the caller's tensor of an `into:`
+    /// form, else newly allocated.
+    func output<S: TensorScalar>(_ role: OutputRole, _ shape: [Int], _: S.Type = S.self) throws(DNLSError) -> Tensor<S> {
+        try Tensor<S>.output(role, shape: shape, on: device)
+    }
+
+    /// ``output(_:_:_:)`` filled with zeros.
+    func zeroOutput(_ role: OutputRole, _ shape: [Int]) throws(DNLSError) -> Tensor<Float> {
+        try Tensor<Float>.zeroOutput(role, shape: shape, on: device)
     }
 
     /// Uploads a host array of `Int32` as a temporary device tensor (a stream-ordered copy).
     func upload(_ values: [Int32]) throws(DNLSError) -> Tensor<Int32> {
-        try Tensor<Int32>(uncheckedShape: [values.count], scalars: values).to(device)
+        let table: Tensor<Int32> = try scratch([values.count])
+        guard !device.isPlanning, let storage = table.deviceStorage else { return table }
+        try cuda(device) { () throws(CUDAError) in
+            let failure: CUDAError? = values.withUnsafeBytes { bytes in
+                do throws(CUDAError) { try storage.buffer.upload(bytes, on: stream); return nil } catch { return error }
+            }
+            if let failure { throw failure }
+        }
+        return table
     }
 
     func address<S>(_ t: Tensor<S>?) -> CUDAKernel.Argument {

@@ -14,7 +14,11 @@ struct ResidentTable: @unchecked Sendable {
     init(uploading values: [Int32], to runtime: CUDARuntime) throws(DNLSError) {
         let device = Device.cuda(runtime.context.ordinal)
         let stream = device.currentStream
-        tensor = try Tensor<Int32>(uncheckedShape: [values.count], scalars: values).to(device)
+        // Kept across calls, so made for real and from DNLS's pool even in a planning run or a
+        // caller's workspace.
+        tensor = try MemoryScope.outside { () throws(DNLSError) in
+            try Tensor<Int32>(uncheckedShape: [values.count], scalars: values).to(device)
+        }
         uploaded = try cuda(device) { () throws(CUDAError) in
             let event = try CUDAEvent(context: runtime.context)
             try event.record(on: stream)
