@@ -50,11 +50,14 @@ public struct PatchGeometry: Sendable, Hashable {
         guard dilation >= 1 else {
             throw .invalidArgument(argument: "dilation", expected: "at least 1", actual: "\(dilation)")
         }
-        guard span <= height, span <= width else {
+        // Checked arithmetic: a huge size or dilation is an error, not a trap.
+        let (reach, overflow) = (patchSize - 1).multipliedReportingOverflow(by: dilation)
+        guard !overflow, reach < height, reach < width else {
             throw .invalidArgument(
                 argument: "patchSize",
                 expected: "a patch span (patchSize−1)·dilation+1 no larger than the frame \(height)×\(width)",
-                actual: "span \(span) (patchSize \(patchSize), dilation \(dilation))")
+                actual: overflow ? "patchSize \(patchSize), dilation \(dilation) (a span beyond 2⁶³)"
+                    : "span \(reach + 1) (patchSize \(patchSize), dilation \(dilation))")
         }
     }
 }

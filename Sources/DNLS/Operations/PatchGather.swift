@@ -19,6 +19,8 @@ public struct PatchGather: Sendable, Hashable {
         throws(DNLSError) -> (video: Tensor<S>, weightSum: Tensor<S>)
     {
         let shape = try VideoShape(dims: videoShape, argument: "videoShape")
+        try requireRoom(for: [(shape.dims, MemoryLayout<S>.stride), (shape.videoShape(channels: 1), MemoryLayout<S>.stride)],
+                        on: patches.device)
         var video = try Tensor<S>.zeroOutput(.video, shape: videoShape, on: patches.device)
         var weightSum = try Tensor<S>.zeroOutput(.weightSum, shape: shape.videoShape(channels: 1), on: patches.device)
         try accumulate(patches, weights: weights, indices: indices, into: &video, weightSum: &weightSum,
@@ -81,7 +83,10 @@ public struct PatchGather: Sendable, Hashable {
             }
             devices.append(("weightSumGradient", weightSumGradient.device))
         }
-        let engine = try backend(S.self, device: try commonDevice(devices), implementation: implementation)
+        let device = try commonDevice(devices)
+        try requireRoom(for: [([shape.batch] + dims, MemoryLayout<S>.stride), ([shape.batch, sites.queries, sites.k], MemoryLayout<S>.stride)],
+                        on: device)
+        let engine = try backend(S.self, device: device, implementation: implementation)
         let (gradPatches, gradWeights) = try engine.gatherBackward(
             videoGradient: videoGradient, weightSumGradient: weightSumGradient, patches: patches, weights: weights,
             sites: sites, geometry: geometry, shape: shape)

@@ -17,8 +17,9 @@ public struct PatchScatter: Sendable, Hashable {
         let shape = try VideoShape(video: video, argument: "video")
         try geometry.validate(height: shape.height, width: shape.width)
         let sites = try neighbourSites(indices, video: shape)
-        let engine = try backend(S.self, device: try commonDevice([("video", video.device), ("indices", indices.device)]),
-                                 implementation: implementation)
+        let device = try commonDevice([("video", video.device), ("indices", indices.device)])
+        try requireRoom(for: [([shape.batch] + patchDims(sites, shape, geometry), MemoryLayout<S>.stride)], on: device)
+        let engine = try backend(S.self, device: device, implementation: implementation)
         let patches = try engine.extractPatches(video, shape: shape, sites: sites, geometry: geometry)
         return patches.withShape(shape.output(patchDims(sites, shape, geometry)))
     }
@@ -32,6 +33,7 @@ public struct PatchScatter: Sendable, Hashable {
         try shape.check(patchGradient, argument: "patchGradient", trailing: patchDims(sites, shape, geometry),
                         meaning: "Q, K, C, ps, ps")
         let device = try commonDevice([("patchGradient", patchGradient.device), ("indices", indices.device)])
+        try requireRoom(for: [(shape.dims, MemoryLayout<S>.stride)], on: device)
         let engine = try backend(S.self, device: device, implementation: implementation)
         var video = try Tensor<S>.zeroOutput(.video, shape: videoShape, on: device)
         var noSum: Tensor<S>? = nil

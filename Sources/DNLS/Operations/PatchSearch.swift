@@ -49,6 +49,8 @@ public struct PatchSearch: Sendable, Hashable {
         implementation: Implementation = .automatic
     ) throws(DNLSError) -> SearchResult<S> {
         let problem = try makeProblem(video, keys: keys, queries: queries, flows: flows)
+        let rows = [problem.shape.batch, problem.queries.count, problem.slots]
+        try requireRoom(for: [(rows, MemoryLayout<S>.stride), (rows + [3], 4)], on: video.device)
         let engine = try backend(S.self, device: video.device, implementation: implementation)
         let (distances, indices) = try engine.searchForward(problem)
         let Q = problem.queries.count, slots = problem.slots
@@ -75,6 +77,7 @@ public struct PatchSearch: Sendable, Hashable {
         try s.check(distanceGradient, argument: "distanceGradient", trailing: [Q, slots], meaning: "Q = \(Q), K = \(slots)")
         try s.check(indices, argument: "indices", trailing: [Q, slots, 3], meaning: "Q = \(Q), K = \(slots), 3")
         _ = try checkedTriples(indices, video: s, argument: "indices", allowMissing: true)
+        try requireRoom(for: Array(repeating: (s.dims, MemoryLayout<S>.stride), count: keys == nil ? 1 : 2), on: video.device)
         let engine = try backend(S.self, device: video.device, implementation: implementation)
         let (gradVideo, gradKeys) = try engine.searchBackward(
             problem, indices: indices.withShape([s.batch, Q, slots, 3]), gradient: distanceGradient.withShape([s.batch, Q, slots]),
@@ -93,7 +96,8 @@ public struct PatchSearch: Sendable, Hashable {
             devices.append(("keys", keys.device))
         }
         try geometry.validate(height: shape.height, width: shape.width)
-        try window.validate(videoFrames: shape.frames)
+        try window.validate(videoFrames: shape.frames, height: shape.height, width: shape.width)
+        let window = window.effective(videoFrames: shape.frames)
         let candidates = window.candidateCount(videoFrames: shape.frames)
         if let k, k < 1 || k > candidates {
             throw .invalidArgument(argument: "k", expected: "1…\(candidates) (the window's candidates) or nil",

@@ -22,6 +22,7 @@ public struct PatchUnfold: Sendable, Hashable {
                                 implementation: Implementation) throws(DNLSError) -> Tensor<S> {
         let shape = try VideoShape(video: video, argument: argument)
         let sites = try gridSites(grid, batch: batch, video: shape, geometry: geometry)
+        try requireRoom(for: [([shape.batch] + patchDims(sites, shape, geometry), MemoryLayout<S>.stride)], on: video.device)
         let engine = try backend(S.self, device: video.device, implementation: implementation)
         return try engine.extractPatches(video, shape: shape, sites: sites, geometry: geometry)
             .withShape(shape.output(patchDims(sites, shape, geometry)))
@@ -32,7 +33,8 @@ public struct PatchUnfold: Sendable, Hashable {
                                          videoShape: [Int], implementation: Implementation = .automatic)
         throws(DNLSError) -> Tensor<S>
     {
-        _ = try VideoShape(dims: videoShape, argument: "videoShape")
+        let shape = try VideoShape(dims: videoShape, argument: "videoShape")
+        try requireRoom(for: [(shape.dims, MemoryLayout<S>.stride)], on: patchGradient.device)
         var video = try Tensor<S>.zeroOutput(.video, shape: videoShape, on: patchGradient.device)
         try PatchFold(geometry: geometry).fold(patchGradient, argument: "patchGradient", grid: grid, batch: batch,
                                                into: &video, implementation: implementation)
@@ -58,7 +60,8 @@ public struct PatchFold: Sendable, Hashable {
                                                videoShape: [Int], implementation: Implementation = .automatic)
         throws(DNLSError) -> Tensor<S>
     {
-        _ = try VideoShape(dims: videoShape, argument: "videoShape")
+        let shape = try VideoShape(dims: videoShape, argument: "videoShape")
+        try requireRoom(for: [(shape.dims, MemoryLayout<S>.stride)], on: patches.device)
         var video = try Tensor<S>.zeroOutput(.video, shape: videoShape, on: patches.device)
         try accumulate(patches, grid: grid, batch: batch, into: &video, implementation: implementation)
         return video

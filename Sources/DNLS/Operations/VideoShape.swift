@@ -28,6 +28,10 @@ struct VideoShape: Sendable, Hashable {
         guard batch >= 1, frames >= 1, channels >= 1, height >= 1, width >= 1 else {
             throw .shapeMismatch(argument: argument, expected: "every extent at least 1", actual: s)
         }
+        // Every size computed from the shape, in bytes of any element type, then fits an Int.
+        guard byteCount(s, elementBytes: 8) != nil else {
+            throw .shapeMismatch(argument: argument, expected: "fewer than 2⁶⁰ elements", actual: s)
+        }
     }
 
     var planeSize: Int { height * width }

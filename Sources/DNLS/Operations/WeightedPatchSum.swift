@@ -13,6 +13,8 @@ public struct WeightedPatchSum: Sendable, Hashable {
     public func callAsFunction<S: PatchScalar>(_ video: Tensor<S>, weights: Tensor<S>, indices: Tensor<Int32>,
                                                implementation: Implementation = .automatic) throws(DNLSError) -> Tensor<S> {
         let (shape, sites, engine) = try prepare(video, weights: weights, indices: indices, implementation: implementation)
+        try requireRoom(for: [([shape.batch, sites.queries, shape.channels, geometry.patchSize, geometry.patchSize],
+                               MemoryLayout<S>.stride)], on: video.device)
         let out = try engine.weightedPatchSum(video, shape: shape, weights: weights, sites: sites, geometry: geometry)
         return out.withShape(shape.output([sites.queries, 1, shape.channels, geometry.patchSize, geometry.patchSize]))
     }
@@ -27,6 +29,7 @@ public struct WeightedPatchSum: Sendable, Hashable {
         try shape.check(outputGradient, argument: "outputGradient", trailing: [sites.queries, 1, shape.channels, ps, ps],
                         meaning: "Q, 1, C, ps, ps")
         _ = try commonDevice([("video", video.device), ("outputGradient", outputGradient.device)])
+        try requireRoom(for: [(shape.dims, MemoryLayout<S>.stride), (weights.shape, MemoryLayout<S>.stride)], on: video.device)
         let (gv, gw) = try engine.weightedPatchSumBackward(video, shape: shape, weights: weights, sites: sites,
                                                            geometry: geometry, gradient: outputGradient)
         return (gv.withShape(video.shape), gw.withShape(weights.shape))

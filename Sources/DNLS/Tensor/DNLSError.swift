@@ -17,8 +17,10 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
     case deviceMismatch(argument: String, expected: Device, actual: Device)
     /// The requested device or backend cannot run here (no GPU, no NVRTC, no fast path for a type).
     case unavailable(what: String, reason: String)
-    /// The device had no room for an allocation of `bytes` bytes that an operation needed: a
-    /// smaller batch (or video) needs less.
+    /// The device had no room for `bytes` bytes that an operation needed (`Int.max`: a size beyond
+    /// 2⁶³): an allocation failed, or the results would not fit in the device's (or, for the CPU,
+    /// the host's physical) memory, which is checked before any work. A smaller batch (or video)
+    /// needs less.
     case outOfMemory(device: Device, bytes: Int)
     /// A caller's workspace (``withWorkspace(_:_:)``) of `capacity` bytes had no room left for a
     /// temporary of `bytes` bytes: size it with ``GPUWorkspace/bytesNeeded(on:for:)``.
@@ -50,7 +52,8 @@ public enum DNLSError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .unavailable(what, reason):
             return "\(what) is unavailable: \(reason)"
         case let .outOfMemory(device, bytes):
-            return "\(device) is out of memory: an allocation of \(bytes) bytes failed (a smaller batch needs less)"
+            let size = bytes == .max ? "more than 2⁶³ bytes" : "\(bytes) bytes"
+            return "\(device) has no room for \(size) (a smaller batch of queries, or a smaller video, needs less)"
         case let .workspaceTooSmall(device, bytes, capacity):
             return "the workspace of \(capacity) bytes on \(device) has no room for a temporary of \(bytes) bytes "
                 + "(GPUWorkspace.bytesNeeded(on:for:) gives the size the calls need)"
