@@ -108,6 +108,18 @@ struct BenchCommand: ParsableCommand {
                               ("stride", stride)] {
             if let value, value < 1 { throw ValidationError("--\(name) must be at least 1") }
         }
+        if customGiven {
+            let c = customConfig
+            let (plane, o1) = c.height.multipliedReportingOverflow(by: c.width)
+            let (frame, o2) = plane.multipliedReportingOverflow(by: c.channels)
+            let (video, o3) = frame.multipliedReportingOverflow(by: c.frames)
+            let limit = memoryLimitGib * Double(1 << 30)
+            guard !(o1 || o2 || o3), Double(video) * 4 <= limit else {
+                throw ValidationError("--frames/--channels/--height/--width describe a video of "
+                    + (o1 || o2 || o3 ? "more than 2⁶³ values" : "\(video) values (\(video * 4) bytes)")
+                    + ", more than --memory-limit-gib \(memoryLimitGib) allows")
+            }
+        }
         _ = try selectedOps()
         _ = try selectedConfigs()
     }
@@ -150,6 +162,10 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        try reportingErrors(FlagNames(names: [:], inputs: [], unnamed: .internal)) { try benchmark() }
+    }
+
+    private func benchmark() throws {
         let target = try placement.resolve(for: Self.self)
         let progress = Progress(terminal: isatty(2) != 0)
         let configs = try selectedConfigs(), ops = try selectedOps()

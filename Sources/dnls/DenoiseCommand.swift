@@ -34,7 +34,8 @@ struct DenoiseCommand: ParsableCommand {
     @Option(help: "Backward flow (.npy): frame t → t−1.")
     var backwardFlow: String?
 
-    @Option(help: "Noise standard deviation on the 0–255 scale.")
+    // Unconditional: `--sigma -5` is a (wrong) value, not a missing one.
+    @Option(parsing: .unconditional, help: "Noise standard deviation on the 0–255 scale.")
     var sigma: Float = 25
 
     /// The defaults of the search options here: those of ``NonLocalMeans``.
@@ -63,30 +64,56 @@ struct DenoiseCommand: ParsableCommand {
     @Option(help: "Seed of the synthetic noise of the default.")
     var seed: UInt64 = 25
 
+    /// How library errors read here, and which of them are about input files.
+    var flagNames: FlagNames {
+        var names = FlagNames.search.merging(["k": "--neighbours", "batchSize": "--batch-size", "sigma": "--sigma"]) { $1 }
+        if let input { names["noisy"] = input; names["video"] = input }
+        return FlagNames(names: names, inputs: ["noisy", "video", "flows.forward", "flows.backward"])
+    }
+
     func run() throws {
+        try reportingErrors(flagNames) { try denoise() }
+    }
+
+    /// Everything is read and checked (the files against each other, the values finite, the output
+    /// folder writable) before the work starts, so that a failure writes nothing.
+    private func denoise() throws {
+        if input == nil, let given = [("--clean", clean), ("--forward-flow", forwardFlow), ("--backward-flow", backwardFlow)]
+            .first(where: { $0.1 != nil }) {
+            throw ValidationError("\(given.0) needs --input: the embedded default has its own clean video and flows")
+        }
+        try requireFlowPair(forward: forwardFlow, backward: backwardFlow)
         let target = try placement.resolve(for: Self.self)
         let nlm = denoiser
-        makeDirectory(output)
+        try nlm.validate()
         let progress = Progress(enabled: isatty(2) != 0)
 
         guard let input else {
+            try prepareOutputFolder(output)  // the default writes as it goes
             try runDefault(nlm, device: target, progress: progress)
             return
         }
         let noisy = try readVideo(input)
+        try requireFiniteVideo(noisy, path: input)
         let reference = try clean.map { path throws in try readVideo(path) }
+        if let reference, let clean {
+            guard reference.shape == noisy.shape else {
+                throw DNLSError.shapeMismatch(argument: clean, expected: "the shape of --input \(noisy.shape)",
+                                              actual: reference.shape)
+            }
+            try requireFiniteVideo(reference, path: clean)
+        }
         let flows = Flows(forward: try forwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) },
                           backward: try backwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) })
+        try checkOutputFolder(output)
         let (denoised, seconds) = try timed {
             try nlm(noisy.to(target), flows: flows) { progress.show("denoising: batch \($0) of \($1)") }.to(.cpu)
         }
         progress.clear()
+        try prepareOutputFolder(output)
         try NPY.write(denoised, to: output + "/denoised.npy")
         var line = "denoised \(describe(noisy.shape)) in \(format(seconds)) s on \(target)"
         if let reference {
-            guard reference.shape == noisy.shape else {
-                throw ValidationError("--clean has shape \(reference.shape), the input \(noisy.shape)")
-            }
             line += ", PSNR \(format(psnr(noisy, reference))) → \(format(psnr(denoised, reference))) dB"
         }
         let pictures = try writePictures(noisy: noisy, denoised: denoised, clean: reference)
@@ -191,12 +218,72 @@ func format(_ x: Double) -> String {
     return "\(scaled)"
 }
 
-/// Creates a folder (and its parents) if missing.
-func makeDirectory(_ path: String) {
+/// Checks, before any work and without writing anything, that the output folder can be used: it
+/// is a writable folder, or the nearest existing folder above it is writable (so it can be made).
+/// - Throws: a `ValidationError` naming `--output` (a usage error) when it is empty, is a file,
+///   lies under a file, or cannot be written or created.
+func checkOutputFolder(_ path: String) throws {
+    guard !path.isEmpty else { throw ValidationError("--output is empty: name a folder for the results") }
+    var candidate = path
+    while true {
+        var info = stat()
+        if stat(candidate, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw ValidationError(candidate == path ? "--output \(path) exists and is not a folder"
+                                                        : "--output \(path): \(candidate) is a file, not a folder")
+            }
+            guard access(candidate, W_OK | X_OK) == 0 else {
+                throw ValidationError("--output \(path): \(candidate) is not writable: \(String(cString: strerror(errno)))")
+            }
+            return
+        }
+        guard errno == ENOENT else {
+            throw ValidationError("--output \(path): cannot look at \(candidate): \(String(cString: strerror(errno)))")
+        }
+        // The parent of `candidate`: what stands before its last component.
+        let trimmed = candidate.hasSuffix("/") ? String(candidate.dropLast()) : candidate
+        guard let slash = trimmed.lastIndex(of: "/") else { candidate = "."; continue }
+        candidate = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+    }
+}
+
+/// Creates the output folder (and its parents) if missing, once the work is done and the results
+/// are about to be written.
+/// - Throws: a `ValidationError` naming `--output` when it cannot be created or is not a folder.
+func prepareOutputFolder(_ path: String) throws {
+    try checkOutputFolder(path)
     var prefix = path.hasPrefix("/") ? "" : "."
     for component in path.split(separator: "/") {
         prefix += "/" + component
-        mkdir(prefix, 0o755)
+        if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+            throw ValidationError("--output \(path): cannot create \(prefix): \(String(cString: strerror(errno)))")
+        }
+    }
+    var info = stat()
+    guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+        throw ValidationError("--output \(path) exists and is not a folder")
+    }
+    guard access(path, W_OK | X_OK) == 0 else {
+        throw ValidationError("--output \(path): the folder is not writable: \(String(cString: strerror(errno)))")
+    }
+}
+
+/// `--forward-flow` and `--backward-flow` come together: one alone would silently mean a zero flow
+/// the other way.
+func requireFlowPair(forward: String?, backward: String?) throws {
+    guard (forward == nil) == (backward == nil) else {
+        throw ValidationError(forward == nil ? "--backward-flow needs --forward-flow as well (a zero flow is an array of zeros)"
+                                             : "--forward-flow needs --backward-flow as well (a zero flow is an array of zeros)")
+    }
+}
+
+/// An input video must hold numbers: NaN or infinity would spread through every patch that reads it.
+/// - Throws: ``DNLSError/nonFinite(argument:position:)`` naming the file and the first bad position.
+func requireFiniteVideo(_ video: Tensor<Float>, path: String) throws {
+    if let first = video.scalars.firstIndex(where: { !$0.isFinite }) {
+        var position: [Int] = [], rest = first
+        for extent in video.shape.reversed() { position.insert(rest % extent, at: 0); rest /= extent }
+        throw DNLSError.nonFinite(argument: path, position: position)
     }
 }
 
@@ -204,4 +291,14 @@ func makeDirectory(_ path: String) {
 func pad3(_ n: Int) -> String {
     let digits = "\(n)"
     return String(repeating: "0", count: max(0, 3 - digits.count)) + digits
+}
+
+/// Creates a folder (and its parents) if missing, ignoring failures (for tests and scratch folders;
+/// commands use ``prepareOutputFolder(_:)``).
+func makeDirectory(_ path: String) {
+    var prefix = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") {
+        prefix += "/" + component
+        mkdir(prefix, 0o755)
+    }
 }

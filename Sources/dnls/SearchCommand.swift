@@ -61,19 +61,39 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Folder for distances.npy and indices.npy.")
     var output = "dnls-out"
 
+    /// How library errors read here, and which of them are about input files.
+    var flagNames: FlagNames {
+        var names = FlagNames.search.merging(["k": "--k", "video": video]) { $1 }
+        if let keys { names["keys"] = keys }
+        return FlagNames(names: names, inputs: ["video", "keys", "flows.forward", "flows.backward"])
+    }
+
     func run() throws {
+        try reportingErrors(flagNames) { try searchVideo() }
+    }
+
+    /// Everything is read and checked before the search, and the output folder is made writable,
+    /// so that a failure writes nothing.
+    private func searchVideo() throws {
+        try requireFlowPair(forward: forwardFlow, backward: backwardFlow)
         let search = try patchSearch()
         let target = try placement.resolve(for: Self.self)
         let query = try NPY.read(video).floatTensor()
-        let keyVideo = try keys.map { path throws in try NPY.read(path).floatTensor().to(target) }
+        guard query.rank == 4 || query.rank == 5 else {
+            throw DNLSError.shapeMismatch(argument: video, expected: "(T, C, H, W) or (B, T, C, H, W)", actual: query.shape)
+        }
+        try requireFiniteVideo(query, path: video)
+        let keyVideo = try keys.map { path throws in
+            let keys = try NPY.read(path).floatTensor()
+            try requireFiniteVideo(keys, path: path)
+            return try keys.to(target)
+        }
         let flows = Flows(forward: try forwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) },
                           backward: try backwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) })
-        guard query.rank == 4 || query.rank == 5 else {
-            throw ValidationError("\(video) has shape \(query.shape); expected (T, C, H, W) or (B, T, C, H, W)")
-        }
         let grid = try searchOptions.queryGrid(videoShape: query.shape)
+        try checkOutputFolder(output)
         let result = try search(query.to(target), keys: keyVideo, queries: .grid(grid), flows: flows)
-        makeDirectory(output)
+        try prepareOutputFolder(output)
         try NPY.write(result.distances.to(.cpu), to: output + "/distances.npy")
         try NPY.write(result.indices.to(.cpu), to: output + "/indices.npy")
         print("searched \(grid.count) queries of \(describe(query.shape)) on \(target): "

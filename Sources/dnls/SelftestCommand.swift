@@ -34,6 +34,10 @@ struct SelftestCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     func run() throws {
+        try reportingErrors(FlagNames(names: [:], inputs: [], unnamed: .internal)) { try selftest() }
+    }
+
+    private func selftest() throws {
         guard let scale = ConformanceSuite.Scale(rawValue: scale) else {
             throw ValidationError("--scale must be quick or full")
         }

@@ -39,16 +39,22 @@ public struct NonLocalMeans: Sendable, Hashable {
     /// A denoiser for noise of standard deviation `sigma`.
     public init(sigma: Float) { self.sigma = sigma }
 
-    /// Denoises `noisy` (`(T, C, H, W)` or `(B, T, C, H, W)`), calling `progress(done, total)`
-    /// after each batch of each step.
-    public func callAsFunction(_ noisy: Tensor<Float>, flows: Flows<Float> = .none,
-                               progress: (Int, Int) -> Void = { _, _ in }) throws(DNLSError) -> Tensor<Float> {
+    /// Checks the parameters that do not depend on the video (the noise level and the batch size);
+    /// the call checks the rest against the video before any work.
+    public func validate() throws(DNLSError) {
         guard sigma > 0, sigma.isFinite else {
             throw .invalidArgument(argument: "sigma", expected: "a positive noise level", actual: "\(sigma)")
         }
         guard batchSize >= 1 else {
             throw .invalidArgument(argument: "batchSize", expected: "at least 1", actual: "\(batchSize)")
         }
+    }
+
+    /// Denoises `noisy` (`(T, C, H, W)` or `(B, T, C, H, W)`), calling `progress(done, total)`
+    /// after each batch of each step.
+    public func callAsFunction(_ noisy: Tensor<Float>, flows: Flows<Float> = .none,
+                               progress: (Int, Int) -> Void = { _, _ in }) throws(DNLSError) -> Tensor<Float> {
+        try validate()
         let steps = twoStep ? 2 : 1
         let first = try aggregate(noisy, guide: noisy, flows: flows, h: filtering * sigma, subtractNoise: true) {
             progress($0, $1 * steps)
@@ -74,6 +80,7 @@ public struct NonLocalMeans: Sendable, Hashable {
         var denominator = try Tensor<Float>.zeros(shape.videoShape(channels: 1), on: values.device)
         let entries = Float(shape.channels * patchSize * patchSize)
         let noise = subtractNoise ? 2 * sigma * sigma : 0
+        let batchSize = min(self.batchSize, max(1, grid.count))  // no overflow for huge batch sizes
         let batches = (grid.count + batchSize - 1) / batchSize
         for (n, start) in stride(from: 0, to: grid.count, by: batchSize).enumerated() {
             let batch = start..<min(start + batchSize, grid.count)

@@ -39,8 +39,13 @@ public struct SearchWindow: Sendable, Hashable {
         SearchWindow(size: size, stride: stride, temporalRadius: min(temporalRadius, max(0, frames - 1)))
     }
 
-    /// Number of candidates per query in a video of `frames` frames.
-    public func candidateCount(videoFrames frames: Int) -> Int { frameCount(videoFrames: frames) * size * size }
+    /// Number of candidates per query in a video of `frames` frames (`Int.max` when that
+    /// overflows; a search refuses such a window).
+    public func candidateCount(videoFrames frames: Int) -> Int {
+        let (area, o1) = size.multipliedReportingOverflow(by: size)
+        let (count, o2) = frameCount(videoFrames: frames).multipliedReportingOverflow(by: area)
+        return o1 || o2 ? .max : count
+    }
 
     /// The frames searched for a query in frame `t`, in visiting order: the query frame, later
     /// frames ascending, then earlier frames descending. The `2wt+1`-frame window is shifted (not

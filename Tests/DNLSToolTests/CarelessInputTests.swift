@@ -1,0 +1,108 @@
+import DNLS
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a careless user or script types, run through the built `dnls`: every case ends in a clean
+/// error that names the option or file at fault, with the exit status of its kind, and writes
+/// nothing.
+@Suite struct CarelessInputTests {
+    /// A scratch folder with a small video, a NaN video, a video of another shape and a file.
+    struct Scratch: Sendable {
+        let folder: String
+        var video: String { folder + "/video.npy" }
+        var nanVideo: String { folder + "/nan.npy" }
+        var otherShape: String { folder + "/other.npy" }
+        var flow: String { folder + "/flow.npy" }
+        var plainFile: String { folder + "/file.txt" }
+        /// An output folder that no case may create.
+        var output: String { folder + "/out" }
+
+        init() throws {
+            folder = NSTemporaryDirectory() + "dnls-careless-\(getpid())-\(UInt32.random(in: 0 ..< .max))"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            var rng = SplitMix64(seed: 3)
+            let values = (0..<2 * 1 * 12 * 12).map { _ in Float(rng.next() % 256) }
+            try NPY.write(try Tensor(shape: [2, 1, 12, 12], scalars: values), to: video)
+            var nan = values
+            nan[37] = .nan
+            try NPY.write(try Tensor(shape: [2, 1, 12, 12], scalars: nan), to: nanVideo)
+            try NPY.write(Tensor<Float>(zeros: [2, 1, 12, 11]), to: otherShape)
+            try NPY.write(Tensor<Float>(zeros: [2, 2, 12, 12]), to: flow)
+            try "not a folder".write(toFile: plainFile, atomically: true, encoding: .utf8)
+        }
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let arguments: @Sendable (Scratch) -> [String]
+        let status: Int32
+        /// Words standard error must contain (the option or file at fault).
+        let names: @Sendable (Scratch) -> [String]
+        let testDescription: String
+    }
+
+    static let huge = "4611686018427387904"
+
+    static let cases: [Case] = [
+        Case(arguments: { ["search", $0.video, "--patch-size", "3", "--dilation", huge, "--output", $0.output] }, status: 64,
+             names: { _ in ["--dilation"] }, testDescription: "search --dilation 2⁶²"),
+        Case(arguments: { ["search", $0.video, "--window", "1000000", "--output", $0.output] }, status: 64,
+             names: { _ in ["--window"] }, testDescription: "search --window 10⁶ on a 12×12 video"),
+        Case(arguments: { ["search", $0.video, "--window-stride", huge, "--output", $0.output] }, status: 64,
+             names: { _ in ["--window"] }, testDescription: "search --window-stride 2⁶²"),
+        Case(arguments: { ["search", $0.video, "--patch-size", huge, "--output", $0.output] }, status: 64,
+             names: { _ in ["--patch-size"] }, testDescription: "search --patch-size 2⁶²"),
+        Case(arguments: { ["search", $0.video, "--k", "0", "--output", $0.output] }, status: 64,
+             names: { _ in ["--k"] }, testDescription: "search --k 0"),
+        Case(arguments: { ["search", $0.video, "--query-stride", "0", "--output", $0.output] }, status: 64,
+             names: { _ in ["--query-stride"] }, testDescription: "search --query-stride 0"),
+        Case(arguments: { ["search", $0.nanVideo, "--output", $0.output] }, status: 65,
+             names: { [$0.nanVideo, "NaN"] }, testDescription: "search of a video holding NaN"),
+        Case(arguments: { ["search", $0.video, "--keys", $0.otherShape, "--output", $0.output] }, status: 65,
+             names: { [$0.otherShape] }, testDescription: "search --keys of another shape"),
+        Case(arguments: { ["search", $0.video, "--forward-flow", $0.flow, "--output", $0.output] }, status: 64,
+             names: { _ in ["--backward-flow"] }, testDescription: "search --forward-flow alone"),
+        Case(arguments: { ["search", $0.video, "--output", $0.plainFile] }, status: 64,
+             names: { [$0.plainFile, "--output"] }, testDescription: "search --output naming a file"),
+        Case(arguments: { ["search", $0.video, "--output", ""] }, status: 64,
+             names: { _ in ["--output"] }, testDescription: "search --output \"\""),
+        Case(arguments: { ["denoise", "--input", $0.video, "--clean", $0.otherShape, "--output", $0.output] }, status: 65,
+             names: { [$0.otherShape, "--input"] }, testDescription: "denoise --clean of another shape"),
+        Case(arguments: { ["denoise", "--input", $0.nanVideo, "--output", $0.output] }, status: 65,
+             names: { [$0.nanVideo] }, testDescription: "denoise of a video holding NaN"),
+        Case(arguments: { ["denoise", "--clean", $0.video, "--output", $0.output] }, status: 64,
+             names: { _ in ["--clean", "--input"] }, testDescription: "denoise --clean without --input"),
+        Case(arguments: { ["denoise", "--input", $0.video, "--batch-size", "0", "--output", $0.output] }, status: 64,
+             names: { _ in ["--batch-size"] }, testDescription: "denoise --batch-size 0"),
+        Case(arguments: { ["denoise", "--input", $0.video, "--temporal-radius", "-1", "--output", $0.output] }, status: 64,
+             names: { _ in ["--temporal-radius"] }, testDescription: "denoise --temporal-radius -1"),
+        Case(arguments: { ["denoise", "--input", $0.video, "--window", huge, "--output", $0.output] }, status: 64,
+             names: { _ in ["--window"] }, testDescription: "denoise --window 2⁶²"),
+        Case(arguments: { ["bench", "--frames", huge, "--config", "custom", "--json", $0.output + "/b.json"] }, status: 64,
+             names: { _ in ["--frames"] }, testDescription: "bench --frames 2⁶²"),
+    ]
+
+    @Test(.enabled(if: CommandLineTests.toolBinary != nil, "the dnls binary is built beside the tests"), arguments: cases)
+    func endsInANamedErrorAndWritesNothing(_ c: Case) throws {
+        let scratch = try Scratch()
+        defer { try? FileManager.default.removeItem(atPath: scratch.folder) }
+        let result = try CommandLineTests.runTool(c.arguments(scratch))
+        #expect(result.status == c.status, "exit status \(result.status), stderr \(result.err)")
+        for name in c.names(scratch) { #expect(result.err.contains(name), "stderr lacks \(name): \(result.err)") }
+        #expect(!result.err.contains("Fatal error") && !result.err.contains("Signal"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.output), "the failed run wrote \(scratch.output)")
+    }
+
+    @Test(.enabled(if: CommandLineTests.toolBinary != nil, "the dnls binary is built beside the tests"))
+    func outputsLargerThanTheHostAreRefusedBeforeAnyWork() throws {
+        let scratch = try Scratch()
+        defer { try? FileManager.default.removeItem(atPath: scratch.folder) }
+        let big = scratch.folder + "/big.npy"
+        try NPY.write(Tensor<Float>(zeros: [1, 1, 1000, 1000]), to: big)
+        let result = try CommandLineTests.runTool(["search", big, "--window", "201", "--k", "all", "--output", scratch.output])
+        #expect(result.status == 69 && result.err.contains("has no room for"), "\(result.status): \(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.output))
+    }
+}
