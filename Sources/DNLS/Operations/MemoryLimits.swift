@@ -42,6 +42,5 @@ private func memoryLimit(of device: Device) throws(DNLSError) -> Int {
         guard pages > 0, pageSize > 0 else { return .max }
         return pages.multipliedReportingOverflow(by: pageSize).overflow ? .max : pages * pageSize
     }
-    let context = try CUDARuntime.shared(ordinal: ordinal).context
-    return try cuda(device) { () throws(CUDAError) in try context.memoryInfo().total }
+    return try CUDARuntime.shared(ordinal: ordinal).deviceMemory()
 }

@@ -17,6 +17,17 @@ final class CUDARuntime: @unchecked Sendable {
     let checkRegistry = Mutex(CheckRegistry())
     /// Kernel handles by name and specialisation constants (see ``kernel(_:constants:)``).
     private let handles = Mutex<[String: CUDAKernel]>([:])
+    /// The device's total memory in bytes, asked once.
+    private let totalMemory = Mutex<Int?>(nil)
+
+    /// The device's total memory in bytes (one driver query, then remembered: operations check
+    /// their results against it without a driver call).
+    func deviceMemory() throws(DNLSError) -> Int {
+        if let known = totalMemory.withLock({ $0 }) { return known }
+        let total = try cuda(.cuda(context.ordinal)) { () throws(CUDAError) in try context.memoryInfo().total }
+        totalMemory.withLock { $0 = total }
+        return total
+    }
 
     private init(context: CUDAContext, kernels: KernelCache? = nil) {
         self.context = context
