@@ -64,6 +64,10 @@ struct DenoiseCommand: ParsableCommand {
     @Option(help: "Seed of the synthetic noise of the default.")
     var seed: UInt64 = 25
 
+    @Option(help: ArgumentHelp("Factor that brings the input to the 0–255 scale of --sigma (255 for a video scaled 0–1); "
+                               + "the results are written back on the input's scale.", valueName: "factor"))
+    var scale: Float = 1
+
     /// How library errors read here, and which of them are about input files.
     var flagNames: FlagNames {
         var names = FlagNames.search.merging(["k": "--neighbours", "batchSize": "--batch-size", "sigma": "--sigma"]) { $1 }
@@ -83,6 +87,7 @@ struct DenoiseCommand: ParsableCommand {
             throw ValidationError("\(given.0) needs --input: the embedded default has its own clean video and flows")
         }
         try requireFlowPair(forward: forwardFlow, backward: backwardFlow)
+        guard scale > 0, scale.isFinite else { throw ValidationError("--scale must be a positive factor, got \(scale)") }
         let target = try placement.resolve(for: Self.self)
         let nlm = denoiser
         try nlm.validate()
@@ -93,9 +98,11 @@ struct DenoiseCommand: ParsableCommand {
             try runDefault(nlm, device: target, progress: progress)
             return
         }
-        let noisy = try readVideo(input)
+        let noisy = try scaled(readVideo(input), by: scale)
         try requireFiniteVideo(noisy, path: input)
-        let reference = try clean.map { path throws in try readVideo(path) }
+        warnAboutScale(noisy, path: input)
+        warnAboutNeighbours(nlm, frames: noisy.rank == 5 ? noisy.shape[1] : noisy.shape[0])
+        let reference = try clean.map { path throws in try scaled(readVideo(path), by: scale) }
         if let reference, let clean {
             guard reference.shape == noisy.shape else {
                 throw DNLSError.shapeMismatch(argument: clean, expected: "the shape of --input \(noisy.shape)",
@@ -111,13 +118,36 @@ struct DenoiseCommand: ParsableCommand {
         }
         progress.clear()
         try prepareOutputFolder(output)
-        try NPY.write(denoised, to: output + "/denoised.npy")
+        try NPY.write(try scaled(denoised, by: 1 / scale), to: output + "/denoised.npy")  // on the input's scale
         var line = "denoised \(describe(noisy.shape)) in \(format(seconds)) s on \(target)"
         if let reference {
             line += ", PSNR \(format(psnr(noisy, reference))) → \(format(psnr(denoised, reference))) dB"
         }
         let pictures = try writePictures(noisy: noisy, denoised: denoised, clean: reference)
         print(line + "; wrote \(output)/denoised.npy" + pictures)
+    }
+
+    /// `video` times `factor` (the video itself for 1).
+    private func scaled(_ video: Tensor<Float>, by factor: Float) throws -> Tensor<Float> {
+        factor == 1 ? video : try Tensor(shape: video.shape, scalars: video.scalars.map { $0 * factor })
+    }
+
+    /// A video whose values all lie in [0, 1] is most likely scaled 0–1, where a --sigma on the
+    /// 0–255 scale would wipe it out: say so, and how to fix it.
+    private func warnAboutScale(_ video: Tensor<Float>, path: String) {
+        guard scale == 1, let high = video.scalars.max(), let low = video.scalars.min(), low >= 0, high <= 1, sigma > 1 else {
+            return
+        }
+        writeStandardError("dnls denoise: warning: \(path) holds values in [\(low), \(high)], but --sigma \(sigma) is on the "
+            + "0–255 scale; for a video scaled 0–1 add --scale 255\n")
+    }
+
+    /// More neighbours than the window has candidates are cut to the candidates: say so.
+    private func warnAboutNeighbours(_ nlm: NonLocalMeans, frames: Int) {
+        let candidates = SearchWindow(size: nlm.windowSize, temporalRadius: nlm.temporalRadius).candidateCount(videoFrames: frames)
+        guard nlm.neighbours > candidates else { return }
+        writeStandardError("dnls denoise: warning: --neighbours \(nlm.neighbours) is more than the \(candidates) candidates of "
+            + "the window; aggregating all \(candidates)\n")
     }
 
     /// The denoiser the options describe.

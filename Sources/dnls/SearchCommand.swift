@@ -92,6 +92,10 @@ struct SearchCommand: ParsableCommand {
                           backward: try backwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) })
         let grid = try searchOptions.queryGrid(videoShape: query.shape)
         try checkOutputFolder(output)
+        let frames = query.shape[query.rank - 4], channels = search.channels ?? query.shape[query.rank - 3]
+        noteSearchCost(command: "search", queries: grid.count * (query.rank == 5 ? query.shape[0] : 1),
+                       candidates: search.window.candidateCount(videoFrames: frames), channels: channels,
+                       patchSize: search.geometry.patchSize, device: target)
         let result = try search(query.to(target), keys: keyVideo, queries: .grid(grid), flows: flows)
         try prepareOutputFolder(output)
         try NPY.write(result.distances.to(.cpu), to: output + "/distances.npy")

@@ -79,3 +79,18 @@ extension ParsableCommand {
         }
     }
 }
+
+/// Tells the user, before it starts, that a search will take long: `queries × candidates` patch
+/// comparisons of `channels × patchSize²` values (3 FLOP each) beyond what the device does in
+/// about a minute (a rough rate: 10 GFLOP/s on the CPU, 10 TFLOP/s on a GPU). In floating point:
+/// the options are not validated yet, and nothing here may overflow.
+func noteSearchCost(command: String, queries: Int, candidates: Int, channels: Int, patchSize: Int, device: Device) {
+    let flop = 3 * Double(queries) * Double(candidates) * Double(channels) * Double(patchSize) * Double(patchSize)
+    guard flop.isFinite, flop > 0, flop < 1e24 else { return }  // beyond: options the search itself refuses
+    let rate = device == .cpu ? 1e10 : 1e13
+    guard flop > 60 * rate else { return }
+    let minutes = flop / rate / 60
+    writeStandardError("dnls \(command): note: this search compares \(queries) queries with \(candidates) candidates each "
+        + "(about \(Int(flop / 1e9)) GFLOP), roughly \(Int(minutes.rounded(.up))) min on \(device); a smaller --window, "
+        + "--temporal-radius or a larger --query-stride costs less\n")
+}

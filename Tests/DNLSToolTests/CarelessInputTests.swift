@@ -105,4 +105,28 @@ import Glibc
         #expect(result.status == 69 && result.err.contains("has no room for"), "\(result.status): \(result.err)")
         #expect(!FileManager.default.fileExists(atPath: scratch.output))
     }
+
+    @Test(.enabled(if: CommandLineTests.toolBinary != nil, "the dnls binary is built beside the tests"))
+    func aVideoScaledZeroToOneIsNamedAndScaleBringsItToTheSigmaScale() throws {
+        let scratch = try Scratch()
+        defer { try? FileManager.default.removeItem(atPath: scratch.folder) }
+        let video = try NPY.read(scratch.video).floatTensor()
+        let unit = scratch.folder + "/unit.npy"
+        try NPY.write(try Tensor(shape: video.shape, scalars: video.scalars.map { $0 / 255 }), to: unit)
+        let warned = try CommandLineTests.runTool(["denoise", "--input", unit, "--output", scratch.output])
+        #expect(warned.status == 0 && warned.err.contains("--scale 255"), "\(warned.status): \(warned.err)")
+        // With --scale 255 the result equals the 0–255 video's, written back on the 0–1 scale.
+        let unitOut = scratch.folder + "/unit-out", fullOut = scratch.folder + "/full-out"
+        let scaled = try CommandLineTests.runTool(["denoise", "--input", unit, "--scale", "255", "--output", unitOut])
+        #expect(scaled.status == 0 && !scaled.err.contains("warning"), "\(scaled.status): \(scaled.err)")
+        _ = try CommandLineTests.runTool(["denoise", "--input", scratch.video, "--output", fullOut])
+        let a = try NPY.read(unitOut + "/denoised.npy").floatTensor().scalars
+        let b = try NPY.read(fullOut + "/denoised.npy").floatTensor().scalars
+        #expect(a.count == b.count)
+        #expect(zip(a, b).allSatisfy { abs($0 * 255 - $1) <= 1e-3 * max(1, abs($1)) })
+        // More neighbours than candidates: aggregated all, with a warning.
+        let many = try CommandLineTests.runTool(["denoise", "--input", scratch.video, "--window", "3", "--temporal-radius", "0",
+                                                 "--output", scratch.output])
+        #expect(many.status == 0 && many.err.contains("more than the 9 candidates"), "\(many.status): \(many.err)")
+    }
 }

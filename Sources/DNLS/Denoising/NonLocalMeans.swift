@@ -23,7 +23,7 @@ public struct NonLocalMeans: Sendable, Hashable {
     public var windowSize = 15
     /// Frames searched on each side of the query frame.
     public var temporalRadius = 2
-    /// Neighbours aggregated per query.
+    /// Neighbours aggregated per query; more than the window's candidates aggregates them all.
     public var neighbours = 16
     /// Spacing of the query grid (1: every pixel is a query).
     public var queryStride = 1
