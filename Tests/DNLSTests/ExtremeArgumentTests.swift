@@ -89,4 +89,48 @@ struct ExtremeArgumentTests {
             _ = try gather(patches, indices: indices, videoShape: [1, 1, 1, 1 << 22, 1 << 22])
         }
     }
+
+    @Test("Random combinations of every search, unfold and fold parameter: a result or a DNLSError, and results of the right shape",
+          arguments: [Implementation.reference, .fast])
+    func randomCombinations(implementation: Implementation) throws {
+        var rng = SplitMix64(seed: 77)
+        func pick(_ values: [Int]) -> Int { values[rng.int(0..<values.count)] }
+        let extreme = [-2, -1, 0, 4, 5, 7, 9, 1 << 31, Int.max]
+        // Mostly values that can work, sometimes anything.
+        func value(_ usual: [Int]) -> Int { rng.chance(0.9) ? pick(usual) : pick(extreme) }
+        var (results, errors) = (0, 0)
+        for _ in 0..<1000 {
+            let (B, T, C, H, W) = (pick([1, 2]), pick([1, 2, 3]), pick([1, 2]), pick([1, 3, 6, 8, 9]), pick([1, 4, 7, 8]))
+            let video: Tensor<Float> = randomTensor([B, T, C, H, W], &rng)
+            let geometry = PatchGeometry(patchSize: value([1, 1, 2, 3]), dilation: value([1, 1, 1, 2]),
+                                         anchor: rng.chance(0.5) ? .center : .topLeft, border: rng.chance(0.5) ? .reflect : .zero)
+            let window = SearchWindow(size: value([1, 2, 3]), stride: value([1, 1, 2]), temporalRadius: value([0, 1, 2]))
+            let k: Int? = rng.chance(0.2) ? nil : value([1, 1, 2])
+            let search = PatchSearch(geometry: geometry, window: window, k: k, metric: rng.chance(0.5) ? .l2 : .innerProduct,
+                                     channels: rng.chance(0.7) ? nil : value([1, 2]))
+            func range(_ lows: [Int], _ highs: [Int]) -> Range<Int> {
+                let (a, b) = (pick(lows), pick(highs))
+                return min(a, b)..<max(a, b)
+            }
+            let region = rng.chance(0.6) ? Region.whole(frames: T, height: H, width: W)
+                : Region(frames: range([-1, 0, 1], [0, 1, 2, 4]), rows: range([-1, 0, 2], [0, 1, 3, 9]),
+                         columns: range([-1, 0, 1], [0, 2, 5, 8]))
+            do {
+                let grid = try QueryGrid(region: region, stride: value([1, 1, 2, 3]))
+                let found = try search(video, queries: .grid(grid), implementation: implementation)
+                #expect(found.distances.shape.prefix(2) == [B, grid.count])
+                #expect(found.indices.shape.last == 3)
+                let unfolded = try PatchUnfold(geometry: geometry)(video, grid: grid, implementation: implementation)
+                let folded = try PatchFold(geometry: geometry)(unfolded, grid: grid, videoShape: video.shape,
+                                                               implementation: implementation)
+                #expect(folded.shape == video.shape)
+                let patches = try PatchScatter(geometry: geometry)(video, indices: found.indices, implementation: implementation)
+                #expect(patches.shape.prefix(3) == found.indices.shape.prefix(3))
+                results += 1
+            } catch {
+                errors += 1
+            }
+        }
+        #expect(results > 10 && errors > 10, "results \(results), errors \(errors)")
+    }
 }

@@ -39,25 +39,31 @@ public struct PatchGeometry: Sendable, Hashable {
     /// All entry displacements, `offset(0) ..< offset(patchSize - 1)` in steps of `dilation`.
     public var offsets: [Int] { (0..<patchSize).map(offset) }
 
-    /// Number of pixels the patch spans along one axis: `(patchSize − 1) · dilation + 1`.
-    public var span: Int { (patchSize - 1) * dilation + 1 }
+    /// Number of pixels the patch spans along one axis: `(patchSize − 1) · dilation + 1`
+    /// (`Int.max` when that overflows; operations refuse such a geometry).
+    public var span: Int {
+        let (reach, overflow) = (patchSize - 1).multipliedReportingOverflow(by: dilation)
+        return overflow || reach == .max ? .max : reach + 1
+    }
 
     /// Checks the geometry against a frame of `height × width`.
     func validate(height: Int, width: Int) throws(DNLSError) {
         guard patchSize >= 1 else {
             throw .invalidArgument(argument: "patchSize", expected: "at least 1", actual: "\(patchSize)")
         }
-        guard dilation >= 1 else {
-            throw .invalidArgument(argument: "dilation", expected: "at least 1", actual: "\(dilation)")
+        // A dilation beyond the frame means nothing even for a one-pixel patch, and would only
+        // feed huge numbers to the index arithmetic.
+        guard dilation >= 1, dilation <= max(height, width) else {
+            throw .invalidArgument(argument: "dilation", expected: "1…\(max(height, width)) (at most the frame's side)",
+                                   actual: "\(dilation)")
         }
         // Checked arithmetic: a huge size or dilation is an error, not a trap.
-        let (reach, overflow) = (patchSize - 1).multipliedReportingOverflow(by: dilation)
-        guard !overflow, reach < height, reach < width else {
+        guard span <= height, span <= width else {
             throw .invalidArgument(
                 argument: "patchSize",
                 expected: "a patch span (patchSize−1)·dilation+1 no larger than the frame \(height)×\(width)",
-                actual: overflow ? "patchSize \(patchSize), dilation \(dilation) (a span beyond 2⁶³)"
-                    : "span \(reach + 1) (patchSize \(patchSize), dilation \(dilation))")
+                actual: span == .max ? "patchSize \(patchSize), dilation \(dilation) (a span of 2⁶³ or more)"
+                    : "span \(span) (patchSize \(patchSize), dilation \(dilation))")
         }
     }
 }

@@ -30,7 +30,7 @@ public struct SearchWindow: Sendable, Hashable {
     /// overflows.
     public var span: Int? {
         let (reach, overflow) = (size - 1).multipliedReportingOverflow(by: stride)
-        return overflow ? nil : reach + 1
+        return overflow || reach == .max ? nil : reach + 1
     }
 
     /// The same window with the temporal radius cut to what `frames` frames can use (`frames − 1`):
