@@ -1,6 +1,8 @@
+import ArgumentParser
 import DNLS
 import Foundation
 import Testing
+@testable import dnls
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -128,5 +130,39 @@ import Glibc
         let many = try CommandLineTests.runTool(["denoise", "--input", scratch.video, "--window", "3", "--temporal-radius", "0",
                                                  "--output", scratch.output])
         #expect(many.status == 0 && many.err.contains("more than the 9 candidates"), "\(many.status): \(many.err)")
+    }
+
+    @Test func randomOptionCombinationsOfSearchEndInResultsOrNamedStatuses() throws {
+        let scratch = try Scratch()
+        defer { try? FileManager.default.removeItem(atPath: scratch.folder) }
+        var rng = SplitMix64(seed: 41)
+        let numbers = ["-3", "-1", "0", "1", "1", "2", "3", "3", "5", "7", "13", "4611686018427387904", "9223372036854775807"]
+        let options: [(String, [String])] = [
+            ("--patch-size", numbers), ("--window", numbers), ("--temporal-radius", numbers), ("--query-stride", numbers),
+            ("--window-stride", numbers), ("--k", numbers + ["all", "ten"]), ("--dilation", numbers),
+            ("--channels", numbers), ("--border", ["reflect", "zero", "mirror"]), ("--anchor", ["center", "top-left", "middle"]),
+            ("--metric", ["l2", "inner-product", "cosine"]),
+        ]
+        var statuses: [Int32: Int] = [:]
+        for round in 0..<150 {
+            let output = scratch.folder + "/out\(round)"
+            var arguments = ["search", scratch.video, "--output", output]
+            for (flag, values) in options where Double.random(in: 0..<1, using: &rng) < 0.4 {
+                arguments += [flag, values[Int.random(in: 0..<values.count, using: &rng)]]
+            }
+            let status: Int32
+            do {
+                var command = try DNLSTool.parseAsRoot(Array(arguments.dropFirst(0)))
+                try command.run()
+                status = 0
+                #expect(FileManager.default.fileExists(atPath: output + "/indices.npy"))
+            } catch {
+                status = DNLSTool.exitCode(for: error).rawValue
+                #expect(!FileManager.default.fileExists(atPath: output), "\(arguments) failed with \(status) but wrote \(output)")
+            }
+            #expect([0, 64, 65].contains(status), "\(arguments) ended with \(status)")
+            statuses[status, default: 0] += 1
+        }
+        #expect(statuses[0, default: 0] > 5 && statuses[64, default: 0] > 5, "\(statuses)")
     }
 }
