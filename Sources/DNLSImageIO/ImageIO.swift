@@ -1,5 +1,5 @@
 import CImageCodecs
-import DNLS
+@_spi(FileIO) import DNLS
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -13,37 +13,54 @@ import Darwin
 /// reading folders of frames into `(T, C, H, W)` videos, and writing `(C, H, W)` tensors as 8-bit
 /// PNG. Every problem is a typed ``DNLSError``: ``DNLSError/fileAccess(path:reason:)`` when a file
 /// or folder cannot be opened, created or renamed, ``DNLSError/fileFormat(path:reason:)`` when its
-/// contents are not a picture DNLS reads (corrupt, truncated, 16-bit, CMYK, other formats).
+/// contents are not a picture DNLS reads (corrupt, truncated, 16-bit, CMYK, other formats, or
+/// larger than ``maxSamples``).
+///
+/// PNG samples are read as stored: gamma (gAMA), colour (cHRM, sRGB, iCCP), significant-bit
+/// (sBIT) and transparency (tRNS) chunks are ignored, so a PNG of 64s reads as 64s whatever gamma
+/// it declares; palette entries are looked up (an index past the palette is an error), and 1, 2
+/// and 4-bit gray is scaled to 0–255 as the PNG specification defines. Corruption libpng would
+/// only warn about (a bad CRC in any chunk, image data left over) is an error.
 public enum ImageIO {
     /// The file extensions of frames in a folder (case-insensitive).
     public static let frameExtensions = ["png", "jpg", "jpeg"]
 
+    /// The most samples (width × height × channels) a picture may declare: 2^28 (a 1 GiB
+    /// tensor). Larger pictures are refused before anything is allocated.
+    public static let maxSamples = Int(DNLS_IMAGE_MAX_SAMPLES)
+
+    /// The largest picture file read: 1 GiB.
+    public static let maxFileBytes = 1 << 30
+
     /// Reads the PNG or JPEG file at `path` (recognised by its first bytes) as a `(C, H, W)`
-    /// tensor, C = 1 (gray) or 3 (RGB), values 0–255.
+    /// tensor, C = 1 (gray) or 3 (RGB), values 0–255. Only regular files are read: a FIFO, pipe
+    /// or device is refused before it is opened.
     public static func read(_ path: String) throws(DNLSError) -> Tensor<Float> {
-        guard let file = fopen(path, "rb") else {
-            throw .fileAccess(path: path, reason: "cannot open for reading: \(systemError(errno))")
-        }
-        var lead = [UInt8](repeating: 0, count: 8)
-        let got = fread(&lead, 1, 8, file)
-        fclose(file)
+        try decode(try readFile(path), path: path)
+    }
+
+    /// Decodes the PNG or JPEG file held in `bytes`, with exactly the checks of ``read(_:)``
+    /// (which reads the file and calls this); `path` names the bytes in errors. For fuzzing and tests.
+    @_spi(Fuzzing)
+    public static func decode(_ bytes: [UInt8], path: String = "<memory>") throws(DNLSError) -> Tensor<Float> {
         let pngMagic: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        var image = dnls_image()
-        var message = [CChar](repeating: 0, count: 512)
-        let status: Int32
-        if got == 8 && lead == pngMagic {
-            status = dnls_png_read(path, &image, &message, message.count)
-        } else if got >= 3 && lead[0] == 0xFF && lead[1] == 0xD8 && lead[2] == 0xFF {
-            status = dnls_jpeg_read(path, &image, &message, message.count)
-        } else if got == 0 {
-            throw .fileFormat(path: path, reason: "not a PNG or JPEG file: the file is empty")
-        } else {
-            let found = lead[..<got].map { String($0, radix: 16, uppercase: true) }.joined(separator: " ")
+        let isPNG = bytes.starts(with: pngMagic)
+        let isJPEG = bytes.starts(with: [0xFF, 0xD8, 0xFF])
+        guard isPNG || isJPEG else {
+            if bytes.isEmpty { throw .fileFormat(path: path, reason: "not a PNG or JPEG file: the file is empty") }
+            let found = bytes.prefix(8).map { String($0, radix: 16, uppercase: true) }.joined(separator: " ")
             throw .fileFormat(path: path, reason: "not a PNG or JPEG file: it starts with \(found)")
         }
+        var image = dnls_image()
+        var message = [CChar](repeating: 0, count: 512)
+        let status = bytes.withUnsafeBufferPointer { data in
+            message.withUnsafeMutableBufferPointer { text in
+                isPNG ? dnls_png_decode(data.baseAddress, data.count, &image, text.baseAddress, text.count)
+                    : dnls_jpeg_decode(data.baseAddress, data.count, &image, text.baseAddress, text.count)
+            }
+        }
         guard status == 0, let pixels = image.pixels else {
-            let kind = lead[0] == 0xFF ? "JPEG" : "PNG"
-            throw .fileFormat(path: path, reason: "cannot read the \(kind) file: \(string(message))")
+            throw .fileFormat(path: path, reason: "cannot read the \(isPNG ? "PNG" : "JPEG") file: \(string(message))")
         }
         defer { dnls_image_free(&image) }
         let (width, height, channels) = (Int(image.width), Int(image.height), Int(image.channels))
@@ -53,6 +70,22 @@ public enum ImageIO {
             for c in 0..<channels { values[c * plane + i] = Float(pixels[i * channels + c]) }
         }
         return try Tensor(shape: [channels, height, width], scalars: values)
+    }
+
+    /// The bytes of the regular file at `path` (at most ``maxFileBytes``).
+    private static func readFile(_ path: String) throws(DNLSError) -> [UInt8] {
+        let (file, size) = try NPY.openRegularFile(path)
+        defer { fclose(file) }
+        guard size <= maxFileBytes else {
+            throw .fileFormat(path: path, reason: "the file is \(size) bytes long, more than the \(maxFileBytes) "
+                + "bytes DNLS reads as a picture")
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let read = bytes.withUnsafeMutableBytes { size == 0 ? 0 : fread($0.baseAddress, 1, size, file) }
+        if read < size && ferror(file) != 0 {
+            throw .fileAccess(path: path, reason: "read failed: \(systemError(errno))")
+        }
+        return Array(bytes.prefix(read))  // a file that shrank since its size was taken reads as truncated
     }
 
     /// Writes a `(C, H, W)` tensor, C = 1 or 3, as an 8-bit PNG: values are clamped to 0–255 and

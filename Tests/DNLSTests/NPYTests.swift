@@ -1,4 +1,5 @@
-import DNLS
+@_spi(Fuzzing) import DNLS
+import Dispatch
 import Synchronization
 import Testing
 #if canImport(Glibc)
@@ -107,20 +108,27 @@ struct NPYTests {
         }
     }
 
-    @Test("A header over 65535 bytes is written as format version 2.0, still 64-byte aligned")
-    func version2Header() throws {
-        let shape = [Int](repeating: 1, count: 30_000)  // "(1, 1, …)" is about 90 kB
+    @Test("64 axes are written and read back; more, which NumPy cannot load, are refused both ways")
+    func rankLimit() throws {
+        let shape = [Int](repeating: 1, count: 64)
         let tensor = try Tensor<Float>(shape: shape, scalars: [2.5])
         try withTemporaryPath { path in
             try NPY.write(tensor, to: path)
             let bytes = try readBytes(path)
-            #expect(bytes[6] == 2 && bytes[7] == 0, "version \(bytes[6]).\(bytes[7])")
-            let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-            #expect(headerLength > 65535)
-            #expect((12 + headerLength) % 64 == 0)
-            #expect(bytes.count == 12 + headerLength + 4)
+            #expect(bytes[6] == 1 && bytes[7] == 0, "version \(bytes[6]).\(bytes[7])")
+            #expect((10 + (Int(bytes[8]) | Int(bytes[9]) << 8)) % 64 == 0)
             #expect(try NPY.read(path) == .float(tensor))
         }
+        try withTemporaryPath { path in
+            let error = expectDNLSError(.invalidArgument, argument: "tensor") {
+                try NPY.write(Tensor<Float>(shape: shape + [1], scalars: [2.5]), to: path)
+            }
+            #expect(error?.description.contains("65 axes") == true, "\(String(describing: error))")
+            #expect(!fileExists(path))
+        }
+        let tuple = "(" + [String](repeating: "1", count: 65).joined(separator: ", ") + ")"
+        try expectFormatError(npy("{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple), }\n",
+                                  data: littleEndianBytes([Float(1)])), mentioning: "65 axes, more than the 64")
         // Small headers stay version 1.0.
         try withTemporaryPath { path in
             try NPY.write(Tensor<Float>(zeros: [2, 3]), to: path)
@@ -241,21 +249,37 @@ struct NPYTests {
     func headerVariants() throws {
         let data = littleEndianBytes([Float(1), 2, 3])
         for descr in ["<f4", "|f4", "=f4", "f4"] {
-            let bytes = npy("{'descr': '\(descr)', 'fortran_order': False, 'shape': (3,), }", data: data)
+            let bytes = npy("{'descr': '\(descr)', 'fortran_order': False, 'shape': (3,), }\n", data: data)
             try withFile(bytes) { path in
                 let array = try NPY.read(path)
                 #expect(array == .float(try Tensor(shape: [3], scalars: [1, 2, 3])), "descr \(descr)")
             }
         }
+        // Each accepted by np.load too (checked with NumPy 2.4).
         let variants = [
-            "{'descr': '<f4', 'fortran_order': False, 'shape': (3L,)}",  // Python 2, no trailing comma
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (3L,)}\n",  // Python 2, no trailing comma
             "{\"shape\": (3,), \"fortran_order\": False, \"descr\": \"<f4\"}\n",  // any key order, double quotes
             "{ 'descr' : '<f4' ,\n 'fortran_order' : False , 'shape' : ( 3 , ) , }   \n",  // whitespace anywhere
+            "{'descr':\r'<f4',\u{0C}'fortran_order':\tFalse, 'shape': (+3,)}\n  \n",  // CR, form feed, tab, a sign
+            " \t{'descr': '<f4', 'fortran_order': False, 'shape': ((3),)}\n",  // spaces before, parentheses
+            "\n\n{'descr': '<f4', 'fortran_order': False, 'shape': (3,)}\n",  // blank lines before
+            "{'descr': '\\x3cf4', 'fortran_order': False, 'shape': (3,)}\n",  // escapes: \x3c, \74 and \u003c are '<'
+            "{'descr': '\\74f4', 'fortran_order': False, 'shape': (3,)}\n",
+            "{'descr': '\\u003cf4', 'fortran_order': False, 'shape': (3,)}\n",
+            "{'de\\\nscr': '<f4', 'fortran_order': False, 'shape': (3,)}\n",  // a line continuation in a string
         ]
         for header in variants {
             try withFile(npy(header, data: data)) { path in
                 let array = try NPY.read(path)
                 #expect(array == .float(try Tensor(shape: [3], scalars: [1, 2, 3])), "header \(header)")
+            }
+        }
+        // Zeros NumPy reads as 0: `00` and a signed `- 0`.
+        for (header, shape) in [("{'descr': '<f4', 'fortran_order': False, 'shape': (00, 3)}\n", [0, 3]),
+                                ("{'descr': '<f4', 'fortran_order': False, 'shape': (- 0,)}\n", [0])] {
+            try withFile(npy(header, data: [])) { path in
+                let array = try NPY.read(path)
+                #expect(array == .float(Tensor(zeros: shape)), "header \(header)")
             }
         }
         // 16-byte alignment (old NumPy) and version 3.0 with UTF-8.
@@ -270,7 +294,7 @@ struct NPYTests {
     static let badFiles: [(name: String, bytes: [UInt8], phrase: String)] = {
         let good = NumPyFiles.float32Matrix
         let f4 = littleEndianBytes([Float](repeating: 1, count: 6))
-        func header(_ dict: String) -> [UInt8] { npy(dict, data: f4) }
+        func header(_ dict: String, version: UInt8 = 1) -> [UInt8] { npy(dict + "\n", version: version, data: f4) }
         return [
             ("empty file", [], "the file is empty"),
             ("zip archive (.npz)", [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00], "zip archive"),
@@ -313,6 +337,75 @@ struct NPYTests {
             ("invalid UTF-8 in a 3.0 header", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (6,)}", version: 3,
                                                  extra: [0xFF], data: f4), "not valid UTF-8"),
             ("header length past the end", Array(good.prefix(8)) + [0xFF, 0xFF] + Array(good[10..<40]), "truncated"),
+            ("version 2.0 header length past the end", [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 2, 0, 0xFF, 0xFF, 0xFF, 0xFF]
+                + Array(good[10..<40]), "the header is 4294967295 bytes long"),
+            ("version 0.0", Array(good.prefix(6)) + [0, 0] + Array(good[8...]), "format version 0.0"),
+            ("magic in lower case", Array("\u{93}numpy".utf8) + Array(good[6...]), "not a .npy file"),
+
+            // What np.load refuses (checked with NumPy 2.4), and the reason DNLS gives.
+            ("no trailing newline", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", data: f4),
+             "does not end with a newline"),
+            ("padding but no newline", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }      ", data: f4),
+             "does not end with a newline"),
+            ("newline before the padding", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }\n    ", data: f4),
+             "does not end with a newline"),
+            ("missing fortran_order", header("{'descr': '<f4', 'shape': (6,)}"), "lacks the key 'fortran_order'"),
+            ("empty dict", header("{}"), "lacks the key 'descr'"),
+            ("empty header", header(""), "ends early"),
+            ("repeated key", header("{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (6,)}"),
+             "the key 'descr' more than once"),
+            ("key that is not a string", header("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 1: 2}"),
+             "key that is not a string"),
+            ("bool extent", header("{'descr': '<f4', 'fortran_order': False, 'shape': (True, 6)}"), "'shape' must be a tuple"),
+            ("float extent", header("{'descr': '<f4', 'fortran_order': False, 'shape': (6.0,)}"), "malformed header"),
+            ("string extent", header("{'descr': '<f4', 'fortran_order': False, 'shape': ('6',)}"), "'shape' must be a tuple"),
+            ("nested tuple", header("{'descr': '<f4', 'fortran_order': False, 'shape': ((6,),)}"), "'shape' must be a tuple"),
+            ("shape None", header("{'descr': '<f4', 'fortran_order': False, 'shape': None}"), "'shape' must be a tuple"),
+            ("empty tuple item", header("{'descr': '<f4', 'fortran_order': False, 'shape': (,)}"), "malformed header"),
+            ("doubled comma", header("{'descr': '<f4', 'fortran_order': False, 'shape': (6,,)}"), "malformed header"),
+            ("negative extent among others", header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -3)}"), "non-negative"),
+            ("leading zero", header("{'descr': '<f4', 'fortran_order': False, 'shape': (06,)}"), "leading zero"),
+            ("leading zero with underscore", header("{'descr': '<f4', 'fortran_order': False, 'shape': (0_6,)}"), "leading zero"),
+            ("double sign", header("{'descr': '<f4', 'fortran_order': False, 'shape': (--6,)}"), "malformed header"),
+            ("Python 2 long in a 3.0 header", header("{'descr': '<f4', 'fortran_order': False, 'shape': (6L,)}", version: 3),
+             "malformed header"),
+            ("lower-case long suffix", header("{'descr': '<f4', 'fortran_order': False, 'shape': (6l,)}"), "malformed header"),
+            ("fortran_order None", header("{'descr': '<f4', 'fortran_order': None, 'shape': (6,)}"), "'fortran_order' must be True or False"),
+            ("fortran_order a string", header("{'descr': '<f4', 'fortran_order': 'False', 'shape': (6,)}"), "'fortran_order' must be True or False"),
+            ("bytes descr", header("{'descr': b'<f4', 'fortran_order': False, 'shape': (6,)}"), "string prefix 'b'"),
+            ("descr with a space", header("{'descr': '<f4 ', 'fortran_order': False, 'shape': (6,)}"), "dtype '<f4 ' is not supported"),
+            ("descr with an escaped newline", header("{'descr': '<f4\\n', 'fortran_order': False, 'shape': (6,)}"), "is not supported"),
+            ("indented after a line break", header("\n  {'descr': '<f4', 'fortran_order': False, 'shape': (6,)}"), "indented"),
+            ("form feed before the dict", header("\u{0C}{'descr': '<f4', 'fortran_order': False, 'shape': (6,)}"), "form feed"),
+            ("vertical tab", header("{'descr':\u{0B}'<f4', 'fortran_order': False, 'shape': (6,)}"), "unexpected U+B"),
+            ("no-break space", header("{'descr':\u{A0}'<f4', 'fortran_order': False, 'shape': (6,)}", version: 3),
+             "unexpected U+A0"),
+            ("combining mark after the byte order", header("{'descr': '<\u{338}f4', 'fortran_order': False, 'shape': (6,)}",
+                                                           version: 3), "is not supported"),
+            ("escaped combining mark after the byte order", header("{'descr': '=\\u0338f4', 'fortran_order': False, 'shape': (6,)}"),
+             "is not supported"),
+            ("non-ASCII key", header("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'sh\u{E4}pe': 1}", version: 3),
+             "unexpected key 'sh\u{E4}pe'"),
+            ("NUL byte", header("{'descr': '<f4', 'fortran_order': False, 'shape': (6,)}\u{0}"), "NUL byte"),
+            ("newline inside a string", header("{'descr': '<f4\n', 'fortran_order': False, 'shape': (6,)}"), "not closed"),
+            ("carriage return inside a string", header("{'descr': '<f4\r', 'fortran_order': False, 'shape': (6,)}"), "not closed"),
+            ("truncated \\x escape", header("{'descr': '\\x3', 'fortran_order': False, 'shape': (6,)}"), "truncated \\x escape"),
+            ("escape past Unicode", header("{'descr': '\\U00110000', 'fortran_order': False, 'shape': (6,)}"), "not a Unicode character"),
+            ("comment", header("{'descr': '<f4', # f4\n 'fortran_order': False, 'shape': (6,)}"), "malformed header"),
+            ("set for shape", header("{'descr': '<f4', 'fortran_order': False, 'shape': {6}}"), "malformed header"),
+            ("line continuation outside a string", header("{'descr': '<f4', \\\n'fortran_order': False, 'shape': (6,)}"), "malformed header"),
+
+            // Sizes: checked with overflow, and against the file before anything is allocated.
+            ("empty axis beside overflowing ones", header("{'descr': '<f4', 'fortran_order': False, "
+                + "'shape': (0, 4611686018427387904, 4611686018427387904)}"), "too large to address"),
+            ("bytes overflow though elements fit", header("{'descr': '<f8', 'fortran_order': False, "
+                + "'shape': (2305843009213693952,)}"), "too large to address"),
+            ("2^40 elements on a short file", header("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,)}"),
+             "needs 4398046511104 bytes of data, the file holds 24"),
+            ("2^62 bytes on a short file", header("{'descr': '<i8', 'fortran_order': False, 'shape': (536870912, 1073741824)}"),
+             "needs 4611686018427387904 bytes of data, the file holds 24"),
+            ("nested too deep", header("{'descr': '<f4', 'fortran_order': False, 'shape': " + String(repeating: "[", count: 100)
+                + String(repeating: "]", count: 100) + "}"), "nested more than 64 deep"),
         ]
     }()
 
@@ -344,6 +437,55 @@ struct NPYTests {
         #expect(directoryEntries(directory) == [])
     }
 
+    @Test("A FIFO is refused before it is opened: no blocking, even with no writer")
+    func fifoRefused() throws {
+        let directory = temporaryPath()
+        #expect(mkdir(directory, 0o700) == 0)
+        let fifo = "\(directory)/pipe.npy"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo); rmdir(directory) }
+        let outcome = readWithDeadline(fifo, seconds: 1)
+        guard let outcome else {
+            Issue.record("NPY.read blocked on a FIFO with no writer")
+            return
+        }
+        guard case let .failure(.fileAccess(path, reason)) = outcome else {
+            Issue.record("expected a fileAccess error, got \(outcome)")
+            return
+        }
+        #expect(path == fifo)
+        #expect(reason.contains("FIFO") && reason.contains("regular files"), "\(reason)")
+    }
+
+    @Test("Devices are refused, and a symbolic link to a file is read")
+    func devicesAndLinks() throws {
+        let error = expectDNLSError(.fileAccess, argument: nil) { _ = try NPY.read("/dev/null") }
+        #expect(error?.description.contains("character device") == true, "\(String(describing: error))")
+        try withFile(NumPyFiles.int32Vector) { path in
+            let link = path + ".link"
+            #expect(symlink(path, link) == 0)
+            defer { unlink(link) }
+            let direct = try NPY.read(path)
+            #expect(try NPY.read(link) == direct)
+            let dangling = temporaryPath()
+            #expect(symlink(dangling, dangling + ".link") == 0)
+            defer { unlink(dangling + ".link") }
+            let missing = expectDNLSError(.fileAccess, argument: nil) { _ = try NPY.read(dangling + ".link") }
+            #expect(missing?.description.contains("No such file or directory") == true, "\(String(describing: missing))")
+        }
+    }
+
+    @Test("Bytes in memory read as the same file does")
+    func readBytesInMemory() throws {
+        for bytes in [NumPyFiles.float32Matrix, NumPyFiles.float64Cube, NumPyFiles.int64Large, NumPyFiles.float32Version2,
+                      NumPyFiles.float64Version3, NumPyFiles.float64Scalar, NumPyFiles.float32Empty] {
+            try withFile(bytes) { path in
+                let direct = try NPY.read(path)
+                #expect(try NPY.read(bytes: bytes) == direct)
+            }
+        }
+    }
+
     @Test("A write that fails at the rename leaves no file behind")
     func failedWriteLeavesNothing() throws {
         let directory = temporaryPath()
@@ -361,6 +503,28 @@ struct NPYTests {
 }
 
 // MARK: - Helpers
+
+/// Reads `path` on another thread; nil when it has not returned after `seconds`. A read still
+/// blocked then (on a FIFO) is released by opening the FIFO for writing, so the test fails
+/// instead of hanging.
+private func readWithDeadline(_ path: String, seconds: Int) -> Result<NPYArray, DNLSError>? {
+    final class Outcome: Sendable { let value = Mutex<Result<NPYArray, DNLSError>?>(nil) }
+    let result = Outcome()
+    let done = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+        let outcome: Result<NPYArray, DNLSError>
+        do throws(DNLSError) { outcome = .success(try NPY.read(path)) } catch { outcome = .failure(error) }
+        result.value.withLock { $0 = outcome }
+        done.signal()
+    }
+    if done.wait(timeout: .now() + .seconds(seconds)) == .timedOut {
+        let writer = open(path, O_WRONLY | O_NONBLOCK)
+        if writer >= 0 { close(writer) }
+        _ = done.wait(timeout: .now() + .seconds(5))
+        return nil
+    }
+    return result.value.withLock { $0 }
+}
 
 /// Checks the layout of a file DNLS wrote: version 1.0, a header ending in a newline with the data
 /// at a multiple of 64 bytes, the dtype and shape in the header, exactly the data after it.
@@ -390,6 +554,11 @@ private func expectFormatError(_ bytes: [UInt8], mentioning phrase: String, _ wh
         #expect(error.description.contains(path), "\(what): \(error)", sourceLocation: sourceLocation)
         #expect(error.description.contains(phrase), "\(what): expected “\(phrase)” in: \(error)",
                 sourceLocation: sourceLocation)
+        // The same bytes in memory (the fuzzing entry point) are refused by the same code.
+        let inMemory = expectDNLSError(.fileFormat, argument: nil, sourceLocation: sourceLocation) {
+            _ = try NPY.read(bytes: bytes, path: path)
+        }
+        #expect(inMemory == error, "\(what): in memory: \(String(describing: inMemory))", sourceLocation: sourceLocation)
     }
 }
 

@@ -265,28 +265,7 @@ extension Tensor where Scalar == Float {
 /// A minimal 8-bit PNG written by hand (one IDAT of zlib stored blocks), to test colour types
 /// that ImageIO does not write.
 func writeRawPNG(_ path: String, width: Int, height: Int, colorType: UInt8, row: [UInt8], palette: [UInt8]? = nil) throws {
-    func crc(_ bytes: [UInt8]) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes {
-            c ^= UInt32(b)
-            for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        }
-        return c ^ 0xFFFF_FFFF
-    }
-    func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 255), UInt8((v >> 8) & 255), UInt8(v & 255)] }
-    func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-        let body = Array(type.utf8) + data
-        return be(UInt32(data.count)) + body + be(crc(body))
-    }
-    var raw: [UInt8] = []
-    for _ in 0..<height { raw += [0] + row }
-    var a: UInt32 = 1, b: UInt32 = 0
-    for x in raw { a = (a + UInt32(x)) % 65521; b = (b + a) % 65521 }
-    let n = UInt16(raw.count)
-    let zlib: [UInt8] = [0x78, 0x01, 1, UInt8(n & 255), UInt8(n >> 8), UInt8(~n & 255), UInt8(~n >> 8)] + raw + be(b << 16 | a)
-    var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    file += chunk("IHDR", be(UInt32(width)) + be(UInt32(height)) + [8, colorType, 0, 0, 0])
-    if let palette { file += chunk("PLTE", palette) }
-    file += chunk("IDAT", zlib) + chunk("IEND", [])
-    ImageIOTests.write(file, to: path)
+    let chunks = palette.map { [PNGChunk("PLTE", $0)] } ?? []
+    ImageIOTests.write(rawPNG(width: width, height: height, colorType: colorType, data: scanlines(row, height: height),
+                              chunks: chunks), to: path)
 }

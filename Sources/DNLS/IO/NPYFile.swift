@@ -30,25 +30,51 @@ public enum NPY {
     ///
     /// The file must hold exactly the header and `product(shape) × itemsize` bytes of data.
     /// `'|'` and `'='` byte orders (native) read as little-endian, as they are on every platform
-    /// DNLS runs on.
+    /// DNLS runs on. The header is parsed as strictly as NumPy's own reader (what `np.load`
+    /// refuses is refused here), must end with a newline, and may not describe more than 64 axes
+    /// or more bytes than 64 bits address; its lengths are checked against the file's size before
+    /// anything is allocated. Only regular files are read: a FIFO, pipe, socket or device is
+    /// refused before it is opened (so reading never blocks).
     ///
     /// - Returns: the array with the file's element type (see ``NPYArray/floatTensor()`` and
     ///   ``NPYArray/int32Tensor()`` to convert).
-    /// - Throws: ``DNLSError/fileAccess(path:reason:)`` when the file cannot be opened or read,
-    ///   ``DNLSError/fileFormat(path:reason:)`` when it is not a `.npy` file DNLS reads.
+    /// - Throws: ``DNLSError/fileAccess(path:reason:)`` when the file cannot be opened or read or
+    ///   is not a regular file, ``DNLSError/fileFormat(path:reason:)`` when it is not a `.npy`
+    ///   file DNLS reads.
     public static func read(_ path: String) throws(DNLSError) -> NPYArray {
-        guard let file = fopen(path, "rb") else {
-            throw .fileAccess(path: path, reason: "cannot open for reading: \(systemError(errno))")
-        }
+        let (file, size) = try openRegularFile(path)
         defer { fclose(file) }
-        let reader = Reader(path: path, file: file)
+        var source = FileSource(path: path, file: file, size: size)
+        return try decode(&source, path: path)
+    }
+
+    /// Reads the `.npy` array held in `bytes`, with exactly the checks of ``read(_:)`` (the same
+    /// code reads both); `path` names the bytes in errors. For fuzzing and tests.
+    @_spi(Fuzzing)
+    public static func read(bytes: [UInt8], path: String = "<memory>") throws(DNLSError) -> NPYArray {
+        var source = MemorySource(bytes: bytes)
+        return try decode(&source, path: path)
+    }
+
+    /// Parses a `.npy` file from `source`. Every length the file claims is checked against the
+    /// bytes `source` holds before anything that large is allocated or read.
+    private static func decode<Source: NPYSource>(_ source: inout Source, path: String) throws(DNLSError) -> NPYArray {
+        let size = source.size
+        func truncated(_ what: String) -> DNLSError {
+            .fileFormat(path: path, reason: "truncated: the file ends inside \(what) (\(size) bytes in all)")
+        }
+        func exactly(_ count: Int, _ what: String) throws(DNLSError) -> [UInt8] {
+            let bytes = try source.bytes(upTo: count)
+            guard bytes.count == count else { throw truncated(what) }
+            return bytes
+        }
 
         // Magic string and version.
-        let lead = try reader.upTo(8)
-        guard !lead.isEmpty else { throw .fileFormat(path: path, reason: "not a .npy file: the file is empty") }
+        guard size > 0 else { throw .fileFormat(path: path, reason: "not a .npy file: the file is empty") }
+        let lead = try source.bytes(upTo: 8)
         guard lead.starts(with: NPYHeader.magic) else {
             if lead.count < NPYHeader.magic.count && NPYHeader.magic.starts(with: lead) {
-                throw reader.truncated("the magic string")
+                throw truncated("the magic string")
             }
             let found = lead.map { hex($0) }.joined(separator: " ")
             let hint = lead.starts(with: [0x50, 0x4B, 0x03, 0x04])
@@ -56,18 +82,18 @@ public enum NPY {
             throw .fileFormat(path: path, reason: "not a .npy file: it starts with \(found), "
                 + "not the magic string 93 4E 55 4D 50 59 (\"\\x93NUMPY\")\(hint)")
         }
-        guard lead.count == 8 else { throw reader.truncated("the format version") }
+        guard lead.count == 8 else { throw truncated("the format version") }
         let (major, minor) = (lead[6], lead[7])
         guard [(1, 0), (2, 0), (3, 0)].contains(where: { $0 == (Int(major), Int(minor)) }) else {
             throw .fileFormat(path: path, reason: "format version \(major).\(minor) is not supported; DNLS reads 1.0, 2.0 and 3.0")
         }
 
-        // Header.
+        // Header: its length is checked against the file before it is read.
         let lengthBytes = major == 1 ? 2 : 4
-        let lengthField = try reader.exactly(lengthBytes, "the header length")
+        let lengthField = try exactly(lengthBytes, "the header length")
         let headerLength = lengthField.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         let dataOffset = NPYHeader.magic.count + 2 + lengthBytes + headerLength
-        if let size = reader.size, size < dataOffset {
+        if size < dataOffset {
             throw .fileFormat(path: path, reason: "truncated: the header is \(headerLength) bytes long, so the "
                 + "data would start at byte \(dataOffset), but the file holds only \(size) bytes")
         }
@@ -75,7 +101,7 @@ public enum NPY {
             throw .fileFormat(path: path, reason: "the header is \(headerLength) bytes long, more than the "
                 + "\(maxHeaderLength) bytes DNLS accepts")
         }
-        let headerBytes = try reader.exactly(headerLength, "the header")
+        let headerBytes = try exactly(headerLength, "the header")
         let header: NPYHeader
         do {
             header = try NPYHeader.parse(headerBytes, major: major)
@@ -83,12 +109,12 @@ public enum NPY {
             throw .fileFormat(path: path, reason: error.reason)
         }
 
-        // Data: exactly count × itemsize bytes.
-        let count = NPYHeader.elementCount(header.shape)!  // checked by parse, with the byte count
+        // Data: exactly count × itemsize bytes, compared with the file before it is allocated.
+        let count = NPYHeader.elementCount(header.shape)!  // parse checked the byte size
         let dataBytes = count * header.dtype.itemSize
         let what = "shape \(NPYHeader.shapeRepr(header.shape)) of dtype '\(header.dtype.rawValue)' needs \(dataBytes) bytes of data"
-        if let size = reader.size, size - dataOffset != dataBytes {
-            let held = size - dataOffset
+        let held = size - dataOffset
+        if held != dataBytes {
             throw .fileFormat(path: path, reason: held < dataBytes
                 ? "truncated: the \(what), the file holds \(held)"
                 : "the \(what), but the file holds \(held) (\(held - dataBytes) bytes after the data)")
@@ -96,19 +122,17 @@ public enum NPY {
         let array: NPYArray
         switch header.dtype {
         case .float32:
-            array = .float(Tensor(uncheckedShape: header.shape, scalars: try reader.elements(count, what)))
+            array = .float(Tensor(uncheckedShape: header.shape, scalars: try source.elements(count, what, path)))
         case .float64:
-            array = .double(Tensor(uncheckedShape: header.shape, scalars: try reader.elements(count, what)))
+            array = .double(Tensor(uncheckedShape: header.shape, scalars: try source.elements(count, what, path)))
         case .int32:
-            array = .int32(Tensor(uncheckedShape: header.shape, scalars: try reader.elements(count, what)))
+            array = .int32(Tensor(uncheckedShape: header.shape, scalars: try source.elements(count, what, path)))
         case .int64:
-            array = .int64(shape: header.shape, scalars: try reader.elements(count, what))
+            array = .int64(shape: header.shape, scalars: try source.elements(count, what, path))
         }
-        if fgetc(file) != EOF {
+        // A file that grew since its size was taken.
+        if try source.hasMore() {
             throw .fileFormat(path: path, reason: "the \(what), but the file holds more bytes after the data")
-        }
-        if ferror(file) != 0 {
-            throw .fileAccess(path: path, reason: "read failed: \(systemError(errno))")
         }
         return array
     }
@@ -123,7 +147,9 @@ public enum NPY {
     /// is downloaded first.
     ///
     /// - Throws: ``DNLSError/fileAccess(path:reason:)`` when the file cannot be created, written
-    ///   or renamed; ``DNLSError/deviceFailure(device:reason:)`` when a GPU download fails.
+    ///   or renamed; ``DNLSError/deviceFailure(device:reason:)`` when a GPU download fails;
+    ///   ``DNLSError/invalidArgument(argument:expected:actual:)`` for more than 64 axes, which
+    ///   NumPy cannot load.
     public static func write(_ tensor: Tensor<Float>, to path: String) throws(DNLSError) {
         try write(try tensor.hostElements(), shape: tensor.shape, dtype: .float32, to: path)
     }
@@ -172,6 +198,11 @@ public enum NPY {
     /// Writes the header and elements to a temporary file next to `path`, then renames it.
     private static func write<Element: NPYElement>(_ elements: [Element], shape: [Int], dtype: NPYDType,
                                                    to path: String) throws(DNLSError) {
+        // NumPy (and so ``read(_:)``) loads no array of more axes.
+        guard shape.count <= NPYHeader.maxRank else {
+            throw .invalidArgument(argument: "tensor", expected: "at most \(NPYHeader.maxRank) axes (NumPy's limit)",
+                                   actual: "\(shape.count) axes")
+        }
         let header = NPYHeader(dtype: dtype, shape: shape).encoded()
         let serial = temporaryCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let temporary = "\(path).tmp-\(getpid())-\(serial)"
@@ -210,68 +241,148 @@ public enum NPY {
         return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
     }
 
-    /// Reads bytes and elements from an open file, turning short reads into typed errors.
-    private struct Reader {
-        let path: String
-        let file: UnsafeMutablePointer<FILE>
-        /// The file's size when it is a regular file (nil for pipes and devices).
-        let size: Int?
-
-        init(path: String, file: UnsafeMutablePointer<FILE>) {
-            self.path = path
-            self.file = file
-            var info = stat()
-            if fstat(fileno(file), &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG {
-                size = Int(info.st_size)
-            } else {
-                size = nil
-            }
+    /// Opens `path` for reading if it is a regular file, and returns it with its size.
+    ///
+    /// Anything else is refused before it is opened: a FIFO would block `open` until a writer
+    /// came, and neither a pipe nor a device has a size to check the header against. The file is
+    /// opened non-blocking and checked again, so a FIFO put there after the `stat` cannot block
+    /// either. Used by DNLSImageIO too.
+    @_spi(FileIO)
+    public static func openRegularFile(_ path: String) throws(DNLSError) -> (file: UnsafeMutablePointer<FILE>, size: Int) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw .fileAccess(path: path, reason: "cannot open for reading: \(systemError(errno))")
         }
-
-        func truncated(_ what: String) -> DNLSError {
-            .fileFormat(path: path, reason: "truncated: the file ends inside \(what)\(size.map { " (\($0) bytes in all)" } ?? "")")
+        try requireRegularFile(info.st_mode, path)
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw .fileAccess(path: path, reason: "cannot open for reading: \(systemError(errno))")
         }
-
-        /// Up to `count` bytes (fewer at the end of the file).
-        func upTo(_ count: Int) throws(DNLSError) -> [UInt8] {
-            var bytes = [UInt8](repeating: 0, count: count)
-            let read = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, count, file) }
-            if read < count && ferror(file) != 0 {
-                throw .fileAccess(path: path, reason: "read failed: \(systemError(errno))")
-            }
-            return Array(bytes.prefix(read))
+        guard fstat(descriptor, &info) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw .fileAccess(path: path, reason: "cannot read: \(systemError(code))")
         }
-
-        /// Exactly `count` bytes, or a truncation error naming `what` they are.
-        func exactly(_ count: Int, _ what: String) throws(DNLSError) -> [UInt8] {
-            let bytes = try upTo(count)
-            guard bytes.count == count else { throw truncated(what) }
-            return bytes
+        do {
+            try requireRegularFile(info.st_mode, path)
+        } catch {
+            close(descriptor)
+            throw error
         }
-
-        /// `count` little-endian elements; `what` describes the data for a truncation error.
-        func elements<Element: NPYElement>(_ count: Int, _ what: String) throws(DNLSError) -> [Element] {
-            let byteCount = count * MemoryLayout<Element>.size
-            var read = 0
-            var elements = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
-                if count > 0 {
-                    read = fread(UnsafeMutableRawPointer(buffer.baseAddress!), 1, byteCount, file)
-                    if read < byteCount {
-                        // Leave the array fully initialised (plain bits) before it is dropped.
-                        UnsafeMutableRawBufferPointer(buffer).baseAddress!.advanced(by: read)
-                            .initializeMemory(as: UInt8.self, repeating: 0, count: byteCount - read)
-                    }
-                }
-                initialized = count
-            }
-            if read < byteCount {
-                if ferror(file) != 0 { throw .fileAccess(path: path, reason: "read failed: \(systemError(errno))") }
-                throw .fileFormat(path: path, reason: "truncated: the \(what), the file holds \(read)")
-            }
-            Element.fromLittleEndian(&elements)
-            return elements
+        let flags = fcntl(descriptor, F_GETFL)
+        if flags >= 0 { _ = fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
+        guard let file = fdopen(descriptor, "rb") else {
+            let code = errno
+            close(descriptor)
+            throw .fileAccess(path: path, reason: "cannot open for reading: \(systemError(code))")
         }
+        return (file, Int(info.st_size))
     }
+
+    /// Throws ``DNLSError/fileAccess(path:reason:)`` unless `mode` is a regular file's.
+    @_spi(FileIO)
+    public static func requireRegularFile(_ mode: mode_t, _ path: String) throws(DNLSError) {
+        let kind: String
+        switch mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: throw .fileAccess(path: path, reason: "cannot open for reading: \(systemError(EISDIR))")
+        case S_IFIFO: kind = "a FIFO (named pipe)"
+        case S_IFCHR: kind = "a character device"
+        case S_IFBLK: kind = "a block device"
+        case S_IFSOCK: kind = "a socket"
+        default: kind = "not a regular file"
+        }
+        throw .fileAccess(path: path, reason: "cannot read: it is \(kind), and DNLS reads only regular files, whose "
+            + "size it checks against the header before reading (copy the data to a file first)")
+    }
+}
+
+/// Where ``NPY`` reads a `.npy` file from: a regular file or bytes in memory, of known size.
+protocol NPYSource {
+    /// The number of bytes in all.
+    var size: Int { get }
+    /// Fills `buffer` from the current position; fewer bytes only at the end. Returns the count.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(DNLSError) -> Int
+    /// Whether a byte follows the current position.
+    mutating func hasMore() throws(DNLSError) -> Bool
+}
+
+extension NPYSource {
+    /// Up to `count` bytes (fewer at the end); `count` is small (the caller checked it).
+    mutating func bytes(upTo count: Int) throws(DNLSError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var read = 0
+        var failure: DNLSError?
+        bytes.withUnsafeMutableBytes { buffer in
+            do throws(DNLSError) { read = try self.read(into: buffer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return Array(bytes.prefix(read))
+    }
+
+    /// `count` little-endian elements; `what` describes the data for a truncation error. The
+    /// caller has checked that the source holds them.
+    mutating func elements<Element: NPYElement>(_ count: Int, _ what: String, _ path: String) throws(DNLSError) -> [Element] {
+        let byteCount = count * MemoryLayout<Element>.size
+        var read = 0
+        var failure: DNLSError?
+        var elements = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 {
+                let raw = UnsafeMutableRawBufferPointer(buffer)
+                do throws(DNLSError) { read = try self.read(into: raw) } catch { failure = error }
+                if read < byteCount {
+                    // Leave the array fully initialised (plain bits) before it is dropped.
+                    raw.baseAddress!.advanced(by: read).initializeMemory(as: UInt8.self, repeating: 0, count: byteCount - read)
+                }
+            }
+            initialized = count
+        }
+        if let failure { throw failure }
+        if read < byteCount {
+            throw .fileFormat(path: path, reason: "truncated: the \(what), the file holds \(read)")
+        }
+        Element.fromLittleEndian(&elements)
+        return elements
+    }
+}
+
+/// A regular file opened by ``NPY/openRegularFile(_:)``.
+private struct FileSource: NPYSource {
+    let path: String
+    let file: UnsafeMutablePointer<FILE>
+    let size: Int
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(DNLSError) -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        let read = fread(base, 1, buffer.count, file)
+        if read < buffer.count && ferror(file) != 0 {
+            throw .fileAccess(path: path, reason: "read failed: \(NPY.systemError(errno))")
+        }
+        return read
+    }
+
+    mutating func hasMore() throws(DNLSError) -> Bool {
+        if fgetc(file) != EOF { return true }
+        if ferror(file) != 0 { throw .fileAccess(path: path, reason: "read failed: \(NPY.systemError(errno))") }
+        return false
+    }
+}
+
+/// Bytes in memory.
+private struct MemorySource: NPYSource {
+    let bytes: [UInt8]
+    var position = 0
+    var size: Int { bytes.count }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(DNLSError) -> Int {
+        let count = min(buffer.count, bytes.count - position)
+        guard count > 0, let base = buffer.baseAddress else { return 0 }
+        bytes.withUnsafeBytes { base.copyMemory(from: $0.baseAddress! + position, byteCount: count) }
+        position += count
+        return count
+    }
+
+    mutating func hasMore() -> Bool { position < bytes.count }
 }
 
 /// An array read from a `.npy` file, with the element type the file stores.

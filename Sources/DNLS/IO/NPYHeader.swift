@@ -39,33 +39,25 @@ enum NPYDType: String, Sendable, Equatable {
     /// which is little-endian on every platform DNLS runs on. A `descr` without a byte-order
     /// character is native too. `>` (big-endian), object arrays and every other type are refused.
     static func parse(descr: String) throws(NPYFormatIssue) -> NPYDType {
-        guard let first = descr.unicodeScalars.first else {
+        let shown = PythonLiteral.string(descr).brief  // quoted, escaped and cut short
+        // Compared byte for byte: Swift's String equality is by canonical equivalence, under
+        // which "<" followed by U+0338 is one character ("≮").
+        let bytes = Array(descr.utf8)
+        guard let first = bytes.first else {
             throw NPYFormatIssue("'descr' is an empty string, not a dtype")
         }
-        let order: Unicode.Scalar
-        let code: Substring
-        if "<>|=".unicodeScalars.contains(first) {
-            order = first
-            code = descr.dropFirst()
-        } else {
-            order = "="
-            code = Substring(descr)
-        }
-        if code.hasPrefix("O") {
+        let hasOrder = [UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: "=")].contains(first)
+        let order = hasOrder ? Unicode.Scalar(first) : "="
+        let code = bytes.dropFirst(hasOrder ? 1 : 0)
+        if code.first == UInt8(ascii: "O") {
             throw NPYFormatIssue(
-                "dtype '\(descr)' is an object array (pickled Python objects), which DNLS does not read; "
+                "dtype \(shown) is an object array (pickled Python objects), which DNLS does not read; "
                     + "save a numeric array instead (DNLS reads \(supportedList))")
         }
-        let known: NPYDType? = switch code {
-        case "f4": .float32
-        case "f8": .float64
-        case "i4": .int32
-        case "i8": .int64
-        default: nil
-        }
+        let known = [NPYDType.float32, .float64, .int32, .int64].first { code.elementsEqual($0.rawValue.utf8.dropFirst()) }
         guard let known else {
             throw NPYFormatIssue(
-                "dtype '\(descr)' is not supported; DNLS reads \(supportedList) (convert with a.astype('<f4'), for example)")
+                "dtype \(shown) is not supported; DNLS reads \(supportedList) (convert with a.astype('<f4'), for example)")
         }
         var bigEndian = order == ">"
         #if _endian(big)
@@ -73,7 +65,7 @@ enum NPYDType: String, Sendable, Equatable {
         #endif
         if bigEndian {
             throw NPYFormatIssue(
-                "dtype '\(descr)' is big-endian, which DNLS does not read; DNLS reads \(supportedList) "
+                "dtype \(shown) is big-endian, which DNLS does not read; DNLS reads \(supportedList) "
                     + "(convert with a.astype('\(known.rawValue)'))")
         }
         return known
@@ -94,6 +86,9 @@ struct NPYHeader: Sendable, Equatable {
     /// Spaces NumPy reserves after the dict so that the first extent can grow in place.
     static let growthAxisMaxDigits = 21
 
+    /// The most axes NumPy arrays have (`NPY_MAXDIMS`); NumPy refuses to load more.
+    static let maxRank = 64
+
     /// The number of elements, or nil when the product overflows `Int`.
     static func elementCount(_ shape: [Int]) -> Int? {
         var count = 1
@@ -105,7 +100,24 @@ struct NPYHeader: Sendable, Equatable {
         return count
     }
 
-    /// The header dict of `.npy` format version `major` (1, 2 or 3), decoded and parsed.
+    /// Whether `shape` × `itemSize` bytes is addressable, empty axes counted as 1 (NumPy's
+    /// "array is too big" rule): `(0, 2^62, 2^62)` holds no elements, but its strides overflow.
+    static func isAddressable(_ shape: [Int], itemSize: Int) -> Bool {
+        var bytes = itemSize
+        for extent in shape {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: max(extent, 1))
+            if overflow { return false }
+            bytes = product
+        }
+        return true
+    }
+
+    /// The header dict of `.npy` format version `major` (1, 2 or 3), decoded and parsed as
+    /// strictly as NumPy's `numpy.lib.format._read_array_header`: what NumPy refuses is refused
+    /// here too, with a reason naming what is wrong. Beyond NumPy, the header must end with the
+    /// newline the format prescribes, and a dict with a repeated key is refused (NumPy keeps the
+    /// last value without a word). Some literals NumPy accepts but no writer produces (comments,
+    /// line continuations, non-decimal integers, string prefixes, `\N{…}` escapes) are refused.
     static func parse(_ bytes: [UInt8], major: UInt8) throws(NPYFormatIssue) -> NPYHeader {
         let text: String
         if major == 3 {
@@ -118,24 +130,42 @@ struct NPYHeader: Sendable, Equatable {
             for byte in bytes { latin1.append(Unicode.Scalar(byte)) }
             text = String(latin1)
         }
-        var parser = PythonLiteralParser(text)
+        if let nul = bytes.firstIndex(of: 0) {
+            throw NPYFormatIssue("the header holds a NUL byte (at byte \(nul) of the header), which no Python literal may")
+        }
+        // The format ends the header with '\n' (after any padding spaces); a header without it
+        // was cut short or not written by a .npy writer.
+        guard text.unicodeScalars.last == "\n" else {
+            throw NPYFormatIssue("the header does not end with a newline (\\n), as the .npy format requires: "
+                + "\(excerpt(text, fromEnd: true))")
+        }
+        var parser = PythonLiteralParser(text, python2Longs: major < 3)
         let literal = try parser.parseAll()
         guard case let .dict(entries) = literal else {
             throw NPYFormatIssue("the header is not a Python dict: \(excerpt(text))")
         }
+        let expected = ["descr", "fortran_order", "shape"]
         var values: [String: PythonLiteral] = [:]
         for (key, value) in entries {
             guard case let .string(name) = key else {
-                throw NPYFormatIssue("the header dict has a key that is not a string: \(key)")
+                throw NPYFormatIssue("the header dict has a key that is not a string: \(key.brief)")
             }
-            values[name] = value
+            // Only ASCII keys can be NumPy's, and they compare byte for byte (see NPYDType.parse).
+            guard name.utf8.allSatisfy({ $0 < 0x80 }) else {
+                throw NPYFormatIssue("the header dict has the unexpected key \(key.brief); a .npy header holds only "
+                    + "'descr', 'fortran_order' and 'shape'")
+            }
+            // NumPy keeps the last of repeated keys; which one a writer meant is a guess.
+            if values.updateValue(value, forKey: name) != nil {
+                throw NPYFormatIssue("the header dict has the key \(PythonLiteral.string(name).brief) more than once")
+            }
         }
-        for required in ["descr", "fortran_order", "shape"] where values[required] == nil {
+        for required in expected where values[required] == nil {
             throw NPYFormatIssue("the header dict lacks the key '\(required)': \(excerpt(text))")
         }
-        if let extra = values.keys.sorted().first(where: { !["descr", "fortran_order", "shape"].contains($0) }) {
-            throw NPYFormatIssue("the header dict has the unexpected key '\(extra)'; a .npy header holds only "
-                + "'descr', 'fortran_order' and 'shape'")
+        if let extra = values.keys.sorted().first(where: { !expected.contains($0) }) {
+            throw NPYFormatIssue("the header dict has the unexpected key \(PythonLiteral.string(extra).brief); a .npy "
+                + "header holds only 'descr', 'fortran_order' and 'shape'")
         }
 
         let dtype: NPYDType
@@ -143,14 +173,14 @@ struct NPYHeader: Sendable, Equatable {
         case let .string(descr):
             dtype = try NPYDType.parse(descr: descr)
         case let .list(fields):
-            throw NPYFormatIssue("the dtype is structured (\(fields.count) field\(fields.count == 1 ? "" : "s"): \(values["descr"]!)), which DNLS "
-                + "does not read; DNLS reads \(NPYDType.supportedList)")
+            throw NPYFormatIssue("the dtype is structured (\(fields.count) field\(fields.count == 1 ? "" : "s"): "
+                + "\(values["descr"]!.brief)), which DNLS does not read; DNLS reads \(NPYDType.supportedList)")
         case let other:
-            throw NPYFormatIssue("'descr' must be a dtype string, found \(other)")
+            throw NPYFormatIssue("'descr' must be a dtype string, found \(other.brief)")
         }
 
         guard case let .bool(fortranOrder) = values["fortran_order"]! else {
-            throw NPYFormatIssue("'fortran_order' must be True or False, found \(values["fortran_order"]!)")
+            throw NPYFormatIssue("'fortran_order' must be True or False, found \(values["fortran_order"]!.brief)")
         }
         if fortranOrder {
             throw NPYFormatIssue("fortran_order is True (column-major data), which DNLS does not read; "
@@ -158,18 +188,22 @@ struct NPYHeader: Sendable, Equatable {
         }
 
         guard case let .tuple(items) = values["shape"]! else {
-            throw NPYFormatIssue("'shape' must be a tuple of non-negative integers, found \(values["shape"]!)")
+            throw NPYFormatIssue("'shape' must be a tuple of non-negative integers, found \(values["shape"]!.brief)")
         }
         var shape: [Int] = []
         for item in items {
+            // True and False are Python ints, but NumPy refuses them as extents too.
             guard case let .int(extent) = item, extent >= 0 else {
-                throw NPYFormatIssue("'shape' must be a tuple of non-negative integers, found \(values["shape"]!)")
+                throw NPYFormatIssue("'shape' must be a tuple of non-negative integers, found \(values["shape"]!.brief)")
             }
             shape.append(extent)
         }
-        guard let count = elementCount(shape), count.multipliedReportingOverflow(by: dtype.itemSize).overflow == false
-        else {
-            throw NPYFormatIssue("shape \(PythonLiteral.tuple(shape.map { .int($0) })) is too large to address")
+        guard shape.count <= maxRank else {
+            throw NPYFormatIssue("the shape has \(shape.count) axes, more than the \(maxRank) NumPy arrays can have")
+        }
+        guard isAddressable(shape, itemSize: dtype.itemSize) else {
+            throw NPYFormatIssue("shape \(shapeRepr(shape)) of dtype '\(dtype.rawValue)' is too large to address: "
+                + "its byte size overflows 64 bits")
         }
         return NPYHeader(dtype: dtype, shape: shape)
     }
@@ -205,10 +239,16 @@ struct NPYHeader: Sendable, Equatable {
         fatalError("unreachable: a version 2.0 header holds any shape DNLS can allocate")
     }
 
-    /// The start of a header for error messages (at most 120 characters).
-    static func excerpt(_ text: String) -> String {
-        let trimmed = String(text.unicodeScalars.prefix(120))
-        return "\"" + trimmed + (text.unicodeScalars.count > 120 ? "…" : "") + "\""
+    /// The start (or end) of a header for error messages (at most 120 characters), quoted with
+    /// control characters escaped.
+    static func excerpt(_ text: String, fromEnd: Bool = false) -> String {
+        let scalars = Array(text.unicodeScalars)
+        let limit = 120
+        let cut = scalars.count > limit
+        let part = fromEnd ? scalars.suffix(limit) : scalars.prefix(limit)
+        var quoted = ""
+        for c in part { quoted += PythonLiteral.escaped(c) }
+        return "\"" + (cut && fromEnd ? "…" : "") + quoted + (cut && !fromEnd ? "…" : "") + "\""
     }
 }
 
@@ -229,7 +269,7 @@ indirect enum PythonLiteral: Equatable, CustomStringConvertible {
     /// The Python repr.
     var description: String {
         switch self {
-        case let .string(s): return "'" + s + "'"
+        case let .string(s): return "'" + s.unicodeScalars.map { $0 == "'" ? "\\'" : Self.escaped($0) }.joined() + "'"
         case let .int(i): return String(i)
         case let .bool(b): return b ? "True" : "False"
         case .none: return "None"
@@ -239,21 +279,48 @@ indirect enum PythonLiteral: Equatable, CustomStringConvertible {
         case let .dict(entries): return "{" + entries.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + "}"
         }
     }
+
+    /// The repr cut to 120 characters, for error messages (a header may be a megabyte long).
+    var brief: String {
+        let full = description
+        return full.unicodeScalars.count <= 120 ? full : String(String.UnicodeScalarView(full.unicodeScalars.prefix(120))) + "…"
+    }
+
+    /// A character as Python's repr writes it inside a string: control characters escaped.
+    static func escaped(_ c: Unicode.Scalar) -> String {
+        switch c {
+        case "\\": return "\\\\"
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        default:
+            guard c.value < 0x20 || (0x7F..<0xA0).contains(c.value) else { return String(c) }
+            let hex = String(c.value, radix: 16)
+            return "\\x" + (hex.count < 2 ? "0" : "") + hex
+        }
+    }
 }
 
 /// A recursive-descent parser of the Python literals `ast.literal_eval` accepts in `.npy`
-/// headers: strings, integers (with Python 2's `L` suffix), True/False/None, tuples, lists and
-/// dicts.
+/// headers: strings, decimal integers (with Python 2's `L` suffix in version 1.0 and 2.0
+/// headers, which NumPy strips there only), True/False/None, tuples, lists and dicts, with
+/// Python's rules where they matter: no leading zeros, no newline inside a string, no
+/// indentation before the literal.
 struct PythonLiteralParser {
     private let scalars: [Unicode.Scalar]
+    private let python2Longs: Bool
     private var position = 0
     private static let maxDepth = 64
     private var depth = 0
 
-    init(_ text: String) { scalars = Array(text.unicodeScalars) }
+    init(_ text: String, python2Longs: Bool) {
+        scalars = Array(text.unicodeScalars)
+        self.python2Longs = python2Longs
+    }
 
-    /// One literal followed by nothing but whitespace.
+    /// One literal, with nothing but whitespace around it.
     mutating func parseAll() throws(NPYFormatIssue) -> PythonLiteral {
+        try skipLeadingWhitespace()
         let value = try parseValue()
         skipWhitespace()
         if position < scalars.count { throw unexpected("after the header dict") }
@@ -262,13 +329,38 @@ struct PythonLiteralParser {
 
     private var current: Unicode.Scalar? { position < scalars.count ? scalars[position] : nil }
 
+    /// Whitespace inside brackets and after the literal: Python ignores spaces, tabs, form feeds
+    /// and line breaks there (not vertical tabs).
+    private static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
+        c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\u{0C}"
+    }
+
     private mutating func skipWhitespace() {
-        while let c = current, c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\u{0C}" { position += 1 }
+        while let c = current, Self.isWhitespace(c) { position += 1 }
+    }
+
+    /// `ast.literal_eval` strips spaces and tabs before the literal; blank lines may follow, but
+    /// the line holding the literal must not be indented (Python's IndentationError).
+    private mutating func skipLeadingWhitespace() throws(NPYFormatIssue) {
+        var sawBreak = false
+        while let c = current, Self.isWhitespace(c) {
+            if c == "\n" || c == "\r" {
+                sawBreak = true
+            } else if c == "\u{0C}" && !sawBreak {
+                throw NPYFormatIssue("malformed header dict: a form feed before the dict at character \(position)")
+            }
+            position += 1
+        }
+        if sawBreak && current != nil && scalars[position - 1] != "\n" && scalars[position - 1] != "\r" {
+            throw NPYFormatIssue("malformed header dict: the dict is indented after a line break "
+                + "(Python's IndentationError) at character \(position)")
+        }
     }
 
     private func unexpected(_ context: String) -> NPYFormatIssue {
         guard let c = current else { return NPYFormatIssue("the header dict ends early (\(context))") }
-        let text = String(String.UnicodeScalarView(scalars[position..<min(scalars.count, position + 20)]))
+        var text = ""
+        for s in scalars[position..<min(scalars.count, position + 20)] { text += PythonLiteral.escaped(s) }
         return NPYFormatIssue("malformed header dict: unexpected \(c.isASCII && c.value >= 32 ? "`\(c)`" : "U+\(String(c.value, radix: 16, uppercase: true))") "
             + "at character \(position) \(context) (\"\(text)\")")
     }
@@ -277,6 +369,11 @@ struct PythonLiteralParser {
         skipWhitespace()
         guard current == c else { throw unexpected(context) }
         position += 1
+    }
+
+    private static func isDigit(_ c: Unicode.Scalar?) -> Bool {
+        guard let c else { return false }
+        return ("0"..."9").contains(c)
     }
 
     private mutating func parseValue() throws(NPYFormatIssue) -> PythonLiteral {
@@ -294,48 +391,106 @@ struct PythonLiteralParser {
         case "{": return try parseDict()
         case "-", "+", "0"..."9": return .int(try parseInt())
         default:
-            var word = ""
-            while let w = current, w.properties.isAlphabetic || w == "_" || ("0"..."9").contains(w) {
-                word.unicodeScalars.append(w)
-                position += 1
-            }
+            let start = position
+            while let w = current, w.properties.isAlphabetic || w == "_" || Self.isDigit(w) { position += 1 }
+            let word = String(String.UnicodeScalarView(scalars[start..<position]))
             switch word {
             case "True": return .bool(true)
             case "False": return .bool(false)
             case "None": return .none
-            case "": throw unexpected("where a value was expected")
-            default: throw NPYFormatIssue("malformed header dict: unknown name '\(word)' at character \(position - word.unicodeScalars.count)")
+            case "":
+                throw unexpected("where a value was expected")
+            default:
+                let shown = word.unicodeScalars.count > 40 ? String(String.UnicodeScalarView(word.unicodeScalars.prefix(40))) + "…" : word
+                if let quote = current, quote == "'" || quote == "\"", word.unicodeScalars.count <= 3 {
+                    throw NPYFormatIssue("malformed header dict: the string prefix '\(shown)' at character \(start) is not supported")
+                }
+                throw NPYFormatIssue("malformed header dict: unknown name '\(shown)' at character \(start)")
             }
         }
     }
 
+    /// A single-quoted or double-quoted string with Python 3's escapes. Triple quotes, prefixes
+    /// and adjacent strings (which Python joins) are refused: no `.npy` writer makes them.
     private mutating func parseString() throws(NPYFormatIssue) -> String {
         let quote = current!
         let start = position
         position += 1
         var result = String.UnicodeScalarView()
+        func notClosed() -> NPYFormatIssue {
+            NPYFormatIssue("malformed header dict: the string starting at character \(start) is not closed on its line")
+        }
         while let c = current {
             position += 1
-            if c == quote { return String(result) }
-            if c == "\n" { break }
-            if c == "\\" {
-                guard let escaped = current else { break }
-                position += 1
-                switch escaped {
-                case "n": result.append("\n")
-                case "t": result.append("\t")
-                case "r": result.append("\r")
-                case "0": result.append("\0")
-                case "\\", "'", "\"": result.append(escaped)
-                default: result.append("\\"); result.append(escaped)
+            if c == quote {
+                if position == start + 2 && current == quote {
+                    throw NPYFormatIssue("malformed header dict: a triple-quoted string at character \(start) is not supported")
                 }
-            } else {
+                return String(result)
+            }
+            if c == "\n" || c == "\r" { throw notClosed() }
+            guard c == "\\" else {
                 result.append(c)
+                continue
+            }
+            guard let escaped = current else { break }
+            position += 1
+            switch escaped {
+            case "\n": break  // a line continuation
+            case "\r": if current == "\n" { position += 1 }
+            case "\\", "'", "\"": result.append(escaped)
+            case "a": result.append("\u{07}")
+            case "b": result.append("\u{08}")
+            case "f": result.append("\u{0C}")
+            case "n": result.append("\n")
+            case "r": result.append("\r")
+            case "t": result.append("\t")
+            case "v": result.append("\u{0B}")
+            case "0"..."7":
+                var value = escaped.value - 48
+                for _ in 0..<2 {
+                    guard let d = current, ("0"..."7").contains(d) else { break }
+                    value = value * 8 + d.value - 48
+                    position += 1
+                }
+                result.append(Unicode.Scalar(value)!)  // at most 0o777
+            case "x", "u", "U":
+                let digits = escaped == "x" ? 2 : escaped == "u" ? 4 : 8
+                var value: UInt32 = 0
+                for _ in 0..<digits {
+                    guard let d = current, let v = Self.hexValue(d) else {
+                        throw NPYFormatIssue("malformed header dict: truncated \\\(escaped) escape in the string starting at character \(start)")
+                    }
+                    value = value << 4 | v
+                    position += 1
+                }
+                guard let scalar = Unicode.Scalar(value) else {
+                    throw NPYFormatIssue("malformed header dict: the escape \\\(escaped)\(String(value, radix: 16)) in the string "
+                        + "starting at character \(start) is not a Unicode character DNLS reads")
+                }
+                result.append(scalar)
+            case "N":
+                throw NPYFormatIssue("malformed header dict: \\N{…} escapes (in the string starting at character \(start)) are not supported")
+            default:
+                // Python keeps the backslash of an unknown escape.
+                result.append("\\")
+                result.append(escaped)
             }
         }
-        throw NPYFormatIssue("malformed header dict: the string starting at character \(start) is not closed")
+        throw notClosed()
     }
 
+    private static func hexValue(_ c: Unicode.Scalar) -> UInt32? {
+        switch c {
+        case "0"..."9": return c.value - 48
+        case "a"..."f": return c.value - 97 + 10
+        case "A"..."F": return c.value - 65 + 10
+        default: return nil
+        }
+    }
+
+    /// A decimal integer with an optional sign, as Python reads it: digits with single
+    /// underscores between them, no leading zeros (`03` is a SyntaxError) unless all are zeros.
     private mutating func parseInt() throws(NPYFormatIssue) -> Int {
         let start = position
         var negative = false
@@ -344,10 +499,22 @@ struct PythonLiteralParser {
             position += 1
             skipWhitespace()
         }
+        let digitsStart = position
         var value = 0
         var digits = 0
-        while let c = current, ("0"..."9").contains(c) {
+        var nonZero = false
+        while let c = current {
+            if c == "_" && digits > 0 && Self.isDigit(position + 1 < scalars.count ? scalars[position + 1] : nil) {
+                position += 1
+                continue
+            }
+            guard Self.isDigit(c) else { break }
             let digit = Int(c.value - 48)
+            if digit != 0 { nonZero = true }
+            if nonZero && digits > 0 && scalars[digitsStart] == "0" {
+                throw NPYFormatIssue("malformed header dict: the integer at character \(start) has a leading zero, "
+                    + "which Python 3 does not allow")
+            }
             let (times10, o1) = value.multipliedReportingOverflow(by: 10)
             let (sum, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
             if o1 || o2 {
@@ -358,7 +525,11 @@ struct PythonLiteralParser {
             position += 1
         }
         guard digits > 0 else { throw unexpected("where digits were expected") }
-        if current == "L" || current == "l" { position += 1 }  // Python 2 long
+        if let c = current, c == "x" || c == "X" || c == "o" || c == "O" || c == "b" || c == "B", digits == 1, value == 0 {
+            throw NPYFormatIssue("malformed header dict: the non-decimal integer at character \(start) is not supported")
+        }
+        // Python 2's long suffix, which NumPy strips from version 1.0 and 2.0 headers only.
+        if python2Longs && current == "L" { position += 1 }
         return value
     }
 
