@@ -165,4 +165,40 @@ import Glibc
         }
         #expect(statuses[0, default: 0] > 5 && statuses[64, default: 0] > 5, "\(statuses)")
     }
+
+    /// The file classes through the built tool: a FIFO as input (refused at once, never read), a
+    /// `.npy` whose header claims 2⁴⁰ elements, a header numpy refuses, a PNG frame declaring
+    /// 20000×20000. (Gamma chunks and the other parser classes are covered at the reader level.)
+    @Test(.enabled(if: CommandLineTests.toolBinary != nil, "the dnls binary is built beside the tests"))
+    func badFilesEndInInputErrorsQuicklyAndWriteNothing() throws {
+        let scratch = try Scratch()
+        defer { try? FileManager.default.removeItem(atPath: scratch.folder) }
+        let fifo = scratch.folder + "/pipe.npy"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        func npy(_ header: String, data: Int) -> [UInt8] {
+            var text = header
+            while (10 + text.utf8.count + 1) % 64 != 0 { text += " " }
+            text += "\n"
+            let n = text.utf8.count
+            return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 255), UInt8(n >> 8)] + Array(text.utf8)
+                + [UInt8](repeating: 0, count: data)
+        }
+        let claims = scratch.folder + "/claims.npy", refused = scratch.folder + "/refused.npy"
+        try Data(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1024, 1073741824), }", data: 64))
+            .write(to: URL(fileURLWithPath: claims))
+        try Data(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 12, 12), 'extra': 1, }", data: 4 * 288))
+            .write(to: URL(fileURLWithPath: refused))
+        let frames = scratch.folder + "/frames"
+        try FileManager.default.createDirectory(atPath: frames, withIntermediateDirectories: true)
+        try Data(rawPNG(width: 20_000, height: 20_000, colorType: 0, data: scanlines([0, 0, 0, 0], height: 1)))
+            .write(to: URL(fileURLWithPath: frames + "/000.png"))
+        let start = ContinuousClock.now
+        for (arguments, name) in [(["search", fifo], fifo), (["search", claims], claims), (["search", refused], "extra"),
+                                  (["denoise", "--input", frames], "20000")] {
+            let result = try CommandLineTests.runTool(arguments + ["--output", scratch.output])
+            #expect(result.status == 65 && result.err.contains(name), "\(arguments): \(result.status) \(result.err)")
+            #expect(!FileManager.default.fileExists(atPath: scratch.output))
+        }
+        #expect(ContinuousClock.now - start < .seconds(20))
+    }
 }
