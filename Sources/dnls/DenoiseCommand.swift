@@ -102,6 +102,14 @@ struct DenoiseCommand: ParsableCommand {
         try requireFiniteVideo(noisy, path: input)
         warnAboutScale(noisy, path: input)
         warnAboutNeighbours(nlm, frames: noisy.rank == 5 ? noisy.shape[1] : noisy.shape[0])
+        if noisy.rank >= 4 {
+            let dims = Array(noisy.shape.suffix(4)), stride = max(1, nlm.queryStride)
+            let queries = (noisy.rank == 5 ? noisy.shape[0] : 1) * dims[0] * ((dims[2] + stride - 1) / stride)
+                * ((dims[3] + stride - 1) / stride)
+            let candidates = SearchWindow(size: nlm.windowSize, temporalRadius: nlm.temporalRadius).candidateCount(videoFrames: dims[0])
+            noteSearchCost(command: "denoise", queries: queries * (nlm.twoStep ? 2 : 1), candidates: candidates,
+                           channels: dims[1], patchSize: nlm.patchSize, device: target)
+        }
         let reference = try clean.map { path throws in try scaled(readVideo(path), by: scale) }
         if let reference, let clean {
             guard reference.shape == noisy.shape else {
