@@ -102,10 +102,9 @@ struct DenoiseCommand: ParsableCommand {
         try requireFiniteVideo(noisy, path: input)
         warnAboutScale(noisy, path: input)
         warnAboutNeighbours(nlm, frames: noisy.rank == 5 ? noisy.shape[1] : noisy.shape[0])
-        if noisy.rank >= 4 {
-            let dims = Array(noisy.shape.suffix(4)), stride = max(1, nlm.queryStride)
-            let queries = (noisy.rank == 5 ? noisy.shape[0] : 1) * dims[0] * ((dims[2] + stride - 1) / stride)
-                * ((dims[3] + stride - 1) / stride)
+        if noisy.rank >= 4, case let dims = Array(noisy.shape.suffix(4)),
+           let grid = try? QueryGrid(region: .whole(frames: dims[0], height: dims[2], width: dims[3]), stride: nlm.queryStride) {
+            let queries = (noisy.rank == 5 ? noisy.shape[0] : 1) * grid.count
             let candidates = SearchWindow(size: nlm.windowSize, temporalRadius: nlm.temporalRadius).candidateCount(videoFrames: dims[0])
             noteSearchCost(command: "denoise", queries: queries * (nlm.twoStep ? 2 : 1), candidates: candidates,
                            channels: dims[1], patchSize: nlm.patchSize, device: target)
@@ -334,9 +333,5 @@ func pad3(_ n: Int) -> String {
 /// Creates a folder (and its parents) if missing, ignoring failures (for tests and scratch folders;
 /// commands use ``prepareOutputFolder(_:)``).
 func makeDirectory(_ path: String) {
-    var prefix = path.hasPrefix("/") ? "" : "."
-    for component in path.split(separator: "/") {
-        prefix += "/" + component
-        mkdir(prefix, 0o755)
-    }
+    _ = try? prepareOutputFolder(path)
 }

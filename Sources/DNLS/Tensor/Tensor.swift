@@ -164,15 +164,21 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         let hostCopy = try hostElements()
         if target == .cpu { return Tensor(uncheckedShape: shape, scalars: hostCopy) }
         let moved = try Tensor(uninitializedOn: target, shape: shape)
-        if target.isPlanning { return moved }
-        let storage = moved.deviceStorage!, stream = target.currentStream
-        try cuda(target) { () throws(CUDAError) in
-            let failure: CUDAError? = hostCopy.withUnsafeBytes { bytes in
+        try moved.upload(hostCopy)
+        return moved
+    }
+
+    /// Queues a copy of host elements into the start of this GPU tensor's memory on the calling
+    /// scope's stream (nothing in a planning run, or for a host tensor).
+    func upload(_ elements: [Scalar]) throws(DNLSError) {
+        guard let storage = deviceStorage, !device.isPlanning else { return }
+        let stream = device.currentStream
+        try cuda(device) { () throws(CUDAError) in
+            let failure: CUDAError? = elements.withUnsafeBytes { bytes in
                 do throws(CUDAError) { try storage.buffer.upload(bytes, on: stream); return nil } catch { return error }
             }
             if let failure { throw failure }
         }
-        return moved
     }
 
     /// The elements in host memory, downloaded when the tensor is on a GPU (after the work queued

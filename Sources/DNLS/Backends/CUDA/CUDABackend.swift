@@ -79,13 +79,7 @@ struct CUDABackend: PatchBackend {
     /// Uploads a host array of `Int32` as a temporary device tensor (a stream-ordered copy).
     func upload(_ values: [Int32]) throws(DNLSError) -> Tensor<Int32> {
         let table: Tensor<Int32> = try scratch([values.count])
-        guard !device.isPlanning, let storage = table.deviceStorage else { return table }
-        try cuda(device) { () throws(CUDAError) in
-            let failure: CUDAError? = values.withUnsafeBytes { bytes in
-                do throws(CUDAError) { try storage.buffer.upload(bytes, on: stream); return nil } catch { return error }
-            }
-            if let failure { throw failure }
-        }
+        try table.upload(values)
         return table
     }
 
