@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "DNLS", targets: ["DNLS"]),
         .executable(name: "dnls", targets: ["dnls"]),
+        // The C ABI as a shared library (libDNLSC.so) for other languages: the Python package loads it.
+        .library(name: "DNLSC", type: .dynamic, targets: ["DNLSC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -17,6 +19,16 @@ let package = Package(
         // dlopen of the driver and NVRTC at run time, contexts, buffers, kernels. Knows nothing of patches.
         .target(name: "CUDADriver", dependencies: ["CCUDA"]),
         .target(name: "DNLS", dependencies: ["CUDADriver"]),
+        // The C types of the C ABI (DLPack-layout tensor descriptors, parameters, per-call settings).
+        .target(name: "CDNLSABI"),
+        // The C ABI: one @c function per operation and direction over the public API. Its function
+        // declarations are generated into include/dnls.h on every build of the target.
+        .target(
+            name: "DNLSC",
+            dependencies: ["DNLS", "CDNLSABI"],
+            swiftSettings: [.unsafeFlags(["-emit-clang-header-path", "include/dnls.h"])],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=Sources/DNLSC/exports.map", "-Xlinker", "--gc-sections"])]
+        ),
         // The conformance suite: every backend against the CPU reference; run by `swift test` and `dnls selftest`.
         .target(name: "DNLSConformance", dependencies: ["DNLS"]),
         // PNG (libpng's simplified API) and JPEG (libjpeg, errors returned by setjmp in C) for the
@@ -41,7 +53,11 @@ let package = Package(
         ),
         .testTarget(name: "DNLSTests", dependencies: ["DNLS", "DNLSConformance", "CUDADriver", "CCUDA"]),
         .testTarget(name: "DNLSToolTests", dependencies: ["dnls", "DNLS", "DNLSImageIO", "CImageCodecs"]),
-        .testTarget(name: "CUDADriverTests", dependencies: ["CUDADriver", "CCUDA", "DNLS", "DNLSConformance"]),
+        .testTarget(name: "CUDADriverTests",
+                    dependencies: ["CUDADriver", "CCUDA", "DNLS", "DNLSConformance", "DNLSC", "CDNLSABI", "CABITestSupport"]),
+        .testTarget(name: "DNLSCTests", dependencies: ["DNLSC", "CDNLSABI", "DNLS", "CABITestSupport"]),
+        // Descriptors and call records that own their buffers, for the C ABI tests.
+        .target(name: "CABITestSupport", dependencies: ["CDNLSABI"], path: "Tests/CABITestSupport"),
     ],
     swiftLanguageModes: [.v6]
 )

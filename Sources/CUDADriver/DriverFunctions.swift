@@ -87,6 +87,8 @@ public struct DriverFunctions: @unchecked Sendable {
     public var cuMemPoolSetAttribute: PFN_cuMemPoolSetAttribute? = nil
     /// The driver entry point `cuMemPoolGetAttribute`, or `nil` when the driver lacks it.
     public var cuMemPoolGetAttribute: PFN_cuMemPoolGetAttribute? = nil
+    /// The driver entry point `cuStreamIsCapturing`, or `nil` when the driver lacks it.
+    public var cuStreamIsCapturing: PFN_cuStreamIsCapturing? = nil
 
     /// Whether every entry point of stream-ordered allocation from a pool of DNLS's own is present.
     public var hasMemoryPools: Bool {
@@ -152,7 +154,8 @@ public struct DriverFunctions: @unchecked Sendable {
             cuMemPoolCreate: lib.optionalSymbol("cuMemPoolCreate", as: PFN_cuMemPoolCreate.self),
             cuMemPoolDestroy: lib.optionalSymbol("cuMemPoolDestroy", as: PFN_cuMemPoolDestroy.self),
             cuMemPoolSetAttribute: lib.optionalSymbol("cuMemPoolSetAttribute", as: PFN_cuMemPoolSetAttribute.self),
-            cuMemPoolGetAttribute: lib.optionalSymbol("cuMemPoolGetAttribute", as: PFN_cuMemPoolGetAttribute.self))
+            cuMemPoolGetAttribute: lib.optionalSymbol("cuMemPoolGetAttribute", as: PFN_cuMemPoolGetAttribute.self),
+            cuStreamIsCapturing: lib.optionalSymbol("cuStreamIsCapturing", as: PFN_cuStreamIsCapturing.self))
     }
 
     /// Turns a driver result into a typed error carrying the driver's name and message for it.

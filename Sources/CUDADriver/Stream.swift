@@ -54,6 +54,25 @@ extension CUDAContext {
         try makeCurrent()
         try driver.check(driver.cuStreamWaitEvent(stream?.handle, event.handle, 0), "cuStreamWaitEvent")
     }
+
+    /// Whether `stream` is capturing a CUDA graph now (for instance inside PyTorch's
+    /// `torch.cuda.graph`). While it is, the driver refuses host-side queries such as
+    /// `cuEventQuery`, and waits on events recorded outside the capture must be external.
+    public func isCapturing(_ stream: CUDAStream?) throws(CUDAError) -> Bool {
+        guard let query = driver.cuStreamIsCapturing else { return false }
+        try makeCurrent()
+        var status: Int32 = 0
+        try driver.check(query(stream?.handle, &status), "cuStreamIsCapturing")
+        return status != 0
+    }
+
+    /// Makes a graph being captured on `stream` wait for `event`, recorded before the capture
+    /// began, as an external event node: every replay waits for it on the device.
+    public func waitInCapture(for event: CUDAEvent, on stream: CUDAStream?) throws(CUDAError) {
+        try makeCurrent()
+        // CU_EVENT_WAIT_EXTERNAL = 1.
+        try driver.check(driver.cuStreamWaitEvent(stream?.handle, event.handle, 1), "cuStreamWaitEvent")
+    }
 }
 
 /// A CUDA event, for timing work on a stream.

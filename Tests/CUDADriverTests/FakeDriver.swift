@@ -32,6 +32,12 @@ enum Fake {
     /// Every call that makes the host wait for the device (or, as `cuMemAlloc`/`cuMemFree` can,
     /// synchronises it), in order.
     nonisolated(unsafe) static var hostWaits: [String] = []
+    /// Whether streams are capturing a graph (cuStreamIsCapturing says so, cuEventQuery refuses).
+    nonisolated(unsafe) static var capturing = false
+    /// Whether events report their work as not done yet.
+    nonisolated(unsafe) static var eventsPending = false
+    /// The flags of every cuStreamWaitEvent.
+    nonisolated(unsafe) static var waitFlags: [UInt32] = []
 
     static func onStream(_ call: String, _ stream: CUstream?) { streamCalls.append((call, stream)) }
     static func hostWait(_ call: String) { hostWaits.append(call) }
@@ -120,6 +126,9 @@ enum Fake {
         poolProperties = nil
         streamCalls = []
         hostWaits = []
+        capturing = false
+        eventsPending = false
+        waitFlags = []
         poolSetAttributeResult = 0
         poolGetAttributeResult = 0
         poolReleaseThreshold = 0
@@ -187,6 +196,10 @@ enum Fake {
                 Fake.poolUsedHigh = Fake.poolUsed
             default: return 1
             }
+            return 0
+        }
+        d.cuStreamIsCapturing = { _, status in
+            status?.pointee = Fake.capturing ? 1 : 0
             return 0
         }
         d.cuMemPoolGetAttribute = { pool, attribute, value in
@@ -315,12 +328,16 @@ enum Fake {
         },
         cuStreamDestroy: { _ in Fake.record(.streamDestroy); return 0 },
         cuStreamSynchronize: { _ in Fake.hostWait("cuStreamSynchronize"); return 0 },
-        cuStreamWaitEvent: { stream, _, _ in Fake.onStream("cuStreamWaitEvent", stream); return 0 },
+        cuStreamWaitEvent: { stream, _, flags in
+            Fake.onStream("cuStreamWaitEvent", stream)
+            Fake.waitFlags.append(flags)
+            return 0
+        },
         cuEventCreate: { event, _ in Fake.record(.eventCreate); event?.pointee = Fake.event; return 0 },
         cuEventDestroy: { _ in Fake.record(.eventDestroy); return 0 },
         cuEventRecord: { _, stream in Fake.onStream("cuEventRecord", stream); return 0 },
         cuEventSynchronize: { _ in Fake.hostWait("cuEventSynchronize"); return 0 },
-        cuEventQuery: { _ in 0 },
+        cuEventQuery: { _ in Fake.capturing ? 900 : (Fake.eventsPending ? 600 : 0) },  // 900: capture unsupported, 600: not ready
         cuEventElapsedTime: { milliseconds, _, _ in milliseconds?.pointee = 2.5; return 0 },
         cuGetErrorName: { code, name in
             switch code {

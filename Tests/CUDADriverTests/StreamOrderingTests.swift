@@ -115,3 +115,29 @@ extension FakeDriverTests {
         #expect(throws: Never.self) { try device.synchronize() }
     }
 }
+
+extension FakeDriverTests {
+    /// A geometry block uploaded on one stream and used on another: a wait on the device while
+    /// the upload is pending, none once it is done, and, on a stream capturing a CUDA graph (where
+    /// the driver refuses to query events), an external-event wait instead of a query.
+    @Test func aTableMadeOnOneStreamIsOrderedOnAnotherWithoutAQueryDuringCapture() throws {
+        let device = try fakeDevice(ordinal: 13)
+        let grid = try QueryGrid(region: .whole(frames: 2, height: 8, width: 8))
+        let video = try randomVideo([2, 1, 8, 8]).to(device)
+        let unfold = PatchUnfold(geometry: PatchGeometry(patchSize: 3))
+        _ = try unfold(video, grid: grid)  // the geometry block, on the legacy default stream
+        let other = try GPUStream(on: device)
+        Fake.waitFlags = []
+        Fake.eventsPending = true
+        try withStream(other, checking: .deferred) { () throws(DNLSError) in _ = try unfold(video, grid: grid) }
+        #expect(Fake.waitFlags == [0])
+        Fake.eventsPending = false
+        Fake.waitFlags = []
+        try withStream(other, checking: .deferred) { () throws(DNLSError) in _ = try unfold(video, grid: grid) }
+        #expect(Fake.waitFlags == [])
+        Fake.capturing = true
+        defer { Fake.capturing = false }
+        try withStream(other, checking: .deferred) { () throws(DNLSError) in _ = try unfold(video, grid: grid) }
+        #expect(Fake.waitFlags == [1])
+    }
+}

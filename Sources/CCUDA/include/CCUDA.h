@@ -101,6 +101,8 @@ typedef CUresult (*PFN_cuMemPoolCreate)(CUmemoryPool *pool, const struct DNLSMem
 typedef CUresult (*PFN_cuMemPoolDestroy)(CUmemoryPool pool);
 typedef CUresult (*PFN_cuMemPoolSetAttribute)(CUmemoryPool pool, int attribute, void *value);
 typedef CUresult (*PFN_cuMemPoolGetAttribute)(CUmemoryPool pool, int attribute, void *value);
+/* CUstreamCaptureStatus: 0 none, 1 active, 2 invalidated. */
+typedef CUresult (*PFN_cuStreamIsCapturing)(CUstream stream, int *captureStatus);
 typedef CUresult (*PFN_cuGetErrorName)(CUresult error, const char **name);
 typedef CUresult (*PFN_cuGetErrorString)(CUresult error, const char **message);
 

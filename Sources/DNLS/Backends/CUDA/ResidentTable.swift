@@ -29,10 +29,18 @@ struct ResidentTable: @unchecked Sendable {
 
     /// The table, ordered before later work on `stream`: nothing to do on the upload's own stream
     /// or once the upload has completed; otherwise the stream waits for the event on the device.
+    /// A stream capturing a CUDA graph may not query the event (the driver refuses it), so the
+    /// graph waits for it as an external event instead, which costs a replay nothing once the
+    /// upload is done.
     func ready(on stream: CUDAStream?) throws(DNLSError) -> Tensor<Int32> {
         guard stream?.handle != self.stream?.handle else { return tensor }
         try cuda(tensor.device) { () throws(CUDAError) in
-            if try !uploaded.hasCompleted() { try uploaded.context.wait(for: uploaded, on: stream) }
+            let context = uploaded.context
+            if try context.isCapturing(stream) {
+                try context.waitInCapture(for: uploaded, on: stream)
+            } else if try !uploaded.hasCompleted() {
+                try context.wait(for: uploaded, on: stream)
+            }
         }
         return tensor
     }

@@ -1,0 +1,140 @@
+"""The library bridge: loading, ABI version, struct layouts, status mapping, checking mode, and
+the QueryGrid value type."""
+
+import ctypes
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from dnls import _lib, ops
+
+
+def test_abi_and_library_version():
+    lib = _lib.library()
+    assert lib.abi_version() == _lib.ABI_VERSION == 1
+    assert _lib.version() and _lib.version()[0].isdigit()
+    assert _lib.is_available()
+
+
+def test_struct_layouts_match_the_header():
+    # Sizes and offsets of the C structs on a 64-bit platform (dnls_types.h).
+    assert ctypes.sizeof(_lib.Device) == 8
+    assert ctypes.sizeof(_lib.DataType) == 4
+    assert ctypes.sizeof(_lib.Tensor) == 48
+    assert _lib.Tensor.shape.offset == 24 and _lib.Tensor.byte_offset.offset == 40
+    assert ctypes.sizeof(_lib.Geometry) == 16
+    assert ctypes.sizeof(_lib.Search) == 40
+    assert _lib.Queries.start.offset == 40 and _lib.Queries.positions.offset == 56
+    assert ctypes.sizeof(_lib.Queries) == 64
+    assert _lib.Call.workspace_needed.offset == 40 and _lib.Call.message.offset == 48
+    assert ctypes.sizeof(_lib.Call) == 64
+
+
+def test_descriptor_is_zero_copy():
+    x = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)[:, 1:, ::2]
+    d = _lib.describe(x, "x")
+    assert d.data == x.data_ptr()
+    assert d.ndim == 3 and [d.shape[i] for i in range(3)] == [2, 2, 2]
+    assert [d.strides[i] for i in range(3)] == list(x.stride())
+    dense = _lib.describe(x.contiguous(), "dense")
+    assert not dense.strides  # NULL: row-major
+    assert (d.dtype.code, d.dtype.bits, d.dtype.lanes) == (2, 32, 1)
+    assert d.device.device_type == _lib.DEVICE_CPU
+    with pytest.raises(ValueError, match="x"):
+        _lib.describe(torch.zeros(2, device="meta"), "x")
+
+
+@pytest.mark.parametrize("status,kind", [(1, ValueError), (2, ValueError), (3, ValueError), (4, ValueError),
+                                         (5, ValueError), (10, ValueError), (6, RuntimeError),
+                                         (7, torch.OutOfMemoryError), (8, RuntimeError), (9, RuntimeError)])
+def test_status_mapping(status, kind):
+    error = _lib._error(status, "`patchSize` and `window.size` or nil", "dnls.x")
+    assert type(error) is kind or (kind is RuntimeError and isinstance(error, RuntimeError))
+    text = str(error)
+    assert text.startswith("dnls.x: ")
+    assert "`patch_size`" in text and "`window_size`" in text and "or None" in text
+
+
+def test_library_search_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("DNLS_LIBRARY", str(tmp_path / "missing.so"))
+    paths = _lib.candidate_paths()
+    assert paths[0] == tmp_path / "missing.so"
+    package = Path(_lib.__file__).resolve().parent
+    assert paths[1] == package / "lib" / "libDNLSC.so"
+    assert paths[2] == package.parent.parent / ".build" / "release" / "libDNLSC.so"
+
+
+def test_missing_library_is_a_clear_error(tmp_path):
+    code = ("import dnls._lib as l\n"
+            "try:\n    l.library()\nexcept l.LibraryNotFoundError as e:\n    print('ERR', e)\n")
+    env = dict(os.environ, DNLS_LIBRARY=str(tmp_path / "missing.so"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert "ERR" in out and "missing.so" in out
+
+
+def test_wrong_abi_version_is_refused(monkeypatch):
+    original = _lib.ABI_VERSION
+    monkeypatch.setattr(_lib, "ABI_VERSION", original + 1)
+    with pytest.raises(_lib.LibraryNotFoundError, match="ABI version"):
+        _lib._Library(_lib.library().path)
+
+
+def test_checking_mode():
+    assert _lib.checking_mode() == "eager"
+    with ops.checking("deferred"):
+        assert _lib.checking_mode() == "deferred"
+        video = torch.randn(1, 1, 5, 5)
+        ops.search(video, None, patch_size=3, window_size=3, k=2)  # deferred changes nothing on the CPU
+        with ops.checking("eager"):
+            assert _lib.checking_mode() == "eager"
+    assert _lib.checking_mode() == "eager"
+    with pytest.raises(ValueError, match="mode"):
+        with ops.checking("later"):
+            pass
+    ops.synchronize("cpu")
+    ops.synchronize()
+
+
+def test_cpu_implementation_context():
+    with _lib.cpu_implementation("reference"):
+        assert _lib._implementation.get() == 1
+    with pytest.raises(ValueError):
+        with _lib.cpu_implementation("gpu"):
+            pass
+    # The fast backend computes in float32 only.
+    with _lib.cpu_implementation("fast"), pytest.raises(RuntimeError, match="unavailable|fast"):
+        ops.unfold(torch.zeros(1, 1, 4, 4, dtype=torch.float64), None, patch_size=3)
+
+
+def test_query_grid_value_type():
+    grid = ops.QueryGrid(region=[0, 2, 1, 7, 0, 8], stride=2)
+    assert grid.region == (0, 2, 1, 7, 0, 8)
+    assert hash(grid) == hash(ops.QueryGrid(region=(0, 2, 1, 7, 0, 8), stride=2))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        grid.stride = 3
+    assert grid.size((2, 8, 8)) == 2 * 3 * 4
+    assert grid.size((2, 5, 8, 8)) == grid.size((1, 2, 5, 8, 8)) == 24
+    part = grid.batch(5, 10)
+    assert part.start == 5 and part.count == 10 and part.stride == 2
+    assert part.size((2, 8, 8)) == 10
+    assert grid.batch(20).size((2, 8, 8)) == 4
+    assert torch.equal(part.positions((2, 8, 8)), grid.positions((2, 8, 8))[5:15])
+    full = ops.QueryGrid(full_patches=True)
+    assert full.size((1, 8, 8), patch_size=3) == 36
+    assert full.size((1, 8, 8), patch_size=3, dilation=2) == 16
+    assert full.positions((1, 8, 8), patch_size=3)[0].tolist() == [0, 1, 1]
+    assert full.positions((1, 8, 8), patch_size=3, anchor="top_left")[0].tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="video_shape"):
+        grid.size((8, 8))
+
+
+def test_workspace_plans_are_cached_per_key():
+    # CPU calls make no plan; the cache is a plain dict that can be cleared.
+    _lib.clear_plans()
+    ops.unfold(torch.zeros(1, 1, 4, 4), None, patch_size=3)
+    assert _lib._plans == {}
