@@ -30,6 +30,7 @@ import torch
 
 import dnls
 from dnls import ops
+from torch_baselines import event_ms  # CUDA events around one call (this script's folder is on sys.path)
 
 PS, WS, WT, K = 7, 21, 2, 10
 CONFIGS = {"S1": (5, 3, 128, 128, 1), "S2": (5, 3, 256, 256, 1), "S3": (5, 16, 256, 256, 4), "S4": (5, 3, 512, 512, 4)}
@@ -82,15 +83,6 @@ def host_overhead(device, calls):
             rows.append({"op": name, "host_us_per_call": us})
             log(f"{name}: {us:.1f} µs per call")
     return rows
-
-
-def event_ms(fn):
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    start.record()
-    fn()
-    end.record()
-    end.synchronize()
-    return start.elapsed_time(end)
 
 
 def timed(fn, warmup, repeats):
