@@ -493,8 +493,8 @@ def run(function, device: torch.device, key, *args, where: str = ""):
     torch's caching allocator. The workspace is used in the stream's order, so dropping the
     tensor right after the call is safe.
 
-    A plan of zero bytes still passes a workspace, of zero bytes at the address of a small tensor
-    kept per device: with a workspace the library allocates nothing of its own (a NULL workspace
+    A plan of zero bytes still passes a workspace, of zero bytes at a placeholder address
+    (never read or written): with a workspace the library allocates nothing of its own (a NULL workspace
     would let it allocate from its own pool), so a call never allocates device memory outside
     torch's allocator, which CUDA-graph capture needs. A workspace found too small (a stale plan)
     is planned again once.
@@ -524,8 +524,8 @@ def run(function, device: torch.device, key, *args, where: str = ""):
             workspace = torch.empty(needed, dtype=torch.uint8, device=device)
             call.workspace = workspace.data_ptr()
         else:
-            workspace = _empty_workspace(device, index)
-            call.workspace = workspace.data_ptr()
+            workspace = None
+            call.workspace = _ZERO_BYTE_WORKSPACE
         call.workspace_bytes = needed
         status = function(*args, byref(call))
         if status == WORKSPACE_TOO_SMALL and attempt == 0:
@@ -537,16 +537,10 @@ def run(function, device: torch.device, key, *args, where: str = ""):
     return None
 
 
-_empty_workspaces: dict = {}
-
-
-def _empty_workspace(device: torch.device, index: int) -> torch.Tensor:
-    """A small per-device tensor whose (256-byte aligned) address names a zero-byte workspace."""
-    tensor = _empty_workspaces.get(index)
-    if tensor is None:
-        tensor = torch.empty(256, dtype=torch.uint8, device=device)
-        _empty_workspaces[index] = tensor
-    return tensor
+# A zero-byte workspace is named by any non-NULL 256-aligned address: the library never reads or
+# writes it. No memory is held for it, so nothing stays alive in a CUDA graph's private pool
+# (torch.compile's cudagraph trees refuse untracked live allocations there).
+_ZERO_BYTE_WORKSPACE = 256
 
 
 def clear_plans() -> None:

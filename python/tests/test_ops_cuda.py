@@ -37,8 +37,9 @@ def test_parity_with_cpu_forward_and_backward(gen):
     grid = ops.QueryGrid(stride=2)
     results = {}
     for device in ("cpu", CUDA):
-        v = video.to(device).requires_grad_()
-        k = keys.to(device).requires_grad_()
+        # Leaves of their own on each device (`.to("cpu")` of a CPU tensor is the tensor itself).
+        v = video.detach().clone().to(device).requires_grad_()
+        k = keys.detach().clone().to(device).requires_grad_()
         outs = _pipeline(v, k, flow.to(device), grid)
         loss = sum((o.float() * (n + 1)).square().mean() for n, o in enumerate(outs) if o.is_floating_point())
         loss.backward()

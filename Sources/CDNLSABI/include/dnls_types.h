@@ -106,7 +106,8 @@ typedef struct {
 /* Per-call settings and results.
  * stream: the caller's CUstream (0: the legacy default stream); ignored for CPU tensors.
  * workspace, workspace_bytes: device memory for every temporary of the call (NULL: DNLS
- *   allocates its own); size it with plan_only.
+ *   allocates its own); size it with plan_only. With workspace_bytes 0 the workspace is never
+ *   read or written: any non-NULL address that is a multiple of 256 then says "allocate nothing".
  * checking: 0 eager (GPU index and weight checks are reported before the call returns; the
  *   host waits for a few bytes), 1 deferred (never waits; see dnls_synchronize).
  * implementation: CPU backend, 0 automatic (fast for float32, reference for float64),
