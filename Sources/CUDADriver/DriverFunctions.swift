@@ -159,13 +159,13 @@ public struct DriverFunctions: @unchecked Sendable {
     }
 
     /// Turns a driver result into a typed error carrying the driver's name and message for it.
-    public func check(_ result: CUresult, _ call: String) throws(CUDAError) {
+    public func check(_ result: CUresult, _ call: @autoclosure () -> String) throws(CUDAError) {
         guard result != 0 else { return }
         var name: UnsafePointer<CChar>? = nil
         var message: UnsafePointer<CChar>? = nil
         _ = cuGetErrorName(result, &name)
         _ = cuGetErrorString(result, &message)
-        throw .driver(call: call, code: result, name: name.map { String(cString: $0) } ?? "CUDA_ERROR_\(result)",
+        throw .driver(call: call(), code: result, name: name.map { String(cString: $0) } ?? "CUDA_ERROR_\(result)",
                       message: message.map { String(cString: $0) } ?? "unknown error")
     }
 }

@@ -29,6 +29,48 @@ public struct CUDAKernel: @unchecked Sendable {
             case let .structure(b): return b
             }
         }
+
+        /// The value's size in bytes (4 for int32 and float, 8 for int64 and pointers).
+        var size: Int {
+            switch self {
+            case .pointer, .int64: 8
+            case .int32, .float: 4
+            case let .structure(b): b.count
+            }
+        }
+
+        /// A C struct of `fields` laid out back to back at their sizes (the caller keeps them
+        /// aligned, as the kernel's declaration does), as its bytes.
+        public static func structure(packing fields: [Argument]) -> Argument {
+            let count = fields.reduce(0) { $0 + $1.size }
+            return .structure([UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                var offset = 0
+                for field in fields {
+                    field.write(to: UnsafeMutableRawPointer(buffer.baseAddress!) + offset)
+                    offset += field.size
+                }
+                initialized = count
+            })
+        }
+
+        /// Bytes of the argument's slot in a launch's parameter buffer: its size rounded up to 16.
+        var slotBytes: Int {
+            switch self {
+            case .pointer, .int64, .int32, .float: 16
+            case let .structure(b): (max(b.count, 1) + 15) / 16 * 16
+            }
+        }
+
+        /// Stores the value's bytes (little-endian, as ``bytes``) at `address`.
+        func write(to address: UnsafeMutableRawPointer) {
+            switch self {
+            case let .pointer(p): address.storeBytes(of: UInt64(p).littleEndian, as: UInt64.self)
+            case let .int32(v): address.storeBytes(of: v.littleEndian, as: Int32.self)
+            case let .int64(v): address.storeBytes(of: v.littleEndian, as: Int64.self)
+            case let .float(v): address.storeBytes(of: v.bitPattern.littleEndian, as: UInt32.self)
+            case let .structure(b): b.withUnsafeBytes { if let base = $0.baseAddress { address.copyMemory(from: base, byteCount: b.count) } }
+            }
+        }
     }
 
     /// Lets the kernel use up to `bytes` of dynamic shared memory (needed above 48 KiB).
@@ -51,16 +93,21 @@ public struct CUDAKernel: @unchecked Sendable {
         }
         try context.makeCurrent()
         // Each argument in its own 16-byte-aligned slot of one buffer; the driver reads each through
-        // its pointer with the size the kernel declares.
-        let values = arguments.map(\.bytes)
-        var offsets: [Int] = [], total = 0
-        for v in values { offsets.append(total); total += (max(v.count, 1) + 15) / 16 * 16 }
+        // its pointer with the size the kernel declares. Written in place: no array per argument.
+        var total = 0
+        for argument in arguments { total += argument.slotBytes }
         let storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 16), alignment: 16)
         defer { storage.deallocate() }
         // Zeroed, so the padding of a slot is never stale heap bytes (the fake driver reads 8 per slot).
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 16))
-        for (v, o) in zip(values, offsets) where !v.isEmpty { v.withUnsafeBytes { (storage + o).copyMemory(from: $0.baseAddress!, byteCount: v.count) } }
-        var pointers: [UnsafeMutableRawPointer?] = offsets.map { storage + $0 }
+        var pointers = [UnsafeMutableRawPointer?]()
+        pointers.reserveCapacity(arguments.count)
+        var offset = 0
+        for argument in arguments {
+            argument.write(to: storage + offset)
+            pointers.append(storage + offset)
+            offset += argument.slotBytes
+        }
         let result: CUresult = pointers.withUnsafeMutableBufferPointer { p in
             context.driver.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
                                           UInt32(block.0), UInt32(block.1), UInt32(block.2),

@@ -82,9 +82,9 @@ public struct NVRTCFunctions: @unchecked Sendable {
     }
 
     /// Turns an NVRTC result into a typed error.
-    public func check(_ result: nvrtcResult, _ call: String) throws(CUDAError) {
+    public func check(_ result: nvrtcResult, _ call: @autoclosure () -> String) throws(CUDAError) {
         guard result != 0 else { return }
         let message = nvrtcGetErrorString(result).map { String(cString: $0) } ?? "NVRTC error"
-        throw .nvrtc(call: call, code: result, message: message)
+        throw .nvrtc(call: call(), code: result, message: message)
     }
 }

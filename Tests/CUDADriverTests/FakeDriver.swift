@@ -94,6 +94,14 @@ enum Fake {
     nonisolated(unsafe) static let context = OpaquePointer(bitPattern: 0xC0_0000)!
     nonisolated(unsafe) static let module = OpaquePointer(bitPattern: 0x30_0000)!
     nonisolated(unsafe) static let function = OpaquePointer(bitPattern: 0xF0_0000)!
+    /// Entry points by name: each gets `function` plus 16 × its number, so launches can be told apart.
+    nonisolated(unsafe) static var functionNames: [String] = []
+    /// The name of every kernel launched, in order.
+    nonisolated(unsafe) static var launchedNames: [String] = []
+    static func functionHandle(_ name: String) -> OpaquePointer {
+        let index = functionNames.firstIndex(of: name) ?? { functionNames.append(name); return functionNames.count - 1 }()
+        return OpaquePointer(bitPattern: 0xF0_0000 + 16 * index)!
+    }
     nonisolated(unsafe) static let stream = OpaquePointer(bitPattern: 0x50_0000)!
     nonisolated(unsafe) static let event = OpaquePointer(bitPattern: 0xE0_0000)!
     nonisolated(unsafe) static let program = OpaquePointer(bitPattern: 0x90_0000)!
@@ -102,6 +110,7 @@ enum Fake {
     /// Everything back to a working GPU with nothing called yet.
     static func reset() {
         counts.withLock { $0 = Array(repeating: 0, count: Call.allCases.count) }
+        launchedNames = []
         initResult = 0
         deviceCount = 1
         ctxSetCurrentResult = 0
@@ -308,12 +317,16 @@ enum Fake {
         cuModuleGetFunction: { function, _, name in
             Fake.record(.moduleGetFunction)
             guard let name, strcmp(name, cString("missing")) != 0 else { return 500 }
-            function?.pointee = Fake.function
+            function?.pointee = Fake.functionHandle(String(cString: name))
             return 0
         },
         cuFuncSetAttribute: { _, _, _ in 0 },
-        cuLaunchKernel: { _, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, parameters, _ in
+        cuLaunchKernel: { function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, parameters, _ in
             Fake.record(.launch)
+            if let function {
+                let index = (Int(bitPattern: UnsafeRawPointer(function)) - 0xF0_0000) / 16
+                Fake.launchedNames.append(Fake.functionNames.indices.contains(index) ? Fake.functionNames[index] : "?")
+            }
             Fake.onStream("cuLaunchKernel", stream)
             Fake.launchGrid = [gridX, gridY, gridZ, blockX, blockY, blockZ]
             Fake.launchSharedBytes = sharedBytes

@@ -243,7 +243,7 @@ struct FakeDriverTests {
             let source = KernelSource(name: "search", source: "__global__ void search() {}", constants: ["K": "4"])
             let kernel = try cache.kernel("search", in: source)
             #expect(kernel.name == "search")
-            #expect(kernel.function == Fake.function)
+            #expect(kernel.function == Fake.functionHandle("search"))
             _ = try cache.kernel("search", in: source)
             #expect(Fake.count(.compileProgram) == 1)
             #expect(Fake.count(.moduleLoad) == 1)

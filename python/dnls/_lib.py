@@ -23,6 +23,7 @@ import contextvars
 import ctypes
 import os
 import re
+import struct
 import threading
 from ctypes import POINTER, Structure, byref, c_char, c_char_p, c_int32, c_int64, c_uint8, c_uint16, c_uint64, c_void_p
 from pathlib import Path
@@ -168,31 +169,28 @@ class Call(Structure):
     ]
 
 
-_PT = POINTER(Tensor)
-_PG = POINTER(Geometry)
-_PS = POINTER(Search)
-_PQ = POINTER(Queries)
-_PC = POINTER(Call)
-
-# Argument types of every function (all return int32).
+# Argument types of every function (all return int32). Structs are passed by address (an int, or
+# ``byref`` for the shape queries), which keeps a call cheap: the descriptors of a call are packed
+# into a per-thread buffer (see :func:`descriptors`) instead of being built as ctypes objects.
+_P = c_void_p
 _PROTOTYPES = {
     "dnls_abi_version": (),
     "dnls_library_version": (c_char_p, c_uint64),
-    "dnls_query_count": (_PQ, _PG, c_int64, c_int64, c_int64, POINTER(c_int64), _PC),
-    "dnls_search_slots": (_PS, c_int64, c_int64, c_int64, POINTER(c_int64), _PC),
-    "dnls_search_forward": (_PS, _PT, _PT, _PQ, _PT, _PT, _PT, _PT, _PC),
-    "dnls_search_backward": (_PS, _PT, _PT, _PT, _PT, _PQ, _PT, _PT, _PC),
-    "dnls_scatter_forward": (_PG, _PT, _PT, _PT, _PC),
-    "dnls_scatter_backward": (_PG, _PT, _PT, _PT, _PC),
-    "dnls_gather_forward": (_PG, _PT, _PT, _PT, _PT, _PT, c_int32, _PC),
-    "dnls_gather_backward": (_PG, _PT, _PT, _PT, _PT, _PT, _PT, _PT, _PC),
-    "dnls_wpsum_forward": (_PG, _PT, _PT, _PT, _PT, _PC),
-    "dnls_wpsum_backward": (_PG, _PT, _PT, _PT, _PT, _PT, _PT, _PC),
-    "dnls_unfold_forward": (_PG, _PQ, _PT, _PT, _PC),
-    "dnls_unfold_backward": (_PG, _PQ, _PT, _PT, _PC),
-    "dnls_fold_forward": (_PG, _PQ, _PT, _PT, c_int32, _PC),
-    "dnls_fold_backward": (_PG, _PQ, _PT, _PT, _PC),
-    "dnls_synchronize": (Device, c_uint64, _PC),
+    "dnls_query_count": (_P, _P, c_int64, c_int64, c_int64, _P, _P),
+    "dnls_search_slots": (_P, c_int64, c_int64, c_int64, _P, _P),
+    "dnls_search_forward": (_P, _P, _P, _P, _P, _P, _P, _P, _P),
+    "dnls_search_backward": (_P, _P, _P, _P, _P, _P, _P, _P, _P),
+    "dnls_scatter_forward": (_P, _P, _P, _P, _P),
+    "dnls_scatter_backward": (_P, _P, _P, _P, _P),
+    "dnls_gather_forward": (_P, _P, _P, _P, _P, _P, c_int32, _P),
+    "dnls_gather_backward": (_P, _P, _P, _P, _P, _P, _P, _P, _P),
+    "dnls_wpsum_forward": (_P, _P, _P, _P, _P, _P),
+    "dnls_wpsum_backward": (_P, _P, _P, _P, _P, _P, _P, _P),
+    "dnls_unfold_forward": (_P, _P, _P, _P, _P),
+    "dnls_unfold_backward": (_P, _P, _P, _P, _P),
+    "dnls_fold_forward": (_P, _P, _P, _P, c_int32, _P),
+    "dnls_fold_backward": (_P, _P, _P, _P, _P),
+    "dnls_synchronize": (Device, c_uint64, _P),
 }
 
 
@@ -309,21 +307,12 @@ _SHAPE_ARRAYS = [c_int64 * n for n in range(65)]
 
 
 def describe(tensor: torch.Tensor, name: str) -> Tensor:
-    """A descriptor of ``tensor``'s memory (no copy): its address, device, dtype, shape and (for a
-    non-contiguous tensor) strides. ``tensor`` must outlive the descriptor's use."""
-    device = tensor.device
-    kind = device.type
-    if kind == "cpu":
-        device_type, device_id = DEVICE_CPU, 0
-    elif kind == "cuda":
-        device_type = DEVICE_CUDA
-        device_id = device.index if device.index is not None else torch.cuda.current_device()
-    else:
-        raise ValueError(f"{name}: tensors on {kind} are not supported (only cpu and cuda)")
-    try:
-        code, bits = _DTYPES[tensor.dtype]
-    except KeyError:
-        raise ValueError(f"{name}: dtype {tensor.dtype} is not supported") from None
+    """A descriptor of ``tensor``'s memory as a ctypes struct (no copy): its address, device,
+    dtype, shape and (for a non-contiguous tensor) strides. ``tensor`` must outlive the
+    descriptor's use. The operators use the faster :func:`descriptors`; this form is for callers
+    that keep a descriptor."""
+    device_type, device_id = _device_of(tensor, name)
+    code, bits = _dtype_of(tensor, name)
     ndim = tensor.dim()
     if ndim > 64:
         raise ValueError(f"{name}: at most 64 dimensions are supported, got {ndim}")
@@ -333,9 +322,20 @@ def describe(tensor: torch.Tensor, name: str) -> Tensor:
     return Tensor(tensor.data_ptr(), device_type, device_id, ndim, code, bits, 1, array(*tensor.shape), strides, 0)
 
 
-def describe_optional(tensor: Optional[torch.Tensor], name: str):
-    """``byref`` of a descriptor, or ``None`` (a NULL pointer) for a missing tensor."""
-    return None if tensor is None else byref(describe(tensor, name))
+def _device_of(tensor: torch.Tensor, name: str) -> tuple:
+    kind = tensor.device.type
+    if kind == "cpu":
+        return DEVICE_CPU, 0
+    if kind == "cuda":
+        return DEVICE_CUDA, tensor.get_device()
+    raise ValueError(f"{name}: tensors on {kind} are not supported (only cpu and cuda)")
+
+
+def _dtype_of(tensor: torch.Tensor, name: str) -> tuple:
+    try:
+        return _DTYPES[tensor.dtype]
+    except KeyError:
+        raise ValueError(f"{name}: dtype {tensor.dtype} is not supported") from None
 
 
 def geometry(patch_size: int, dilation: int, anchor: int, border: int) -> Geometry:
@@ -349,9 +349,99 @@ def grid_queries(grid) -> Queries:
     return Queries(0, t0, t1, top, bottom, left, right, stride, full, start, count, None)
 
 
-def position_queries(positions: Tensor) -> Queries:
-    """Explicit query positions from a descriptor of an int32 ``(B, Q, 3)`` or ``(Q, 3)`` tensor."""
-    return Queries(1, 0, 0, 0, 0, 0, 0, 1, 0, 0, -1, ctypes.pointer(positions))
+# ----------------------------------------------------------------------------------------------
+# The per-thread call frame
+#
+# One ctypes buffer per thread holds everything a call passes by address: the DNLSCall, its
+# message buffer, a DNLSQueries of explicit positions, and MAX_TENSORS tensor descriptors plus one
+# for the positions, each followed by its shape and strides arrays. Filling it is one
+# struct.pack_into per tensor (about a microsecond) where building ctypes objects took several;
+# the library reads the buffer only during the call, so the next call can reuse it.
+
+MAX_TENSORS = 10
+MAX_DIMENSIONS = 8
+_CALL_FORMAT = struct.Struct("<QQQiiiiQQQB")  # DNLSCall, then the message's first byte
+_QUERIES_FORMAT = struct.Struct("<9i4xqqQ")   # DNLSQueries
+_WORKSPACE_NEEDED = 40                        # offset of DNLSCall.workspace_needed
+_MESSAGE = 64
+_QUERIES = _MESSAGE + MESSAGE_CAPACITY
+_SLOTS = _QUERIES + 64
+_SLOT_BYTES = 48 + 16 * MAX_DIMENSIONS       # descriptor, shape, strides
+_SHAPE, _STRIDES = 48, 48 + 8 * MAX_DIMENSIONS
+# A descriptor and its shape array in one format per rank.
+_DESCRIPTOR_FORMATS = [struct.Struct(f"<QiiiBBHQQQ{n}q") for n in range(MAX_DIMENSIONS + 1)]
+_STRIDE_FORMATS = [struct.Struct(f"<{n}q") for n in range(MAX_DIMENSIONS + 1)]
+
+
+class _Frame(threading.local):
+    def __init__(self):
+        self.buffer = ctypes.create_string_buffer(_SLOTS + (MAX_TENSORS + 1) * _SLOT_BYTES)
+        self.base = ctypes.addressof(self.buffer)
+        self.call = self.base
+        self.message = self.base + _MESSAGE
+        self.queries = self.base + _QUERIES
+
+    def message_text(self) -> str:
+        return ctypes.string_at(self.message).decode("utf-8", "replace")
+
+    def workspace_needed(self) -> int:
+        return struct.unpack_from("<Q", self.buffer, _WORKSPACE_NEEDED)[0]
+
+
+_frame = _Frame()
+
+_DEVICE_CODES = {"cpu": DEVICE_CPU, "cuda": DEVICE_CUDA}
+
+
+def descriptors(names: str, *tensors: Optional[torch.Tensor]) -> list:
+    """Descriptors of ``tensors`` (no copy) in this thread's call frame, as addresses to pass to
+    a library function (``None``, a NULL pointer, for a missing tensor). ``names`` are the
+    tensors' argument names, separated by spaces, for error messages. The tensors must stay alive,
+    and the frame unused by another call, until the library function returns."""
+    frame = _frame
+    buffer, base = frame.buffer, frame.base
+    addresses = []
+    offset = _SLOTS
+    for tensor in tensors:
+        if tensor is None:
+            addresses.append(None)
+        else:
+            addresses.append(_describe_into(buffer, base, offset, tensor, names, len(addresses)))
+        offset += _SLOT_BYTES
+    return addresses
+
+
+def _describe_into(buffer, base: int, offset: int, tensor: torch.Tensor, names: str, slot: int) -> int:
+    ndim = tensor.dim()
+    dtype = _DTYPES.get(tensor.dtype)
+    device_type = DEVICE_CUDA if tensor.is_cuda else DEVICE_CPU if tensor.is_cpu else None
+    if dtype is None or device_type is None or ndim > MAX_DIMENSIONS:
+        split = names.split()
+        name = split[min(slot, len(split) - 1)]
+        if ndim > MAX_DIMENSIONS:
+            raise ValueError(f"{name}: at most {MAX_DIMENSIONS} dimensions are supported, got {ndim}")
+        _device_of(tensor, name)
+        _dtype_of(tensor, name)
+    address = base + offset
+    if tensor.is_contiguous():
+        _DESCRIPTOR_FORMATS[ndim].pack_into(buffer, offset, tensor.data_ptr(), device_type, max(tensor.get_device(), 0),
+                                            ndim, dtype[0], dtype[1], 1, address + _SHAPE, 0, 0, *tensor.shape)
+    else:
+        _DESCRIPTOR_FORMATS[ndim].pack_into(buffer, offset, tensor.data_ptr(), device_type, max(tensor.get_device(), 0),
+                                            ndim, dtype[0], dtype[1], 1, address + _SHAPE, address + _STRIDES, 0,
+                                            *tensor.shape)
+        _STRIDE_FORMATS[ndim].pack_into(buffer, offset + _STRIDES, *tensor.stride())
+    return address
+
+
+def position_queries(positions: torch.Tensor) -> int:
+    """Explicit query positions (an int32 ``(B, Q, 3)`` or ``(Q, 3)`` tensor) as a DNLSQueries in
+    this thread's call frame, with the tensor's descriptor in the frame's slot kept for it (so it
+    can be combined with :func:`descriptors`); returns the address."""
+    frame = _frame
+    address = _describe_into(frame.buffer, frame.base, _SLOTS + MAX_TENSORS * _SLOT_BYTES, positions, "queries", 0)
+    _QUERIES_FORMAT.pack_into(frame.buffer, _QUERIES, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, -1, address)
+    return frame.queries
 
 
 # ----------------------------------------------------------------------------------------------
@@ -399,15 +489,6 @@ def cpu_implementation(name: str) -> Iterator[None]:
 # Calls
 
 
-class _ThreadState(threading.local):
-    def __init__(self):
-        self.message = ctypes.create_string_buffer(MESSAGE_CAPACITY)
-        self.call = Call()
-        self.call.message = ctypes.cast(self.message, POINTER(c_char))
-        self.call.message_capacity = MESSAGE_CAPACITY
-
-
-_state = _ThreadState()
 _plans: dict = {}
 """Workspace bytes per distinct CUDA call: (function, shapes, parameters, device) → bytes."""
 
@@ -457,35 +538,36 @@ def _error(status: int, message: str, where: str) -> Exception:
     return RuntimeError(f"{text} (status {status}: {_STATUS_NAMES.get(status, 'unknown')})")
 
 
-def _fresh_call(stream: int = 0, checking: int = 0, plan_only: int = 0) -> Call:
-    state = _state
-    call = state.call
-    call.stream = stream
-    call.workspace = None
-    call.workspace_bytes = 0
-    call.checking = checking
-    call.implementation = _implementation.get()
-    call.plan_only = plan_only
-    call.reserved = 0
-    call.workspace_needed = 0
-    state.message[0] = b"\0"
-    return call
+def _prepare_call(frame: _Frame, stream: int = 0, workspace: int = 0, workspace_bytes: int = 0,
+                  checking: int = 0, plan_only: int = 0) -> int:
+    """Writes the DNLSCall of the next call (and an empty message) into ``frame``; its address."""
+    _CALL_FORMAT.pack_into(frame.buffer, 0, stream, workspace, workspace_bytes, checking, _implementation.get(),
+                           plan_only, 0, 0, frame.message, MESSAGE_CAPACITY, 0)
+    return frame.call
 
 
 def _raise_for(status: int, where: str) -> None:
-    raise _error(status, _state.message.value.decode("utf-8", "replace"), where)
+    raise _error(status, _frame.message_text(), where)
 
 
 def host_call(function, *args, where: str = "") -> None:
     """Calls a function that touches no device memory (shape queries)."""
-    call = _fresh_call()
-    status = function(*args, byref(call))
+    status = function(*args, _prepare_call(_frame))
     if status:
         _raise_for(status, where)
 
 
-def run(function, device: torch.device, key, *args, where: str = ""):
-    """Calls ``function(*args, call)`` for tensors on ``device``.
+if hasattr(torch._C, "_cuda_getCurrentRawStream"):
+    _raw_stream = torch._C._cuda_getCurrentRawStream
+else:  # pragma: no cover - older or newer torch without the raw accessor
+    def _raw_stream(index: int) -> int:
+        return torch.cuda.current_stream(index).cuda_stream
+
+_is_capturing = getattr(torch._C, "_cuda_isCurrentStreamCapturing", None) or torch.cuda.is_current_stream_capturing
+
+
+def run(function, tensor: torch.Tensor, key, where: str, *args):
+    """Calls ``function(*args, call)`` for tensors on the device of ``tensor``.
 
     On CUDA: the caller's current stream, eager or deferred checking, and a workspace sized by a
     ``plan_only`` call made once per distinct ``key`` (which must capture every shape, dtype and
@@ -499,35 +581,30 @@ def run(function, device: torch.device, key, *args, where: str = ""):
     torch's allocator, which CUDA-graph capture needs. A workspace found too small (a stale plan)
     is planned again once.
     """
-    if device.type != "cuda":
-        call = _fresh_call()
-        status = function(*args, byref(call))
+    frame = _frame
+    if not tensor.is_cuda:
+        status = function(*args, _prepare_call(frame))
         if status:
             _raise_for(status, where)
         return None
-    index = device.index if device.index is not None else torch.cuda.current_device()
-    stream = torch.cuda.current_stream(index).cuda_stream
-    deferred = _checking.get() == "deferred" or torch.cuda.is_current_stream_capturing()
-    checking = 1 if deferred else 0
+    index = tensor.get_device()
+    stream = _raw_stream(index)
+    checking = 1 if _checking.get() == "deferred" or _is_capturing() else 0
     plan_key = (key, index, checking)
     for attempt in (0, 1):
         needed = _plans.get(plan_key)
         if needed is None:
-            call = _fresh_call(stream, checking, plan_only=1)
-            status = function(*args, byref(call))
+            status = function(*args, _prepare_call(frame, stream, checking=checking, plan_only=1))
             if status:
                 _raise_for(status, where)
-            needed = int(call.workspace_needed)
+            needed = frame.workspace_needed()
             _plans[plan_key] = needed
-        call = _fresh_call(stream, checking)
         if needed:
-            workspace = torch.empty(needed, dtype=torch.uint8, device=device)
-            call.workspace = workspace.data_ptr()
+            workspace = torch.empty(needed, dtype=torch.uint8, device=tensor.device)
+            address = workspace.data_ptr()
         else:
-            workspace = None
-            call.workspace = _ZERO_BYTE_WORKSPACE
-        call.workspace_bytes = needed
-        status = function(*args, byref(call))
+            workspace, address = None, _ZERO_BYTE_WORKSPACE
+        status = function(*args, _prepare_call(frame, stream, address, needed, checking))
         if status == WORKSPACE_TOO_SMALL and attempt == 0:
             _plans.pop(plan_key, None)
             continue
@@ -565,7 +642,6 @@ def synchronize(device=None) -> None:
         dev = Device(DEVICE_CPU, 0)
     else:
         raise ValueError(f"synchronize: device must be cpu or cuda, not {device}")
-    call = _fresh_call(stream)
-    status = lib.synchronize(dev, stream, byref(call))
+    status = lib.synchronize(dev, stream, _prepare_call(_frame, stream))
     if status:
         _raise_for(status, "dnls.synchronize")

@@ -122,3 +122,22 @@ def test_pipeline(randn):
         return ops.fold(ops.wpsum(v, w, i, patch_size=3), None, v.shape)
 
     assert gradcheck(f, (video,))
+
+
+@pytest.mark.parametrize("op", ["unfold", "search", "wpsum"])
+def test_a_double_backward_is_refused_not_silently_zero(randn, op):
+    """The backward operators are exact but not differentiable themselves: a gradient taken with
+    create_graph=True carries a node that raises when differentiated again."""
+    video = randn(T, C, H, W).requires_grad_()
+    if op == "unfold":
+        out = ops.unfold(video, None, patch_size=3)
+    elif op == "search":
+        out, _ = ops.search(video, ops.QueryGrid(stride=2), patch_size=3, window_size=3, k=2)
+    else:
+        gen = torch.Generator().manual_seed(5)
+        weights = torch.rand(24, 4, dtype=video.dtype, generator=gen)
+        out = ops.wpsum(video, weights, _indices(gen), patch_size=3)
+    (gradient,) = torch.autograd.grad(out.square().sum(), video, create_graph=True)
+    assert gradient.requires_grad
+    with pytest.raises(RuntimeError, match=f"dnls.{op}: the backward is not differentiable"):
+        gradient.sum().backward()

@@ -49,6 +49,43 @@ def test_descriptor_is_zero_copy():
         _lib.describe(torch.zeros(2, device="meta"), "x")
 
 
+def test_frame_descriptors_match_the_struct_descriptors():
+    """The packed descriptors of the call frame read back, through the ctypes struct, as what
+    describe() builds: address, device, dtype, shape and (only for a non-contiguous tensor)
+    strides; a missing tensor is NULL; each tensor has its own slot."""
+    x = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)[:, 1:, ::2]
+    i = torch.zeros(5, 2, 3, dtype=torch.int32)
+    addresses = _lib.descriptors("x missing i", x, None, i)
+    assert addresses[1] is None and len(set(addresses)) == 3
+    for tensor, address in ((x, addresses[0]), (i, addresses[2])):
+        packed, built = _lib.Tensor.from_address(address), _lib.describe(tensor, "t")
+        assert packed.data == built.data == tensor.data_ptr()
+        assert (packed.device_type, packed.device_id, packed.ndim) == (built.device_type, built.device_id, built.ndim)
+        assert (packed.code, packed.bits, packed.lanes) == (built.code, built.bits, built.lanes)
+        assert [packed.shape[k] for k in range(packed.ndim)] == list(tensor.shape)
+        assert bool(packed.strides) == (not tensor.is_contiguous())
+        if packed.strides:
+            assert [packed.strides[k] for k in range(packed.ndim)] == list(tensor.stride())
+        assert packed.byte_offset == 0
+    with pytest.raises(ValueError, match="^i: dtype torch.float8_e5m2"):
+        _lib.descriptors("x i", x, torch.zeros(2, dtype=torch.float8_e5m2))
+    with pytest.raises(ValueError, match="^big: at most 8 dimensions"):
+        _lib.descriptors("x big", x, torch.zeros([1] * 9))
+    with pytest.raises(ValueError, match="^m: tensors on meta"):
+        _lib.descriptors("m", torch.zeros(2, device="meta"))
+
+
+def test_position_queries_point_at_their_own_descriptor():
+    positions = torch.zeros(7, 3, dtype=torch.int32)
+    others = _lib.descriptors(" ".join(["t"] * _lib.MAX_TENSORS), *[torch.zeros(1)] * _lib.MAX_TENSORS)
+    queries = _lib.Queries.from_address(_lib.position_queries(positions))
+    assert (queries.kind, queries.count) == (1, -1)
+    described = ctypes.addressof(queries.positions.contents)
+    assert described not in others
+    assert queries.positions.contents.data == positions.data_ptr()
+    assert [queries.positions.contents.shape[k] for k in range(2)] == [7, 3]
+
+
 @pytest.mark.parametrize("status,kind", [(1, ValueError), (2, ValueError), (3, ValueError), (4, ValueError),
                                          (5, ValueError), (10, ValueError), (6, RuntimeError),
                                          (7, torch.OutOfMemoryError), (8, RuntimeError), (9, RuntimeError)])

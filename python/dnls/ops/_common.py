@@ -45,10 +45,21 @@ def integer(name: str, value, minimum: Optional[int] = None, bits: int = 32) -> 
     return value
 
 
-def geometry(patch_size, dilation, anchor, border) -> list[int]:
-    """``[patch_size, dilation, anchor code, border code]`` (sizes are checked by the library)."""
-    return [integer("patch_size", patch_size, minimum=1), integer("dilation", dilation),
-            choice("anchor", anchor, ANCHORS), choice("border", border, BORDERS)]
+def geometry(patch_size, dilation, anchor, border) -> tuple:
+    """``(patch_size, dilation, anchor code, border code)`` (sizes are checked by the library)."""
+    if type(patch_size) is int and type(dilation) is int and type(anchor) is str and type(border) is str \
+            and not torch.compiler.is_compiling():
+        return _checked_geometry(patch_size, dilation, anchor, border)
+    # Symbolic sizes, arguments to refuse, or tracing (where the cache would only be traced through).
+    return _check_geometry(patch_size, dilation, anchor, border)
+
+
+def _check_geometry(patch_size, dilation, anchor, border) -> tuple:
+    return (integer("patch_size", patch_size, minimum=1), integer("dilation", dilation),
+            choice("anchor", anchor, ANCHORS), choice("border", border, BORDERS))
+
+
+_checked_geometry = functools.lru_cache(maxsize=256)(_check_geometry)
 
 
 def require_tensor(name: str, value) -> torch.Tensor:
@@ -62,7 +73,7 @@ def video_rank(name: str, video: torch.Tensor) -> int:
     require_tensor(name, video)
     if video.dim() not in (4, 5):
         raise ValueError(f"{name}: expected a video (B, T, C, H, W) or (T, C, H, W), got shape {tuple(video.shape)}")
-    if any(s == 0 for s in video.shape[-4:]):
+    if 0 in video.shape[-4:]:
         raise ValueError(f"{name}: expected at least one frame, channel, row and column, got shape {tuple(video.shape)}")
     return video.dim()
 
@@ -109,45 +120,76 @@ def whole(grid: Optional[Sequence[int]]) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _query_count(grid: tuple, geom: tuple, frames: int, height: int, width: int, where: str) -> int:
     lib = _lib.library()
-    queries = _lib.grid_queries(grid)
-    g = _lib.Geometry(*geom)
     count = ctypes.c_int64()
-    _lib.host_call(lib.query_count, ctypes.byref(queries), ctypes.byref(g), frames, height, width,
-                   ctypes.byref(count), where=where)
+    _lib.host_call(lib.query_count, grids.address(tuple(int(v) for v in grid)),
+                   geometries.address(tuple(int(v) for v in geom)), frames, height, width, ctypes.byref(count),
+                   where=where)
     return count.value
 
 
 def query_count(grid, geom, frames, height, width, where: str = "dnls") -> int:
-    """The number of queries of a grid batch (``grid``: the ten ints of a :class:`QueryGrid`)."""
-    return _query_count(tuple(int(v) for v in grid), tuple(int(v) for v in geom), int(frames), int(height), int(width),
-                        where)
+    """The number of queries of a grid batch (``grid``: the ten ints of a :class:`QueryGrid`).
+    Symbolic sizes (fake tensors under ``torch.compile``) are made concrete."""
+    if type(frames) is not int or type(height) is not int or type(width) is not int:
+        frames, height, width = int(frames), int(height), int(width)
+    try:
+        return _query_count(tuple(grid), tuple(geom), frames, height, width, where)
+    except TypeError:  # a symbolic entry (unhashable): made concrete
+        return _query_count(tuple(int(v) for v in grid), tuple(int(v) for v in geom), frames, height, width, where)
 
 
 @functools.lru_cache(maxsize=4096)
 def _search_slots(params: tuple, frames: int, height: int, width: int) -> int:
     lib = _lib.library()
-    s = search_struct(params)
     slots = ctypes.c_int64()
-    _lib.host_call(lib.search_slots, ctypes.byref(s), frames, height, width, ctypes.byref(slots), where="dnls.search")
+    _lib.host_call(lib.search_slots, searches.address(tuple(int(v) for v in params)), frames, height, width,
+                   ctypes.byref(slots), where="dnls.search")
     return slots.value
 
 
 def search_slots(params, frames, height, width) -> int:
     """K of a search result (``params``: the ten ints of a search)."""
-    return _search_slots(tuple(int(v) for v in params), int(frames), int(height), int(width))
+    if type(frames) is not int or type(height) is not int or type(width) is not int:
+        frames, height, width = int(frames), int(height), int(width)
+    try:
+        return _search_slots(tuple(params), frames, height, width)
+    except TypeError:  # a symbolic entry (unhashable): made concrete
+        return _search_slots(tuple(int(v) for v in params), frames, height, width)
 
 
-@functools.lru_cache(maxsize=1024)
-def geometry_struct(geom: tuple) -> _lib.Geometry:
-    return _lib.Geometry(*geom)
+class StructCache:
+    """The library's parameter structs by their parameters (a tuple of ints), built once: a call
+    passes the cached struct's address. A struct stays alive, and its address valid, while it is
+    cached; the cache is emptied when it reaches ``size`` entries, which can only happen while a
+    new struct is being made, before any address from this cache is passed on."""
+
+    def __init__(self, make, size: int = 1024):
+        self._make = make
+        self._size = size
+        self._entries: dict = {}
+
+    def address(self, key: tuple) -> int:
+        entry = self._entries.get(key)
+        if entry is None:
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            struct = self._make(*key)
+            entry = (struct, ctypes.addressof(struct))
+            self._entries[key] = entry
+        return entry[1]
 
 
-@functools.lru_cache(maxsize=1024)
-def search_struct(params: tuple) -> _lib.Search:
-    ps, dil, anchor, border, ws, wstride, wt, k, metric, channels = params
+def _search_struct(ps, dil, anchor, border, ws, wstride, wt, k, metric, channels) -> _lib.Search:
     return _lib.Search(_lib.Geometry(ps, dil, anchor, border), ws, wstride, wt, k, metric, channels)
 
 
-@functools.lru_cache(maxsize=1024)
-def grid_struct(grid: tuple) -> _lib.Queries:
+def _grid_struct(*grid) -> _lib.Queries:
     return _lib.grid_queries(grid)
+
+
+geometries = StructCache(_lib.Geometry)
+"""``DNLSGeometry`` by ``(patch_size, dilation, anchor, border)``."""
+searches = StructCache(_search_struct)
+"""``DNLSSearch`` by the ten ints of a search."""
+grids = StructCache(_grid_struct)
+"""``DNLSQueries`` of grid batches by the ten ints of a :class:`QueryGrid` batch."""

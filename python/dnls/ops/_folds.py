@@ -1,7 +1,5 @@
 """Patches of a query grid: unfold (video → patches) and fold (patches → video), as ``dnls::``
-custom ops with their backward ops."""
-
-from ctypes import byref
+operators with their backward operators."""
 
 import torch
 from torch import Tensor
@@ -9,6 +7,7 @@ from torch import Tensor
 from .. import _lib
 from . import _common
 from ._grid import encode_grid
+from ._registry import backward_only, define, differentiable
 
 # grid: the ten ints of a QueryGrid batch; geom: [patch_size, dilation, anchor, border]
 
@@ -21,49 +20,45 @@ def _patch_shape(video_shape, grid, geom, where: str) -> tuple:
     return (*tuple(video_shape[:-4]), q, 1, channels, ps, ps)
 
 
-def _geometry(geom):
-    return _common.geometry_struct(tuple(geom))
-
-
-def _grid(grid):
-    return _common.grid_struct(tuple(int(v) for v in grid))
+def _structs(grid, geom) -> tuple:
+    """Addresses of the geometry and grid structs of a call."""
+    return _common.geometries.address(tuple(geom)), _common.grids.address(tuple(grid))
 
 
 # ----------------------------------------------------------------------------------------------
 # unfold
 
 
-@torch.library.custom_op("dnls::unfold", mutates_args=())
-def _unfold_op(video: Tensor, grid: list[int], geom: list[int]) -> Tensor:
+def _unfold(video: Tensor, grid: list[int], geom: list[int]) -> Tensor:
     video = video.contiguous()
-    shape = _patch_shape(video.shape, grid, geom, "dnls.unfold")
-    patches = torch.empty(shape, dtype=video.dtype, device=video.device)
-    key = ("unfold", tuple(video.shape), video.dtype, tuple(grid), tuple(geom))
-    _lib.run(_lib.library().unfold_forward, video.device, key, byref(_geometry(geom)), byref(_grid(grid)),
-             byref(_lib.describe(video, "video")), byref(_lib.describe(patches, "patches")), where="dnls.unfold")
+    patches = video.new_empty(_patch_shape(video.shape, grid, geom, "dnls.unfold"))
+    _lib.run(_lib.library().unfold_forward, video, ("unfold", video.shape, video.dtype, *grid, *geom), "dnls.unfold",
+             *_structs(grid, geom), *_lib.descriptors("video patches", video, patches))
     return patches
 
 
-@_unfold_op.register_fake
 def _unfold_fake(video, grid, geom):
     return video.new_empty(_patch_shape(video.shape, grid, geom, "dnls.unfold"))
 
 
-@torch.library.custom_op("dnls::unfold_backward", mutates_args=())
-def _unfold_backward_op(patch_gradient: Tensor, grid: list[int], video_shape: list[int], geom: list[int]) -> Tensor:
+def _unfold_backward(patch_gradient: Tensor, grid: list[int], video_shape: list[int], geom: list[int]) -> Tensor:
     patch_gradient = patch_gradient.contiguous()
-    video_gradient = torch.empty(video_shape, dtype=patch_gradient.dtype, device=patch_gradient.device)
-    key = ("unfold_backward", tuple(patch_gradient.shape), patch_gradient.dtype, tuple(grid), tuple(video_shape),
-           tuple(geom))
-    _lib.run(_lib.library().unfold_backward, patch_gradient.device, key, byref(_geometry(geom)), byref(_grid(grid)),
-             byref(_lib.describe(patch_gradient, "patch_gradient")),
-             byref(_lib.describe(video_gradient, "video_gradient")), where="dnls.unfold backward")
+    video_gradient = patch_gradient.new_empty(video_shape)
+    _lib.run(_lib.library().unfold_backward, patch_gradient,
+             ("unfold_backward", patch_gradient.shape, patch_gradient.dtype, *grid, *video_shape, *geom),
+             "dnls.unfold backward", *_structs(grid, geom),
+             *_lib.descriptors("patch_gradient video_gradient", patch_gradient, video_gradient))
     return video_gradient
 
 
-@_unfold_backward_op.register_fake
 def _unfold_backward_fake(patch_gradient, grid, video_shape, geom):
     return patch_gradient.new_empty(video_shape)
+
+
+_unfold_op = define("unfold(Tensor video, int[] grid, int[] geom) -> Tensor", _unfold, _unfold_fake)
+_unfold_backward_op = define(
+    "unfold_backward(Tensor patch_gradient, int[] grid, SymInt[] video_shape, int[] geom) "
+    "-> Tensor", _unfold_backward, _unfold_backward_fake)
 
 
 def _unfold_setup(ctx, inputs, output):
@@ -73,13 +68,14 @@ def _unfold_setup(ctx, inputs, output):
     ctx.geom = geom
 
 
-def _unfold_backward(ctx, patch_gradient):
+def _unfold_gradient(ctx, patch_gradient):
     if patch_gradient is None:
         return None, None, None
     return _unfold_backward_op(patch_gradient.contiguous(), ctx.grid, ctx.video_shape, ctx.geom), None, None
 
 
-_unfold_op.register_autograd(_unfold_backward, setup_context=_unfold_setup)
+differentiable(_unfold_op, _unfold_setup, _unfold_gradient)
+backward_only(_unfold_backward_op, "unfold")
 
 
 def unfold(video: Tensor, grid=None, *, patch_size: int, dilation: int = 1, anchor: str = "center",
@@ -107,36 +103,36 @@ def unfold(video: Tensor, grid=None, *, patch_size: int, dilation: int = 1, anch
 # fold
 
 
-@torch.library.custom_op("dnls::fold", mutates_args=())
-def _fold_op(patches: Tensor, grid: list[int], video_shape: list[int], geom: list[int]) -> Tensor:
+def _fold(patches: Tensor, grid: list[int], video_shape: list[int], geom: list[int]) -> Tensor:
     patches = patches.contiguous()
-    video = torch.empty(video_shape, dtype=patches.dtype, device=patches.device)
-    key = ("fold", tuple(patches.shape), patches.dtype, tuple(grid), tuple(video_shape), tuple(geom))
-    _lib.run(_lib.library().fold_forward, patches.device, key, byref(_geometry(geom)), byref(_grid(grid)),
-             byref(_lib.describe(patches, "patches")), byref(_lib.describe(video, "video")), 0, where="dnls.fold")
+    video = patches.new_empty(video_shape)
+    _lib.run(_lib.library().fold_forward, patches, ("fold", patches.shape, patches.dtype, *grid, *video_shape, *geom),
+             "dnls.fold", *_structs(grid, geom), *_lib.descriptors("patches video", patches, video), 0)
     return video
 
 
-@_fold_op.register_fake
 def _fold_fake(patches, grid, video_shape, geom):
     return patches.new_empty(video_shape)
 
 
-@torch.library.custom_op("dnls::fold_backward", mutates_args=())
-def _fold_backward_op(video_gradient: Tensor, grid: list[int], geom: list[int]) -> Tensor:
+def _fold_backward(video_gradient: Tensor, grid: list[int], geom: list[int]) -> Tensor:
     video_gradient = video_gradient.contiguous()
-    shape = _patch_shape(video_gradient.shape, grid, geom, "dnls.fold backward")
-    patch_gradient = torch.empty(shape, dtype=video_gradient.dtype, device=video_gradient.device)
-    key = ("fold_backward", tuple(video_gradient.shape), video_gradient.dtype, tuple(grid), tuple(geom))
-    _lib.run(_lib.library().fold_backward, video_gradient.device, key, byref(_geometry(geom)), byref(_grid(grid)),
-             byref(_lib.describe(video_gradient, "video_gradient")),
-             byref(_lib.describe(patch_gradient, "patch_gradient")), where="dnls.fold backward")
+    patch_gradient = video_gradient.new_empty(_patch_shape(video_gradient.shape, grid, geom, "dnls.fold backward"))
+    _lib.run(_lib.library().fold_backward, video_gradient,
+             ("fold_backward", video_gradient.shape, video_gradient.dtype, *grid, *geom), "dnls.fold backward",
+             *_structs(grid, geom), *_lib.descriptors("video_gradient patch_gradient", video_gradient, patch_gradient))
     return patch_gradient
 
 
-@_fold_backward_op.register_fake
 def _fold_backward_fake(video_gradient, grid, geom):
     return video_gradient.new_empty(_patch_shape(video_gradient.shape, grid, geom, "dnls.fold backward"))
+
+
+_fold_op = define("fold(Tensor patches, int[] grid, SymInt[] video_shape, int[] geom) -> Tensor", _fold,
+                  _fold_fake)
+_fold_backward_op = define("fold_backward(Tensor video_gradient, int[] grid, int[] geom) -> Tensor",
+                           _fold_backward,
+                           _fold_backward_fake)
 
 
 def _fold_setup(ctx, inputs, output):
@@ -145,13 +141,14 @@ def _fold_setup(ctx, inputs, output):
     ctx.geom = geom
 
 
-def _fold_backward(ctx, video_gradient):
+def _fold_gradient(ctx, video_gradient):
     if video_gradient is None:
         return None, None, None, None
     return _fold_backward_op(video_gradient.contiguous(), ctx.grid, ctx.geom), None, None, None
 
 
-_fold_op.register_autograd(_fold_backward, setup_context=_fold_setup)
+differentiable(_fold_op, _fold_setup, _fold_gradient)
+backward_only(_fold_backward_op, "fold")
 
 
 def fold(patches: Tensor, grid, video_shape, *, dilation: int = 1, anchor: str = "center",

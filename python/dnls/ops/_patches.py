@@ -1,7 +1,6 @@
 """Patches at neighbour indices: scatter (video → patches), gather (patches → video) and the
-weighted patch sum, as ``dnls::`` custom ops with their backward ops."""
+weighted patch sum, as ``dnls::`` operators with their backward operators."""
 
-from ctypes import byref
 from typing import Optional
 
 import torch
@@ -10,6 +9,7 @@ from torch import Tensor
 from .. import _lib
 from . import _common
 from ._common import optional_contiguous
+from ._registry import backward_only, define, differentiable
 
 # geom: [patch_size, dilation, anchor code, border code]
 
@@ -24,8 +24,8 @@ def _weight_sum_shape(video_shape) -> list:
     return shape
 
 
-def _geometry(geom) -> _lib.Geometry:
-    return _common.geometry_struct(tuple(geom))
+def _geometry(geom) -> int:
+    return _common.geometries.address(tuple(geom))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -38,37 +38,36 @@ def _scatter_shape(video: Tensor, indices: Tensor, geom) -> tuple:
     return (*lead, video.shape[-3], ps, ps)
 
 
-@torch.library.custom_op("dnls::scatter", mutates_args=())
-def _scatter_op(video: Tensor, indices: Tensor, geom: list[int]) -> Tensor:
+def _scatter(video: Tensor, indices: Tensor, geom: list[int]) -> Tensor:
     video, indices = video.contiguous(), indices.contiguous()
-    patches = torch.empty(_scatter_shape(video, indices, geom), dtype=video.dtype, device=video.device)
-    key = ("scatter", tuple(video.shape), video.dtype, tuple(indices.shape), tuple(geom))
-    _lib.run(_lib.library().scatter_forward, video.device, key, byref(_geometry(geom)),
-             byref(_lib.describe(video, "video")), byref(_lib.describe(indices, "indices")),
-             byref(_lib.describe(patches, "patches")), where="dnls.scatter")
+    patches = video.new_empty(_scatter_shape(video, indices, geom))
+    _lib.run(_lib.library().scatter_forward, video, ("scatter", video.shape, video.dtype, indices.shape, *geom),
+             "dnls.scatter", _geometry(geom), *_lib.descriptors("video indices patches", video, indices, patches))
     return patches
 
 
-@_scatter_op.register_fake
 def _scatter_fake(video, indices, geom):
     return video.new_empty(_scatter_shape(video, indices, geom))
 
 
-@torch.library.custom_op("dnls::scatter_backward", mutates_args=())
-def _scatter_backward_op(patch_gradient: Tensor, indices: Tensor, video_shape: list[int], geom: list[int]) -> Tensor:
+def _scatter_backward(patch_gradient: Tensor, indices: Tensor, video_shape: list[int], geom: list[int]) -> Tensor:
     patch_gradient, indices = patch_gradient.contiguous(), indices.contiguous()
-    video_gradient = torch.empty(video_shape, dtype=patch_gradient.dtype, device=patch_gradient.device)
-    key = ("scatter_backward", tuple(patch_gradient.shape), patch_gradient.dtype, tuple(indices.shape),
-           tuple(video_shape), tuple(geom))
-    _lib.run(_lib.library().scatter_backward, patch_gradient.device, key, byref(_geometry(geom)),
-             byref(_lib.describe(patch_gradient, "patch_gradient")), byref(_lib.describe(indices, "indices")),
-             byref(_lib.describe(video_gradient, "video_gradient")), where="dnls.scatter backward")
+    video_gradient = patch_gradient.new_empty(video_shape)
+    _lib.run(_lib.library().scatter_backward, patch_gradient,
+             ("scatter_backward", patch_gradient.shape, patch_gradient.dtype, indices.shape, *video_shape, *geom),
+             "dnls.scatter backward", _geometry(geom),
+             *_lib.descriptors("patch_gradient indices video_gradient", patch_gradient, indices, video_gradient))
     return video_gradient
 
 
-@_scatter_backward_op.register_fake
 def _scatter_backward_fake(patch_gradient, indices, video_shape, geom):
     return patch_gradient.new_empty(video_shape)
+
+
+_scatter_op = define("scatter(Tensor video, Tensor indices, int[] geom) -> Tensor", _scatter, _scatter_fake)
+_scatter_backward_op = define(
+    "scatter_backward(Tensor patch_gradient, Tensor indices, SymInt[] video_shape, int[] geom) -> Tensor",
+    _scatter_backward, _scatter_backward_fake)
 
 
 def _scatter_setup(ctx, inputs, output):
@@ -78,14 +77,15 @@ def _scatter_setup(ctx, inputs, output):
     ctx.geom = geom
 
 
-def _scatter_backward(ctx, patch_gradient):
+def _scatter_gradient(ctx, patch_gradient):
     (indices,) = ctx.saved_tensors
     if patch_gradient is None:
         return None, None, None
     return _scatter_backward_op(patch_gradient.contiguous(), indices, ctx.video_shape, ctx.geom), None, None
 
 
-_scatter_op.register_autograd(_scatter_backward, setup_context=_scatter_setup)
+differentiable(_scatter_op, _scatter_setup, _scatter_gradient)
+backward_only(_scatter_backward_op, "scatter")
 
 
 def scatter(video: Tensor, indices: Tensor, *, patch_size: int, dilation: int = 1, anchor: str = "center",
@@ -113,49 +113,48 @@ def scatter(video: Tensor, indices: Tensor, *, patch_size: int, dilation: int = 
 # gather
 
 
-@torch.library.custom_op("dnls::gather", mutates_args=())
-def _gather_op(patches: Tensor, weights: Optional[Tensor], indices: Tensor, video_shape: list[int],
-               geom: list[int]) -> tuple[Tensor, Tensor]:
+def _gather(patches: Tensor, weights: Optional[Tensor], indices: Tensor, video_shape: list[int],
+            geom: list[int]) -> tuple[Tensor, Tensor]:
     patches, indices, weights = patches.contiguous(), indices.contiguous(), optional_contiguous(weights)
-    video = torch.empty(video_shape, dtype=patches.dtype, device=patches.device)
-    weight_sum = torch.empty(_weight_sum_shape(video_shape), dtype=patches.dtype, device=patches.device)
-    key = ("gather", tuple(patches.shape), patches.dtype, weights is None, tuple(indices.shape), tuple(video_shape),
-           tuple(geom))
-    _lib.run(_lib.library().gather_forward, patches.device, key, byref(_geometry(geom)),
-             byref(_lib.describe(patches, "patches")), _lib.describe_optional(weights, "weights"),
-             byref(_lib.describe(indices, "indices")), byref(_lib.describe(video, "video")),
-             byref(_lib.describe(weight_sum, "weight_sum")), 0, where="dnls.gather")
+    video = patches.new_empty(video_shape)
+    weight_sum = patches.new_empty(_weight_sum_shape(video_shape))
+    key = ("gather", patches.shape, patches.dtype, None if weights is None else weights.shape, indices.shape,
+           *video_shape, *geom)
+    _lib.run(_lib.library().gather_forward, patches, key, "dnls.gather", _geometry(geom),
+             *_lib.descriptors("patches weights indices video weight_sum", patches, weights, indices, video,
+                               weight_sum), 0)
     return video, weight_sum
 
 
-@_gather_op.register_fake
 def _gather_fake(patches, weights, indices, video_shape, geom):
     return patches.new_empty(video_shape), patches.new_empty(_weight_sum_shape(video_shape))
 
 
-@torch.library.custom_op("dnls::gather_backward", mutates_args=())
-def _gather_backward_op(video_gradient: Tensor, weight_sum_gradient: Optional[Tensor], patches: Tensor,
-                        weights: Optional[Tensor], indices: Tensor, geom: list[int]) -> tuple[Tensor, Tensor]:
+def _gather_backward(video_gradient: Tensor, weight_sum_gradient: Optional[Tensor], patches: Tensor,
+                     weights: Optional[Tensor], indices: Tensor, geom: list[int]) -> tuple[Tensor, Tensor]:
     video_gradient, patches, indices = video_gradient.contiguous(), patches.contiguous(), indices.contiguous()
     weight_sum_gradient, weights = optional_contiguous(weight_sum_gradient), optional_contiguous(weights)
     patch_gradient = torch.empty_like(patches, memory_format=torch.contiguous_format)
     weight_gradient = torch.empty_like(weights, memory_format=torch.contiguous_format) if weights is not None \
         else patches.new_empty((0,))
-    key = ("gather_backward", tuple(video_gradient.shape), video_gradient.dtype, weight_sum_gradient is None,
-           tuple(patches.shape), None if weights is None else tuple(weights.shape), tuple(indices.shape), tuple(geom))
-    _lib.run(_lib.library().gather_backward, video_gradient.device, key, byref(_geometry(geom)),
-             byref(_lib.describe(video_gradient, "video_gradient")),
-             _lib.describe_optional(weight_sum_gradient, "weight_sum_gradient"),
-             byref(_lib.describe(patches, "patches")), _lib.describe_optional(weights, "weights"),
-             byref(_lib.describe(indices, "indices")), byref(_lib.describe(patch_gradient, "patch_gradient")),
-             None if weights is None else byref(_lib.describe(weight_gradient, "weight_gradient")),
-             where="dnls.gather backward")
+    key = ("gather_backward", video_gradient.shape, video_gradient.dtype, weight_sum_gradient is None, patches.shape,
+           None if weights is None else weights.shape, indices.shape, *geom)
+    _lib.run(_lib.library().gather_backward, video_gradient, key, "dnls.gather backward", _geometry(geom),
+             *_lib.descriptors("video_gradient weight_sum_gradient patches weights indices patch_gradient "
+                               "weight_gradient", video_gradient, weight_sum_gradient, patches, weights, indices,
+                               patch_gradient, None if weights is None else weight_gradient))
     return patch_gradient, weight_gradient
 
 
-@_gather_backward_op.register_fake
 def _gather_backward_fake(video_gradient, weight_sum_gradient, patches, weights, indices, geom):
     return torch.empty_like(patches), (torch.empty_like(weights) if weights is not None else patches.new_empty((0,)))
+
+
+_gather_op = define("gather(Tensor patches, Tensor? weights, Tensor indices, SymInt[] video_shape, int[] geom) "
+                    "-> (Tensor, Tensor)", _gather, _gather_fake)
+_gather_backward_op = define(
+    "gather_backward(Tensor video_gradient, Tensor? weight_sum_gradient, Tensor patches, Tensor? weights, "
+    "Tensor indices, int[] geom) -> (Tensor, Tensor)", _gather_backward, _gather_backward_fake)
 
 
 def _gather_setup(ctx, inputs, output):
@@ -165,7 +164,7 @@ def _gather_setup(ctx, inputs, output):
     ctx.geom = geom
 
 
-def _gather_backward(ctx, video_gradient, weight_sum_gradient):
+def _gather_gradient(ctx, video_gradient, weight_sum_gradient):
     patches, weights, indices = ctx.saved_tensors
     if weights is None:
         weight_sum_gradient = None  # without weights the weight sum depends on no input
@@ -178,7 +177,8 @@ def _gather_backward(ctx, video_gradient, weight_sum_gradient):
     return patch_gradient, (weight_gradient if weights is not None else None), None, None, None
 
 
-_gather_op.register_autograd(_gather_backward, setup_context=_gather_setup)
+differentiable(_gather_op, _gather_setup, _gather_gradient)
+backward_only(_gather_backward_op, "gather")
 
 
 def gather(patches: Tensor, indices: Tensor, video_shape, *, weights: Optional[Tensor] = None, dilation: int = 1,
@@ -221,42 +221,41 @@ def _wpsum_shape(video: Tensor, weights: Tensor, geom) -> tuple:
     return (*lead, 1, video.shape[-3], ps, ps)
 
 
-@torch.library.custom_op("dnls::wpsum", mutates_args=())
-def _wpsum_op(video: Tensor, weights: Tensor, indices: Tensor, geom: list[int]) -> Tensor:
+def _wpsum(video: Tensor, weights: Tensor, indices: Tensor, geom: list[int]) -> Tensor:
     video, weights, indices = video.contiguous(), weights.contiguous(), indices.contiguous()
-    output = torch.empty(_wpsum_shape(video, weights, geom), dtype=video.dtype, device=video.device)
-    key = ("wpsum", tuple(video.shape), video.dtype, tuple(weights.shape), tuple(indices.shape), tuple(geom))
-    _lib.run(_lib.library().wpsum_forward, video.device, key, byref(_geometry(geom)),
-             byref(_lib.describe(video, "video")), byref(_lib.describe(weights, "weights")),
-             byref(_lib.describe(indices, "indices")), byref(_lib.describe(output, "output")), where="dnls.wpsum")
+    output = video.new_empty(_wpsum_shape(video, weights, geom))
+    _lib.run(_lib.library().wpsum_forward, video,
+             ("wpsum", video.shape, video.dtype, weights.shape, indices.shape, *geom), "dnls.wpsum", _geometry(geom),
+             *_lib.descriptors("video weights indices output", video, weights, indices, output))
     return output
 
 
-@_wpsum_op.register_fake
 def _wpsum_fake(video, weights, indices, geom):
     return video.new_empty(_wpsum_shape(video, weights, geom))
 
 
-@torch.library.custom_op("dnls::wpsum_backward", mutates_args=())
-def _wpsum_backward_op(output_gradient: Tensor, video: Tensor, weights: Tensor, indices: Tensor,
-                       geom: list[int]) -> tuple[Tensor, Tensor]:
+def _wpsum_backward(output_gradient: Tensor, video: Tensor, weights: Tensor, indices: Tensor,
+                    geom: list[int]) -> tuple[Tensor, Tensor]:
     output_gradient, video = output_gradient.contiguous(), video.contiguous()
     weights, indices = weights.contiguous(), indices.contiguous()
     video_gradient = torch.empty_like(video, memory_format=torch.contiguous_format)
     weight_gradient = torch.empty_like(weights, memory_format=torch.contiguous_format)
-    key = ("wpsum_backward", tuple(output_gradient.shape), video.dtype, tuple(video.shape), tuple(weights.shape),
-           tuple(indices.shape), tuple(geom))
-    _lib.run(_lib.library().wpsum_backward, video.device, key, byref(_geometry(geom)),
-             byref(_lib.describe(output_gradient, "output_gradient")), byref(_lib.describe(video, "video")),
-             byref(_lib.describe(weights, "weights")), byref(_lib.describe(indices, "indices")),
-             byref(_lib.describe(video_gradient, "video_gradient")),
-             byref(_lib.describe(weight_gradient, "weight_gradient")), where="dnls.wpsum backward")
+    key = ("wpsum_backward", output_gradient.shape, video.dtype, video.shape, weights.shape, indices.shape, *geom)
+    _lib.run(_lib.library().wpsum_backward, video, key, "dnls.wpsum backward", _geometry(geom),
+             *_lib.descriptors("output_gradient video weights indices video_gradient weight_gradient",
+                               output_gradient, video, weights, indices, video_gradient, weight_gradient))
     return video_gradient, weight_gradient
 
 
-@_wpsum_backward_op.register_fake
 def _wpsum_backward_fake(output_gradient, video, weights, indices, geom):
     return torch.empty_like(video), torch.empty_like(weights)
+
+
+_wpsum_op = define("wpsum(Tensor video, Tensor weights, Tensor indices, int[] geom) -> Tensor", _wpsum,
+                   _wpsum_fake)
+_wpsum_backward_op = define(
+    "wpsum_backward(Tensor output_gradient, Tensor video, Tensor weights, Tensor indices, int[] geom) "
+    "-> (Tensor, Tensor)", _wpsum_backward, _wpsum_backward_fake)
 
 
 def _wpsum_setup(ctx, inputs, output):
@@ -265,7 +264,7 @@ def _wpsum_setup(ctx, inputs, output):
     ctx.geom = geom
 
 
-def _wpsum_backward(ctx, output_gradient):
+def _wpsum_gradient(ctx, output_gradient):
     video, weights, indices = ctx.saved_tensors
     if output_gradient is None:
         return None, None, None, None
@@ -274,7 +273,8 @@ def _wpsum_backward(ctx, output_gradient):
     return video_gradient, weight_gradient, None, None
 
 
-_wpsum_op.register_autograd(_wpsum_backward, setup_context=_wpsum_setup)
+differentiable(_wpsum_op, _wpsum_setup, _wpsum_gradient)
+backward_only(_wpsum_backward_op, "wpsum")
 
 
 def wpsum(video: Tensor, weights: Tensor, indices: Tensor, *, patch_size: int, dilation: int = 1,

@@ -1,6 +1,5 @@
 """Patch search: ``dnls::search`` and its backward ``dnls::search_backward``."""
 
-from ctypes import byref
 from typing import Optional
 
 import torch
@@ -8,18 +7,20 @@ from torch import Tensor
 
 from .. import _lib
 from . import _common
-from ._common import optional_contiguous
 from ._grid import QueryGrid, encode_grid
+from ._common import optional_contiguous
+from ._registry import backward_only, define, differentiable
 
 # params: [patch_size, dilation, anchor, border, window_size, window_stride, temporal_radius,
 #          k (0: whole window), metric, channels (0: all)]
 # grid: the ten ints of a QueryGrid batch, used when queries is None.
 
 
-def _queries(queries: Optional[Tensor], grid) -> _lib.Queries:
+def _queries(queries: Optional[Tensor], grid) -> int:
+    """The address of the call's DNLSQueries: a cached grid, or the positions in the call frame."""
     if queries is None:
-        return _common.grid_struct(tuple(grid))
-    return _lib.position_queries(_lib.describe(queries, "queries"))
+        return _common.grids.address(tuple(grid))
+    return _lib.position_queries(queries)
 
 
 def _shapes(video: Tensor, queries: Optional[Tensor], grid, params) -> tuple:
@@ -36,57 +37,56 @@ def _shapes(video: Tensor, queries: Optional[Tensor], grid, params) -> tuple:
     return (*lead, q, k), (*lead, q, k, 3)
 
 
-@torch.library.custom_op("dnls::search", mutates_args=())
-def _search_op(video: Tensor, keys: Optional[Tensor], queries: Optional[Tensor], grid: list[int],
-               forward_flow: Optional[Tensor], backward_flow: Optional[Tensor], params: list[int]) -> tuple[Tensor, Tensor]:
+def _search(video: Tensor, keys: Optional[Tensor], queries: Optional[Tensor], grid: list[int],
+            forward_flow: Optional[Tensor], backward_flow: Optional[Tensor], params: list[int]) -> tuple[Tensor, Tensor]:
     video = video.contiguous()
     keys, queries = optional_contiguous(keys), optional_contiguous(queries)
     forward_flow, backward_flow = optional_contiguous(forward_flow), optional_contiguous(backward_flow)
     dshape, ishape = _shapes(video, queries, grid, params)
-    distances = torch.empty(dshape, dtype=video.dtype, device=video.device)
-    indices = torch.empty(ishape, dtype=torch.int32, device=video.device)
-    lib = _lib.library()
-    key = ("search", tuple(video.shape), video.dtype, keys is None, None if queries is None else tuple(queries.shape),
-           tuple(grid), forward_flow is None, backward_flow is None, tuple(params))
-    _lib.run(lib.search_forward, video.device, key,
-             byref(_common.search_struct(tuple(params))), byref(_lib.describe(video, "video")),
-             _lib.describe_optional(keys, "keys"), byref(_queries(queries, grid)),
-             _lib.describe_optional(forward_flow, "forward_flow"), _lib.describe_optional(backward_flow, "backward_flow"),
-             byref(_lib.describe(distances, "distances")), byref(_lib.describe(indices, "indices")),
-             where="dnls.search")
+    distances = video.new_empty(dshape)
+    indices = video.new_empty(ishape, dtype=torch.int32)
+    key = ("search", video.shape, video.dtype, keys is None, None if queries is None else queries.shape, *grid,
+           forward_flow is None, backward_flow is None, *params)
+    where = _queries(queries, grid)
+    v, k, f, b, d, i = _lib.descriptors("video keys forward_flow backward_flow distances indices", video, keys,
+                                        forward_flow, backward_flow, distances, indices)
+    _lib.run(_lib.library().search_forward, video, key, "dnls.search", _common.searches.address(tuple(params)),
+             v, k, where, f, b, d, i)
     return distances, indices
 
 
-@_search_op.register_fake
 def _search_fake(video, keys, queries, grid, forward_flow, backward_flow, params):
     dshape, ishape = _shapes(video, queries, grid, params)
     return video.new_empty(dshape), video.new_empty(ishape, dtype=torch.int32)
 
 
-@torch.library.custom_op("dnls::search_backward", mutates_args=())
-def _search_backward_op(distance_gradient: Tensor, indices: Tensor, video: Tensor, keys: Optional[Tensor],
-                        queries: Optional[Tensor], grid: list[int], params: list[int]) -> tuple[Tensor, Tensor]:
+def _search_backward(distance_gradient: Tensor, indices: Tensor, video: Tensor, keys: Optional[Tensor],
+                     queries: Optional[Tensor], grid: list[int], params: list[int]) -> tuple[Tensor, Tensor]:
     distance_gradient, indices, video = distance_gradient.contiguous(), indices.contiguous(), video.contiguous()
     keys, queries = optional_contiguous(keys), optional_contiguous(queries)
     video_gradient = torch.empty_like(video, memory_format=torch.contiguous_format)
     keys_gradient = torch.empty_like(video, memory_format=torch.contiguous_format) if keys is not None \
         else video.new_empty((0,))
-    lib = _lib.library()
-    key = ("search_backward", tuple(video.shape), video.dtype, keys is None, tuple(indices.shape),
-           None if queries is None else tuple(queries.shape), tuple(grid), tuple(params))
-    _lib.run(lib.search_backward, video.device, key,
-             byref(_common.search_struct(tuple(params))), byref(_lib.describe(distance_gradient, "distance_gradient")),
-             byref(_lib.describe(indices, "indices")), byref(_lib.describe(video, "video")),
-             _lib.describe_optional(keys, "keys"), byref(_queries(queries, grid)),
-             byref(_lib.describe(video_gradient, "video_gradient")),
-             None if keys is None else byref(_lib.describe(keys_gradient, "keys_gradient")),
-             where="dnls.search backward")
+    key = ("search_backward", video.shape, video.dtype, keys is None, indices.shape,
+           None if queries is None else queries.shape, *grid, *params)
+    where = _queries(queries, grid)
+    g, i, v, k, vg, kg = _lib.descriptors("distance_gradient indices video keys video_gradient keys_gradient",
+                                          distance_gradient, indices, video, keys, video_gradient,
+                                          keys_gradient if keys is not None else None)
+    _lib.run(_lib.library().search_backward, video, key, "dnls.search backward",
+             _common.searches.address(tuple(params)), g, i, v, k, where, vg, kg)
     return video_gradient, keys_gradient
 
 
-@_search_backward_op.register_fake
 def _search_backward_fake(distance_gradient, indices, video, keys, queries, grid, params):
     return torch.empty_like(video), (torch.empty_like(video) if keys is not None else video.new_empty((0,)))
+
+
+_search_op = define("search(Tensor video, Tensor? keys, Tensor? queries, int[] grid, Tensor? forward_flow, "
+                    "Tensor? backward_flow, int[] params) -> (Tensor, Tensor)", _search, _search_fake)
+_search_backward_op = define(
+    "search_backward(Tensor distance_gradient, Tensor indices, Tensor video, Tensor? keys, Tensor? queries, "
+    "int[] grid, int[] params) -> (Tensor, Tensor)", _search_backward, _search_backward_fake)
 
 
 def _search_setup(ctx, inputs, output):
@@ -98,7 +98,7 @@ def _search_setup(ctx, inputs, output):
     ctx.mark_non_differentiable(indices)
 
 
-def _search_backward(ctx, distance_gradient, _indices_gradient):
+def _search_gradient(ctx, distance_gradient, _indices_gradient):
     video, keys, queries, indices = ctx.saved_tensors
     if distance_gradient is None:
         return None, None, None, None, None, None, None
@@ -107,7 +107,8 @@ def _search_backward(ctx, distance_gradient, _indices_gradient):
     return video_gradient, (keys_gradient if keys is not None else None), None, None, None, None, None
 
 
-_search_op.register_autograd(_search_backward, setup_context=_search_setup)
+differentiable(_search_op, _search_setup, _search_gradient)
+backward_only(_search_backward_op, "search")
 
 
 def search(video: Tensor, queries, *, keys: Optional[Tensor] = None, forward_flow: Optional[Tensor] = None,
@@ -147,9 +148,9 @@ def search(video: Tensor, queries, *, keys: Optional[Tensor] = None, forward_flo
         channels_code = 0
     else:
         channels_code = _common.integer("channels", channels, minimum=1)
-    params = _common.geometry(patch_size, dilation, anchor, border) + [
-        _common.integer("window_size", window_size), _common.integer("window_stride", window_stride),
-        _common.integer("temporal_radius", temporal_radius), k_code, metric_code, channels_code]
+    params = [*_common.geometry(patch_size, dilation, anchor, border),
+              _common.integer("window_size", window_size), _common.integer("window_stride", window_stride),
+              _common.integer("temporal_radius", temporal_radius), k_code, metric_code, channels_code]
     frames, height, width = video.shape[-4], video.shape[-2], video.shape[-1]
     if queries is None or isinstance(queries, QueryGrid):
         grid = encode_grid(queries, frames, height, width, "queries")

@@ -37,7 +37,7 @@ extension CUDABackend {
     static func anchorsArgument(starts: CUDAKernel.Argument, members: CUDAKernel.Argument, first: Int, pixel0: Int,
                                 pixels: Int) -> CUDAKernel.Argument {
         let words: [CUDAKernel.Argument] = [starts, members, .int64(Int64(first)), .int64(Int64(pixel0)), .int64(Int64(pixels))]
-        return .structure(words.flatMap(\.bytes))
+        return .structure(packing: words)
     }
 
     /// The anchor plan of `sites` flat sites for this video: small tiles and chunks under the

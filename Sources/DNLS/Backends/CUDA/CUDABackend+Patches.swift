@@ -63,13 +63,24 @@ extension CUDABackend {
 
     func depositPatches(_ patches: Tensor<Float>, weights: Tensor<Float>?, sites: PatchSites, geometry g: PatchGeometry,
                  into video: inout Tensor<Float>, shape s: VideoShape, weightSum: inout Tensor<Float>?) throws(DNLSError) {
-        try gatherDeposit(mode: 0, patches: patches, weights: weights, sites: sites, geometry: g, into: &video, shape: s)
-        if var sum = weightSum {
-            weightSum = nil
-            let single = VideoShape(batch: s.batch, frames: s.frames, channels: 1, height: s.height, width: s.width, batched: true)
-            try gatherDeposit(mode: 1, patches: nil, weights: weights, sites: sites, geometry: g, into: &sum, shape: single)
-            weightSum = sum
+        guard var sum = weightSum else {
+            try gatherDeposit(mode: 0, patches: patches, weights: weights, sites: sites, geometry: g, into: &video, shape: s)
+            return
         }
+        weightSum = nil
+        let single = VideoShape(batch: s.batch, frames: s.frames, channels: 1, height: s.height, width: s.width, batched: true)
+        if Self.foldsDirectly(sites, mode: 0, weights: weights) {
+            try gatherDeposit(mode: 0, patches: patches, weights: weights, sites: sites, geometry: g, into: &video, shape: s)
+            try gatherDeposit(mode: 1, patches: nil, weights: weights, sites: sites, geometry: g, into: &sum, shape: single)
+        } else {
+            // The video and its weight sum from one anchor table (same sites): half the table builds.
+            try video.makeDeviceStorageUnique()
+            try sum.makeDeviceStorageUnique()
+            try tableDeposit([DepositTarget(mode: 0, patches: patches, out: video, shape: s),
+                              DepositTarget(mode: 1, patches: nil, out: sum, shape: single)],
+                             weights: weights, sites: sites, geometry: g)
+        }
+        weightSum = sum
     }
 
     func weightedPatchSum(_ video: Tensor<Float>, shape s: VideoShape, weights: Tensor<Float>, sites: PatchSites,
@@ -120,20 +131,48 @@ extension CUDABackend {
 
     /// Adds the contributions of every site into `video`: mode 0 patches × weights, 1 weights alone,
     /// 3 weighted output gradient. Unweighted patches at grid sites (fold) are folded directly;
-    /// otherwise each anchor pixel's patch is aggregated over a device anchor table (aggregate_deposit),
-    /// pass by pass and run by run within the scratch budget, then folded.
+    /// otherwise through an anchor table (``tableDeposit(_:weights:sites:geometry:)``).
     func gatherDeposit(mode: Int32, patches: Tensor<Float>?, weights: Tensor<Float>?, sites: PatchSites,
                        geometry g: PatchGeometry, into video: inout Tensor<Float>, shape s: VideoShape) throws(DNLSError) {
         try video.makeDeviceStorageUnique()
-        let S = sites.queries * sites.k, out = video
+        let S = sites.queries * sites.k
         guard S > 0 else { return }
-        let block = try runtime.geometryBlock(g, window: nil, shape: s)
-        let patches = try patches?.to(device), weights = try weights?.to(device)
-        if case let .grid(grid, start) = sites.source, mode == 0, weights == nil, let patches {
-            try fold(patches, grid: gridArgument(sites), pixel0: 0, count: S, channels: 0..<s.channels, geometry: g,
-                     shape: s, block: block, rows: gridFoldRows(grid, first: start, count: S, geometry: g, shape: s), into: out)
+        if Self.foldsDirectly(sites, mode: mode, weights: weights), case let .grid(grid, start) = sites.source, let patches {
+            let block = try runtime.geometryBlock(g, window: nil, shape: s)
+            try fold(try patches.to(device), grid: gridArgument(sites), pixel0: 0, count: S, channels: 0..<s.channels,
+                     geometry: g, shape: s, block: block, rows: gridFoldRows(grid, first: start, count: S, geometry: g, shape: s),
+                     into: video)
             return
         }
+        try tableDeposit([DepositTarget(mode: mode, patches: patches, out: video, shape: s)], weights: weights, sites: sites,
+                         geometry: g)
+    }
+
+    /// Whether a deposit is a plain fold: unweighted patches (mode 0) at grid sites.
+    static func foldsDirectly(_ sites: PatchSites, mode: Int32, weights: Tensor<Float>?) -> Bool {
+        if case .grid = sites.source, mode == 0, weights == nil { return true }
+        return false
+    }
+
+    /// One video an anchor-table deposit adds into (its storage already unique): `mode` as in
+    /// ``gatherDeposit(mode:patches:weights:sites:geometry:into:shape:)``, in the video's `shape`.
+    struct DepositTarget {
+        let mode: Int32, patches: Tensor<Float>?, out: Tensor<Float>, shape: VideoShape
+    }
+
+    /// Adds the contributions of every site into each target: each anchor pixel's patch is
+    /// aggregated over a device anchor table (aggregate_deposit), pass by pass and run by run
+    /// within the scratch budget, then folded. The targets share the sites, so one table per pass
+    /// serves them all, one after the other (the same kernels in the same order as one target at a time).
+    func tableDeposit(_ targets: [DepositTarget], weights: Tensor<Float>?, sites: PatchSites,
+                      geometry g: PatchGeometry) throws(DNLSError) {
+        guard let s = targets.first?.shape else { return }
+        let S = sites.queries * sites.k
+        guard S > 0 else { return }
+        let block = try runtime.geometryBlock(g, window: nil, shape: s)
+        let weights = try weights?.to(device)
+        var patches = [Tensor<Float>?]()
+        for target in targets { patches.append(try target.patches?.to(device)) }
         let positions: Tensor<Int32>?, stride: Int
         if case let .grid(grid, start) = sites.source {
             positions = try upload(gridPositions(grid, start: start, count: S)); stride = 0
@@ -142,16 +181,20 @@ extension CUDABackend {
         }
         guard let table = positions else { return }  // no sites: nothing to add
         let plan = anchorPlan(sites: s.batch * S, shape: s)
-        let runs = tableRuns(plan, channels: s.channels, geometry: g, width: s.width)
-        let P: Tensor<Float> = try scratch([runs.floats])
+        let runs = targets.map { tableRuns(plan, channels: $0.shape.channels, geometry: g, width: s.width) }
+        let P: Tensor<Float> = try scratch([runs.map(\.floats).max() ?? 0])
         try eachAnchorPass(plan, positions: table, batchStride: stride, sitesPerBatch: S, shape: s) { (pass) throws(DNLSError) in
-            try foldTablePass(pass, runs: runs, channels: s.channels, P: P, geometry: g, shape: s, block: block, into: out) {
-                (slot0, slots, c0, cs) throws(DNLSError) in
-                try aggregate("aggregate_deposit", slots: slots, channels: cs, patchSize: g.patchSize, [
-                    .int32(mode), address(patches), address(weights), .int32(Int32(sites.k)), pass.anchors, .int64(Int64(slot0)),
-                    .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)), .int32(Int32(s.width)),
-                    .int32(Int32(g.patchSize)), .int64(Int64(S)), .int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)),
-                ], into: P)
+            for (i, target) in targets.enumerated() {
+                let t = target.shape
+                try foldTablePass(pass, runs: runs[i], channels: t.channels, P: P, geometry: g, shape: t, block: block,
+                                  into: target.out) { (slot0, slots, c0, cs) throws(DNLSError) in
+                    try aggregate("aggregate_deposit", slots: slots, channels: cs, patchSize: g.patchSize, [
+                        .int32(target.mode), address(patches[i]), address(weights), .int32(Int32(sites.k)), pass.anchors,
+                        .int64(Int64(slot0)), .int32(Int32(t.frames)), .int32(Int32(t.channels)), .int32(Int32(t.height)),
+                        .int32(Int32(t.width)), .int32(Int32(g.patchSize)), .int64(Int64(S)), .int32(Int32(c0)),
+                        .int32(Int32(cs)), .int64(Int64(slots)),
+                    ], into: P)
+                }
             }
         }
     }

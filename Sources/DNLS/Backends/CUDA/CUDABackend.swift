@@ -128,8 +128,7 @@ struct CUDABackend: PatchBackend {
                      Int32(grid.frames), Int32(grid.rows), Int32(grid.columns)]
             start = Int64(first)
         }
-        let bytes = (words.flatMap { CUDAKernel.Argument.int32($0).bytes }) + CUDAKernel.Argument.int64(start).bytes
-        return .structure(bytes)
+        return .structure(packing: words.map { .int32($0) } + [.int64(start)])
     }
 
     func dims(_ s: VideoShape) -> [CUDAKernel.Argument] {

@@ -9,14 +9,14 @@ final class CUDARuntime: @unchecked Sendable {
     private static let runtimes = Mutex<[Int: CUDARuntime]>([:])
     /// Geometry table blocks already on the device, by geometry, window and video shape: a call
     /// with the same configuration as an earlier one uploads nothing.
-    private let geometryBlocks = Mutex<[String: ResidentTable]>([:])
+    private let geometryBlocks = Mutex<[GeometryBlockKey: ResidentTable]>([:])
     /// The device's record of the first input failure of a ``InputChecking/deferred`` call since
     /// it was last read, made on first use (``DeferredChecks``).
     let failureRecord = Mutex<ResidentTable?>(nil)
     /// The checks that deferred calls have recorded under, by identifier (``DeferredChecks``).
     let checkRegistry = Mutex(CheckRegistry())
     /// Kernel handles by name and specialisation constants (see ``kernel(_:constants:)``).
-    private let handles = Mutex<[String: CUDAKernel]>([:])
+    private let handles = Mutex<[KernelKey: CUDAKernel]>([:])
     /// The device's total memory in bytes, asked once.
     private let totalMemory = Mutex<Int?>(nil)
 
@@ -60,7 +60,7 @@ final class CUDARuntime: @unchecked Sendable {
     /// on first use and kept (at most 64 configurations; older ones are dropped past that), ready
     /// on the calling scope's stream.
     func geometryBlock(_ g: PatchGeometry, window: SearchWindow?, shape s: VideoShape) throws(DNLSError) -> Tensor<Int32> {
-        let key = "\(g)|\(window.map { "\($0)" } ?? "-")|\(s.frames)x\(s.height)x\(s.width)"
+        let key = GeometryBlockKey(geometry: g, window: window, frames: s.frames, height: s.height, width: s.width)
         let device = Device.cuda(context.ordinal)
         if let block = geometryBlocks.withLock({ $0[key] }) { return try block.ready(on: device.currentStream) }
         let block = try ResidentTable(uploading: CUDAGeometryBlock.make(g, window: window, shape: s), to: self)
@@ -77,10 +77,11 @@ final class CUDARuntime: @unchecked Sendable {
     /// Handles are kept by name and constants: a launch then skips the module cache, whose key is
     /// the module's whole text (hashing it costs about as much as a small kernel).
     func kernel(_ name: String, constants: [String: String] = [:]) throws(DNLSError) -> CUDAKernel {
+        // A hashed key, not a string built per launch: a launch's host cost is a few microseconds.
+        let key = KernelKey(name: name, constants: constants)
+        if let kernel = handles.withLock({ $0[key] }) { return kernel }
         // Kernels that do not depend on the search's constants share the module built with defaults.
         let constants = ["KMAX": "1", "WHOLE": "0", "GUARDED": "0"].merging(constants) { $1 }
-        let key = name + "|" + constants.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        if let kernel = handles.withLock({ $0[key] }) { return kernel }
         do throws(CUDAError) {
             guard let module = CUDAKernelModule.declaring(name) else {
                 throw .invalidArgument("no kernel family declares \(name)")
@@ -150,4 +151,15 @@ extension Device {
         try DNLS.cuda(self) { () throws(CUDAError) in try runtime.context.synchronize() }
         if let failure = try runtime.takeDeferredFailure(on: currentStream) { throw failure }
     }
+}
+
+/// What a geometry block depends on.
+private struct GeometryBlockKey: Hashable {
+    let geometry: PatchGeometry, window: SearchWindow?, frames: Int, height: Int, width: Int
+}
+
+/// A kernel handle's name and the constants it was asked for (the defaults merged in are the
+/// same for every call, so they need not be part of the key).
+private struct KernelKey: Hashable {
+    let name: String, constants: [String: String]
 }

@@ -1,0 +1,44 @@
+import CCUDA
+@testable import CUDADriver
+@testable import DNLS
+import Testing
+
+/// Which kernels a gather launches, against the fake driver (which records every launch's
+/// name). Part of the serialised `FakeDriverTests`.
+extension FakeDriverTests {
+    /// A gather's video and its weight sum deposit the same sites: they share one anchor table per
+    /// pass (one count, scan and sort), each then aggregated and folded on its own.
+    @Test func aGatherBuildsOneAnchorTableForTheVideoAndItsWeightSum() throws {
+        let device = try fakeDevice(ordinal: 14)
+        let (Q, K) = (64, 2)
+        var triples: [Int32] = []
+        for q in 0..<Q * K { triples += [Int32(q % 2), Int32(q / 8 % 8), Int32(q % 8)] }
+        let indices = try Tensor<Int32>(shape: [1, Q, K, 3], scalars: triples).to(device)
+        let patches = try randomVideo([1, Q, K, 2, 3, 3]).to(device)
+        let weights = try Tensor<Float>(repeating: 0.5, shape: [1, Q, K]).to(device)
+        let gather = PatchGather(geometry: PatchGeometry(patchSize: 3))
+        for weighted in [true, false] {
+            _ = try gather(patches, weights: weighted ? weights : nil, indices: indices, videoShape: [1, 2, 2, 8, 8])
+            Fake.launchedNames = []
+            _ = try gather(patches, weights: weighted ? weights : nil, indices: indices, videoShape: [1, 2, 2, 8, 8])
+            let launched = Fake.launchedNames
+            #expect(launched.filter { $0 == "anchor_count" }.count == 1, "weighted \(weighted): \(launched)")
+            #expect(launched.filter { $0 == "anchor_sort_big" }.count == 1, "weighted \(weighted): \(launched)")
+            #expect(launched.filter { $0 == "aggregate_deposit" }.count == 2, "weighted \(weighted): \(launched)")
+        }
+    }
+
+    /// A kernel's struct arguments are packed field by field as their bytes would be concatenated.
+    @Test func packedStructArgumentsAreTheFieldsBytesBackToBack() {
+        let fields: [CUDAKernel.Argument] = [.int32(-2), .int32(7), .int64(1 << 40), .pointer(0xDEAD_BEEF), .float(1.5)]
+        guard case let .structure(bytes) = CUDAKernel.Argument.structure(packing: fields) else {
+            Issue.record("not a structure")
+            return
+        }
+        #expect(bytes == fields.flatMap(\.bytes))
+        #expect(bytes.count == 4 + 4 + 8 + 8 + 4)
+        #expect(fields.map(\.slotBytes) == [16, 16, 16, 16, 16])
+        #expect(CUDAKernel.Argument.structure(Array(repeating: 1, count: 17)).slotBytes == 32)
+        #expect(CUDAKernel.Argument.structure(packing: []).size == 0)
+    }
+}
