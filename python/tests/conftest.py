@@ -4,7 +4,10 @@
 * ``randn`` / ``rand``: tensors from that generator (``randn(*shape, dtype=..., device=...)``);
 * ``ref``: pure-torch loop references of the operators, written from the library's conventions
   (slow, for small shapes only);
-* ``requires_cuda``: a mark skipping a test, with its reason, when CUDA is not available.
+* ``requires_cuda``: a mark skipping a test, with its reason, when CUDA is not available;
+* ``subprocess_env()``: the environment for a script run in a subprocess, so that it imports the
+  same ``dnls`` package and loads the same library as the tests (the installed wheel, not the
+  source tree, when the tests run against the wheel).
 
 Every test needs the DNLS library: when it cannot be loaded the tests are skipped with the
 loader's reason (set ``DNLS_LIBRARY`` to the path of ``libDNLSC.so``).
@@ -13,8 +16,10 @@ loader's reason (set ``DNLS_LIBRARY`` to the path of ``libDNLSC.so``).
 from __future__ import annotations
 
 import math
+import os
 import types
 import zlib
+from pathlib import Path
 
 import pytest
 import torch
@@ -39,6 +44,19 @@ def pytest_collection_modifyitems(config, items):
     mark = pytest.mark.skip(reason=_REASON)
     for item in items:
         item.add_marker(mark)
+
+
+def subprocess_env() -> dict[str, str]:
+    """``os.environ`` with ``PYTHONPATH`` led by the folder holding the imported ``dnls`` and
+    ``DNLS_LIBRARY`` naming the library it loaded."""
+    import dnls  # noqa: PLC0415
+    from dnls import _lib  # noqa: PLC0415
+
+    env = dict(os.environ)
+    package_parent = str(Path(dnls.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([package_parent, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))])
+    env["DNLS_LIBRARY"] = str(_lib.library().path)
+    return env
 
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available on this machine")

@@ -6,15 +6,14 @@ import subprocess
 import sys
 
 import torch
+from conftest import subprocess_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(os.path.dirname(HERE), "examples")
-PACKAGE_ROOT = os.path.dirname(HERE)
 
 
 def run(script, out, *extra):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([PACKAGE_ROOT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env = subprocess_env()
     done = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), "--out", str(out), *extra],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -71,3 +71,14 @@ def test_every_op_is_registered():
              "wpsum_backward", "unfold", "unfold_backward", "fold", "fold_backward"}
     for name in names:
         assert hasattr(torch.ops.dnls, name), name
+
+
+@pytest.mark.parametrize("tracked", [False, True])
+def test_public_calls_go_through_the_dispatcher(randn, tracked):
+    """With or without a gradient to track, a public call is an operator call that torch sees
+    (the profiler names it), and only a tracked one builds a graph node."""
+    video = randn(2, 2, 8, 8).requires_grad_(tracked)
+    with torch.profiler.profile() as profile:
+        patches = ops.unfold(video, None, patch_size=3)
+    assert any(event.key == "dnls::unfold" for event in profile.key_averages())
+    assert (patches.grad_fn is not None) == tracked

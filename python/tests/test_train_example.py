@@ -8,13 +8,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import subprocess_env
 
 PYTHON_DIR = Path(__file__).resolve().parents[1]
 SCRIPT = PYTHON_DIR / "examples" / "train_denoiser.py"
@@ -25,8 +25,7 @@ TINY = ["--device", "cpu", "--steps", "3", "--batch", "1", "--crop", "24", "--fr
 
 def _run(tmp_path: Path, *extra: str) -> tuple[str, Path]:
     out = tmp_path / "train"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(PYTHON_DIR), *filter(None, [env.get("PYTHONPATH")])])
+    env = subprocess_env()
     env.setdefault("MPLBACKEND", "Agg")
     proc = subprocess.run([sys.executable, str(SCRIPT), *TINY, *extra, "--out", str(out)], env=env,
                           capture_output=True, text=True, timeout=120)

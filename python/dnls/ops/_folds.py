@@ -7,7 +7,7 @@ from torch import Tensor
 from .. import _lib
 from . import _common
 from ._grid import encode_grid
-from ._registry import backward_only, define, differentiable
+from ._registry import backward_only, call, define, differentiable
 
 # grid: the ten ints of a QueryGrid batch; geom: [patch_size, dilation, anchor, border]
 
@@ -96,7 +96,7 @@ def unfold(video: Tensor, grid=None, *, patch_size: int, dilation: int = 1, anch
     _common.video_rank("video", video)
     geom = _common.geometry(patch_size, dilation, anchor, border)
     encoded = encode_grid(grid, video.shape[-4], video.shape[-2], video.shape[-1])
-    return _unfold_op(video, encoded, geom)
+    return call(_unfold_op, video, encoded, geom)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -171,4 +171,4 @@ def fold(patches: Tensor, grid, video_shape, *, dilation: int = 1, anchor: str =
                          f"4-D one, got shape {tuple(patches.shape)} with video_shape {tuple(shape)}")
     geom = _common.geometry(patches.shape[-1], dilation, anchor, border)
     encoded = encode_grid(grid, shape[-4], shape[-2], shape[-1])
-    return _fold_op(patches, encoded, shape, geom)
+    return call(_fold_op, patches, encoded, shape, geom)

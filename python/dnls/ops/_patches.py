@@ -9,7 +9,7 @@ from torch import Tensor
 from .. import _lib
 from . import _common
 from ._common import optional_contiguous
-from ._registry import backward_only, define, differentiable
+from ._registry import backward_only, call, define, differentiable
 
 # geom: [patch_size, dilation, anchor code, border code]
 
@@ -106,7 +106,7 @@ def scatter(video: Tensor, indices: Tensor, *, patch_size: int, dilation: int = 
     """
     rank = _common.video_rank("video", video)
     indices = _common.int_positions("indices", indices, (rank - 1,), _indices_meaning(rank))
-    return _scatter_op(video, indices, _common.geometry(patch_size, dilation, anchor, border))
+    return call(_scatter_op, video, indices, _common.geometry(patch_size, dilation, anchor, border))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def gather(patches: Tensor, indices: Tensor, video_shape, *, weights: Optional[T
     if weights is not None:
         _common.require_tensor("weights", weights)
     geom = _common.geometry(patches.shape[-1], dilation, anchor, border)
-    return _gather_op(patches, weights, indices, shape, geom)
+    return call(_gather_op, patches, weights, indices, shape, geom)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -295,4 +295,4 @@ def wpsum(video: Tensor, weights: Tensor, indices: Tensor, *, patch_size: int, d
     rank = _common.video_rank("video", video)
     _common.require_tensor("weights", weights)
     indices = _common.int_positions("indices", indices, (rank - 1,), _indices_meaning(rank))
-    return _wpsum_op(video, weights, indices, _common.geometry(patch_size, dilation, anchor, border))
+    return call(_wpsum_op, video, weights, indices, _common.geometry(patch_size, dilation, anchor, border))

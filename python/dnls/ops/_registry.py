@@ -45,6 +45,16 @@ def _needs_grad(args) -> bool:
     return torch.is_grad_enabled() and _requires_grad(*args)
 
 
+def call(op: torch._ops.OpOverload, *args):
+    """Calls ``op`` as the public functions do: with a gradient to track, or while tracing,
+    through the whole dispatcher; otherwise straight below the autograd keys, which is what the
+    autograd kernel would do next (one Python kernel instead of two on the way, about 6 µs)."""
+    if torch.compiler.is_compiling() or _needs_grad(args):
+        return op(*args)
+    with _below_autograd():
+        return op(*args)
+
+
 def differentiable(op: torch._ops.OpOverload, setup: Callable, backward: Callable) -> None:
     """Registers the autograd kernel of ``op``: ``setup(ctx, inputs, output)`` saves what the
     backward needs, ``backward(ctx, *output_gradients)`` returns one gradient (or ``None``) per

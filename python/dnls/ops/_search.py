@@ -9,7 +9,7 @@ from .. import _lib
 from . import _common
 from ._grid import QueryGrid, encode_grid
 from ._common import optional_contiguous
-from ._registry import backward_only, define, differentiable
+from ._registry import backward_only, call, define, differentiable
 
 # params: [patch_size, dilation, anchor, border, window_size, window_stride, temporal_radius,
 #          k (0: whole window), metric, channels (0: all)]
@@ -161,4 +161,4 @@ def search(video: Tensor, queries, *, keys: Optional[Tensor] = None, forward_flo
         grid = []
     if keys is not None:
         _common.require_tensor("keys", keys)
-    return _search_op(video, keys, positions, grid, forward_flow, backward_flow, params)
+    return call(_search_op, video, keys, positions, grid, forward_flow, backward_flow, params)

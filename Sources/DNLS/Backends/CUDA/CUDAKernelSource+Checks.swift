@@ -29,6 +29,18 @@ extern "C" __global__ void copy_first_triple(const int* triples, unsigned long l
     out[0] = triples[3 * e]; out[1] = triples[3 * e + 1]; out[2] = triples[3 * e + 2];
 }
 
+// Deferred checking: records the failure at *report (if any, and if none is recorded yet) with
+// its triple, as copy_first_triple then record_failure would, in one launch.
+extern "C" __global__ void record_first_triple(const int* triples, const unsigned long long* report, int id,
+                                               int* record)
+{
+    unsigned long long e = report[0];
+    if (e == ~0ull) return;
+    if (atomicCAS(record, 0, id) != 0) return;
+    record[1] = (int)(e & 0xffffffffull); record[2] = (int)(e >> 32);
+    record[3] = triples[3 * e]; record[4] = triples[3 * e + 1]; record[5] = triples[3 * e + 2];
+}
+
 // Lowest index of a NaN or infinite value, into *first.
 extern "C" __global__ void first_nonfinite(const float* values, i64 count, unsigned long long* first)
 {
