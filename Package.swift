@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "dnls", targets: ["dnls"]),
         // The C ABI as a shared library (libDNLSC.so) for other languages: the Python package loads it.
         .library(name: "DNLSC", type: .dynamic, targets: ["DNLSC"]),
+        // Swift's differentiable programming over the operations: `gradient(at:of:)` through a search or a fold.
+        .library(name: "DNLSDifferentiation", targets: ["DNLSDifferentiation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +21,9 @@ let package = Package(
         // dlopen of the driver and NVRTC at run time, contexts, buffers, kernels. Knows nothing of patches.
         .target(name: "CUDADriver", dependencies: ["CCUDA"]),
         .target(name: "DNLS", dependencies: ["CUDADriver"]),
+        // `Tensor: Differentiable`, differentiable tensor math, and validated ("prepared") forms of
+        // the operations with registered derivatives. Uses the experimental _Differentiation module.
+        .target(name: "DNLSDifferentiation", dependencies: ["DNLS"]),
         // The C types of the C ABI (DLPack-layout tensor descriptors, parameters, per-call settings).
         .target(name: "CDNLSABI"),
         // The C ABI: one @c function per operation and direction over the public API. Its function
@@ -30,7 +35,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=Sources/DNLSC/exports.map", "-Xlinker", "--gc-sections"])]
         ),
         // The conformance suite: every backend against the CPU reference; run by `swift test` and `dnls selftest`.
-        .target(name: "DNLSConformance", dependencies: ["DNLS"]),
+        .target(name: "DNLSConformance", dependencies: ["DNLS", "DNLSDifferentiation"]),
         // PNG (libpng's simplified API) and JPEG (libjpeg, errors returned by setjmp in C) for the
         // tool. libpng, libjpeg and zlib are linked statically, so the `dnls` binary needs none of
         // them at run time; building needs their -dev packages (libpng-dev, libjpeg-dev, zlib1g-dev).
@@ -55,6 +60,7 @@ let package = Package(
         .testTarget(name: "DNLSToolTests", dependencies: ["dnls", "DNLS", "DNLSImageIO", "CImageCodecs"]),
         .testTarget(name: "CUDADriverTests",
                     dependencies: ["CUDADriver", "CCUDA", "DNLS", "DNLSConformance", "DNLSC", "CDNLSABI", "CABITestSupport"]),
+        .testTarget(name: "DNLSDifferentiationTests", dependencies: ["DNLSDifferentiation", "DNLS", "DNLSConformance"]),
         .testTarget(name: "DNLSCTests", dependencies: ["DNLSC", "CDNLSABI", "DNLS", "CABITestSupport"]),
         // Descriptors and call records that own their buffers, for the C ABI tests.
         .target(name: "CABITestSupport", dependencies: ["CDNLSABI"], path: "Tests/CABITestSupport"),

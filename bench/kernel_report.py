@@ -32,7 +32,8 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources",
 PARTS = [("CUDAKernelSource.swift", "common"), ("CUDAKernelSource+Search.swift", "search"),
          ("CUDAKernelSource+Anchors.swift", "anchors"), ("CUDAKernelSource+SearchBackward.swift", "searchBackward"),
          ("CUDAKernelSource+Patches.swift", "patches"), ("CUDAKernelSource+Deposit.swift", "deposit"),
-         ("CUDAKernelSource+Checks.swift", "checks")]
+         ("CUDAKernelSource+Checks.swift", "checks"), ("CUDAKernelSource+FailureRecord.swift", "failureRecord"),
+         ("CUDAKernelSource+TensorMath.swift", "tensorMath")]
 
 
 def read_source(name, revision=None):
@@ -45,16 +46,20 @@ def read_source(name, revision=None):
 
 
 def module_text(revision=None):
-    text = ""
+    text, found = "", []
     for name, var in PARTS:
-        source = read_source(name, revision)
+        try:
+            source = read_source(name, revision)
+        except (OSError, subprocess.CalledProcessError):
+            continue  # a family that this revision does not have yet
         match = re.search(r'static let %s = #"""\n(.*?)"""#' % var, source, re.S)
         if not match:
             sys.exit(f"no raw string `{var}` in {name}")
         text += match.group(1)
-    declared = re.search(r"static var text: String \{ (.*?) \}", read_source(PARTS[0][0], revision))
-    if declared and declared.group(1).replace(" ", "") != "+".join(var for _, var in PARTS):
-        sys.exit("CUDAKernelSource.text is no longer " + " + ".join(var for _, var in PARTS) + ": update PARTS")
+        found.append(var)
+    declared = re.search(r"static var text: String \{\s*(.*?)\s*\}", read_source(PARTS[0][0], revision), re.S)
+    if declared and re.sub(r"\s", "", declared.group(1)) != "+".join(found):
+        sys.exit("CUDAKernelSource.text is no longer " + " + ".join(found) + ": update PARTS")
     return text
 
 

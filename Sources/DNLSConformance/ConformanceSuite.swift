@@ -57,6 +57,8 @@ public struct ConformanceSuite: Sendable {
             ("operations on a stream give the default stream's results", "streams", Self.checkStreams),
             ("into: forms in a planned workspace give the same results and allocate nothing", "caller memory",
              Self.checkCallerMemory),
+            ("gradients of a learned non-local weighting match the CPU reference", "differentiation",
+             Self.checkDifferentiation),
         ]
     }
 

@@ -23,11 +23,12 @@ struct CUDABackend: PatchBackend {
 
     static let threads = 128
 
-    /// Launches `name`, specialised with `constants`, on `blocks` blocks of `threads` threads with
-    /// `sharedBytes` of dynamic shared memory (opted into above the default 48 KiB).
-    func launch(_ name: String, constants: [String: String] = [:], blocks: Int, threads: Int, sharedBytes: Int = 0,
-                _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
-        guard blocks > 0, !device.isPlanning else { return }
+    /// Launches `name`, specialised with `constants`, on a grid of `blocks` × `gridRows` blocks of
+    /// `threads` threads with `sharedBytes` of dynamic shared memory (opted into above the default
+    /// 48 KiB).
+    func launch(_ name: String, constants: [String: String] = [:], blocks: Int, gridRows: Int = 1, threads: Int,
+                sharedBytes: Int = 0, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
+        guard blocks > 0, gridRows > 0, !device.isPlanning else { return }
         // Under deferred checking a kernel may run on a table whose check has failed: every
         // position it reads is tested in full (GUARDED). Under eager checking every table has
         // passed its check before any kernel reads it.
@@ -36,7 +37,7 @@ struct CUDABackend: PatchBackend {
         let kernel = try runtime.kernel(name, constants: constants)
         try cuda(device) { () throws(CUDAError) in
             if sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: sharedBytes) }
-            try kernel.launch(grid: (blocks, 1, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, stream: stream,
+            try kernel.launch(grid: (blocks, gridRows, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, stream: stream,
                               arguments: arguments)
         }
     }

@@ -29,6 +29,7 @@ struct CUDAKernelModule: Sendable {
         CUDAKernelModule(name: "patches", family: CUDAKernelSource.patches),
         CUDAKernelModule(name: "deposit", family: CUDAKernelSource.deposit, after: [CUDAKernelSource.anchors]),
         CUDAKernelModule(name: "checks", family: CUDAKernelSource.checks + CUDAKernelSource.failureRecord),
+        CUDAKernelModule(name: "tensorMath", family: CUDAKernelSource.tensorMath),
     ]
 
     private static let byKernel: [String: CUDAKernelModule] = {

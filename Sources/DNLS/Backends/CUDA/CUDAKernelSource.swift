@@ -13,7 +13,9 @@ enum CUDAKernelSource {
     /// All of the source: shared helpers first, then the kernels of each family. The backend
     /// compiles one family at a time (``CUDAKernelModule``); `bench/kernel_report.py` reads this
     /// order.
-    static var text: String { common + search + anchors + searchBackward + patches + deposit + checks + failureRecord }
+    static var text: String {
+        common + search + anchors + searchBackward + patches + deposit + checks + failureRecord + tensorMath
+    }
 
     /// Geometry lookups, query grids, the register top-K and the flow chain, used by every family.
     static let common = #"""

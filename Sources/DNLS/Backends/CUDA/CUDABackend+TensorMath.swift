@@ -1,0 +1,118 @@
+import CUDADriver
+
+/// The tensor operations of the differentiation layer on the GPU (kernels in
+/// ``CUDAKernelSource/tensorMath``): each output element written by one thread, every sum in an
+/// order fixed by the shapes.
+extension CUDABackend {
+    /// Elements each block of a chunked sum adds up (256 threads × 16).
+    static let sumChunk = 4096
+
+    private func result(_ shape: [Int]) throws(DNLSError) -> Tensor<Float> {
+        try Tensor<Float>(uninitializedOn: device, shape: shape)
+    }
+
+    /// The device address `elements` floats past the start of `t`.
+    private func address(_ t: Tensor<Float>, offset elements: Int) -> CUDAKernel.Argument {
+        let base = t.deviceStorage?.buffer.address ?? 0
+        return .pointer(base + .init(elements * MemoryLayout<Float>.stride))
+    }
+
+    func filled(_ value: Float, shape: [Int]) throws(DNLSError) -> Tensor<Float> {
+        let out = try result(shape)
+        try launch("tm_fill", count: out.count, [address(out), .float(value), .int64(Int64(out.count))])
+        return out
+    }
+
+    func combined(_ a: Tensor<Float>, _ b: Tensor<Float>, _ op: ElementwiseOperation) throws(DNLSError) -> Tensor<Float> {
+        let out = try result(a.shape)
+        try launch("tm_combine", count: a.count, [address(a), address(b), address(out), .int64(Int64(a.count)), .int32(op.rawValue)])
+        return out
+    }
+
+    func scaled(_ a: Tensor<Float>, by factor: Float, elementOf tensor: Tensor<Float>?) throws(DNLSError) -> Tensor<Float> {
+        let out = try result(a.shape)
+        try launch("tm_scale", count: a.count, [address(a), address(tensor), .float(factor), address(out), .int64(Int64(a.count))])
+        return out
+    }
+
+    func exponential(_ a: Tensor<Float>) throws(DNLSError) -> Tensor<Float> {
+        let out = try result(a.shape)
+        try launch("tm_exp", count: a.count, [address(a), address(out), .int64(Int64(a.count))])
+        return out
+    }
+
+    func softmax(_ a: Tensor<Float>, rows: Int, n: Int) throws(DNLSError) -> Tensor<Float> {
+        let out = try result(a.shape)
+        try launch("tm_softmax", count: rows, [address(a), address(out), .int64(Int64(rows)), .int32(Int32(n))])
+        return out
+    }
+
+    func softmaxBackward(_ y: Tensor<Float>, _ g: Tensor<Float>, rows: Int, n: Int) throws(DNLSError) -> Tensor<Float> {
+        let out = try result(y.shape)
+        try launch("tm_softmax_backward", count: rows,
+                   [address(y), address(g), address(out), .int64(Int64(rows)), .int32(Int32(n))])
+        return out
+    }
+
+    /// `out[o, i] = Σⱼ x[o, j, i]`. Long contiguous rows (`inner == 1`) are first cut into chunks
+    /// that blocks sum (pass after pass until a row has at most one chunk's worth of partial
+    /// sums); the last pass sums each row front to back in one thread.
+    func sum(_ x: Tensor<Float>, outer: Int, n: Int, inner: Int, shape: [Int]) throws(DNLSError) -> Tensor<Float> {
+        let out = try result(shape)
+        var rows = x, length = n
+        while inner == 1, length > Self.sumChunk, outer <= 65_535 {
+            let chunks = (length + Self.sumChunk - 1) / Self.sumChunk
+            let partials: Tensor<Float> = try scratch([outer, chunks])
+            try launch("tm_sum_chunks", blocks: chunks, gridRows: outer, threads: 256,
+                       [address(rows), address(partials), .int64(Int64(length)), .int64(Int64(Self.sumChunk)),
+                        .int64(Int64(chunks))])
+            rows = partials
+            length = chunks
+        }
+        try launch("tm_sum_axis", count: outer * inner,
+                   [address(rows), address(out), .int64(Int64(outer)), .int64(Int64(length)), .int64(Int64(inner))])
+        return out
+    }
+
+    func broadcast(_ g: Tensor<Float>, outer: Int, n: Int, inner: Int, shape: [Int]) throws(DNLSError) -> Tensor<Float> {
+        let out = try result(shape)
+        try launch("tm_broadcast", count: out.count,
+                   [address(g), address(out), .int64(Int64(outer)), .int64(Int64(n)), .int64(Int64(inner))])
+        return out
+    }
+
+    func channelMix(_ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?, _ m: ChannelMixShape)
+        throws(DNLSError) -> Tensor<Float>
+    {
+        let out = try result(m.outputShape)
+        try launch("tm_channel_mix", count: out.count,
+                   [address(x), address(weight), address(bias), address(out), .int64(Int64(m.outer)),
+                    .int32(Int32(m.channels)), .int32(Int32(m.outputChannels)), .int64(Int64(m.pixels))])
+        return out
+    }
+
+    /// The input gradient in one pass; the weight and bias gradients as chunked partial sums of
+    /// their products (one row of partials per weight or bias entry), each row then summed front
+    /// to back into its entry.
+    func channelMixBackward(_ x: Tensor<Float>, weight: Tensor<Float>, gradient g: Tensor<Float>, _ m: ChannelMixShape)
+        throws(DNLSError) -> (input: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>)
+    {
+        let C = m.channels, Cp = m.outputChannels
+        let gx = try result(x.shape), gw = try result(weight.shape), gb = try result([Cp])
+        try launch("tm_channel_mix_input", count: x.count,
+                   [address(g), address(weight), address(gx), .int64(Int64(m.outer)), .int32(Int32(C)), .int32(Int32(Cp)),
+                    .int64(Int64(m.pixels))])
+        let items = m.outer * m.pixels, pairs = Cp * C + Cp
+        let chunks = max(1, (items + Self.sumChunk - 1) / Self.sumChunk)
+        let partials: Tensor<Float> = try scratch([pairs, chunks])
+        try launch("tm_channel_mix_partials", blocks: chunks, gridRows: pairs, threads: 256,
+                   [address(g), address(x), address(partials), .int64(Int64(m.outer)), .int32(Int32(C)), .int32(Int32(Cp)),
+                    .int64(Int64(m.pixels)), .int64(Int64(Self.sumChunk)), .int64(Int64(chunks))])
+        // The weight's rows of partials, then the bias's.
+        try launch("tm_sum_axis", count: Cp * C,
+                   [address(partials), address(gw), .int64(Int64(Cp * C)), .int64(Int64(chunks)), .int64(1)])
+        try launch("tm_sum_axis", count: Cp,
+                   [address(partials, offset: Cp * C * chunks), address(gb), .int64(Int64(Cp)), .int64(Int64(chunks)), .int64(1)])
+        return (gx, gw, gb)
+    }
+}
