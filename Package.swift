@@ -52,6 +52,7 @@ let package = Package(
             dependencies: [
                 "DNLS",
                 "DNLSConformance",
+                "DNLSDifferentiation",
                 "DNLSImageIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -9,5 +9,5 @@ struct DNLSTool: ParsableCommand {
         abstract: "Differentiable non-local patch operations on video.",
         discussion: FailureKind.summary,
         version: DNLSVersion.string,
-        subcommands: [DenoiseCommand.self, SearchCommand.self, BenchCommand.self, SelftestCommand.self])
+        subcommands: [DenoiseCommand.self, SearchCommand.self, BenchCommand.self, SelftestCommand.self, TrainCommand.self])
 }

@@ -38,9 +38,9 @@ extern "C" __global__ void tm_softmax(const float* x, float* y, i64 rows, int n)
     if (r >= rows) return;
     const float* xr = x + r * n;
     float* yr = y + r * n;
-    float top = -INFINITY;
+    float top = __int_as_float(0xff800000);
     for (int j = 0; j < n; ++j) top = fmaxf(top, xr[j]);
-    if (!(top > -INFINITY)) { for (int j = 0; j < n; ++j) yr[j] = 0.0f; return; }
+    if (!(top > __int_as_float(0xff800000))) { for (int j = 0; j < n; ++j) yr[j] = 0.0f; return; }
     float total = 0.0f;
     for (int j = 0; j < n; ++j) { float e = expf(xr[j] - top); yr[j] = e; total += e; }
     for (int j = 0; j < n; ++j) yr[j] /= total;
