@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: the Swift tests (`swift test`), then the Python package's tests against
+# The whole test suite: the Swift tests (`swift test`, in a debug and then a release build), then
+# the Python package's tests against
 # the wheel that `pip install .` builds, in a virtual environment with torch from PyPI (CPU; the
 # first run downloads about 3 GB, later runs use pip's cache). GPU cases skip, saying why, when
 # there is no GPU. Set DNLS_TEST_VENV to use another environment folder.
@@ -8,6 +9,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 swift test
+# Release too: differentiated code has compiled in debug and crashed the compiler in release.
+swift build -c release --build-tests -Xswiftc -enable-testing
+swift test -c release --skip-build -Xswiftc -enable-testing
 
 venv=${DNLS_TEST_VENV:-$root/.venv-test}
 if [ ! -x "$venv/bin/python" ]; then
