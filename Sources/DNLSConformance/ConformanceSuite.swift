@@ -57,6 +57,7 @@ public struct ConformanceSuite: Sendable {
             ("operations on a stream give the default stream's results", "streams", Self.checkStreams),
             ("into: forms in a planned workspace give the same results and allocate nothing", "caller memory",
              Self.checkCallerMemory),
+            ("differentiable tensor operations match the CPU", "tensor math", Self.checkTensorMath),
             ("gradients of a learned non-local weighting match the CPU reference", "differentiation",
              Self.checkDifferentiation),
         ]

@@ -14,6 +14,20 @@ struct PreparedCall: Sendable, Hashable {
                      "\(operation): \(argument) is \(tensor.shape) on \(tensor.device), but the operation was prepared for \(videoShape) on \(device)")
     }
 
+    /// The call of `operation` of `geometry` on videos of `videoShape` on `device`, after the
+    /// checks that the operation would make of them (and of the grid batch, when given).
+    static func checked<S: PatchScalar>(_ operation: String, _ geometry: PatchGeometry, videoShape: [Int],
+                                        grid: (QueryGrid, Range<Int>?)? = nil, on device: Device, _: S.Type,
+                                        implementation: Implementation) throws(DNLSError) -> PreparedCall {
+        if let (grid, batch) = grid {
+            try geometry.validate(videoShape: videoShape, grid: grid, batch: batch, on: device, S.self,
+                                  implementation: implementation)
+        } else {
+            try geometry.validate(videoShape: videoShape, on: device, S.self, implementation: implementation)
+        }
+        return PreparedCall(operation: operation, videoShape: videoShape, device: device, implementation: implementation)
+    }
+
     /// Runs the operation's own call, which repeats the cheap checks and stops on a failure.
     func run<T>(_ body: () throws(DNLSError) -> T) -> T { stopping(operation, body) }
 }

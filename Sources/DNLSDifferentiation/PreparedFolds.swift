@@ -8,11 +8,9 @@ extension PatchUnfold {
                                          on device: Device = .cpu, implementation: Implementation = .automatic)
         throws(DNLSError) -> PreparedUnfold<S>
     {
-        try geometry.validate(videoShape: videoShape, grid: grid, batch: batch, on: device, S.self,
-                              implementation: implementation)
-        return PreparedUnfold(unfold: self, grid: grid, batch: batch,
-                              call: PreparedCall(operation: "PatchUnfold", videoShape: videoShape, device: device,
-                                                 implementation: implementation))
+        PreparedUnfold(unfold: self, grid: grid, batch: batch,
+                       call: try .checked("PatchUnfold", geometry, videoShape: videoShape, grid: (grid, batch),
+                                          on: device, S.self, implementation: implementation))
     }
 }
 
@@ -23,11 +21,9 @@ extension PatchFold {
                                          on device: Device = .cpu, implementation: Implementation = .automatic)
         throws(DNLSError) -> PreparedFold<S>
     {
-        try geometry.validate(videoShape: videoShape, grid: grid, batch: batch, on: device, S.self,
-                              implementation: implementation)
-        return PreparedFold(fold: self, grid: grid, batch: batch,
-                            call: PreparedCall(operation: "PatchFold", videoShape: videoShape, device: device,
-                                               implementation: implementation))
+        PreparedFold(fold: self, grid: grid, batch: batch,
+                     call: try .checked("PatchFold", geometry, videoShape: videoShape, grid: (grid, batch),
+                                        on: device, S.self, implementation: implementation))
     }
 }
 

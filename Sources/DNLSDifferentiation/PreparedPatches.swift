@@ -8,9 +8,8 @@ extension PatchScatter {
                                          implementation: Implementation = .automatic)
         throws(DNLSError) -> PreparedScatter<S>
     {
-        try geometry.validate(videoShape: videoShape, on: device, S.self, implementation: implementation)
-        return PreparedScatter(scatter: self, call: PreparedCall(operation: "PatchScatter", videoShape: videoShape,
-                                                                 device: device, implementation: implementation))
+        PreparedScatter(scatter: self, call: try .checked("PatchScatter", geometry, videoShape: videoShape,
+                                                          on: device, S.self, implementation: implementation))
     }
 }
 
@@ -21,9 +20,8 @@ extension PatchGather {
                                          implementation: Implementation = .automatic)
         throws(DNLSError) -> PreparedGather<S>
     {
-        try geometry.validate(videoShape: videoShape, on: device, S.self, implementation: implementation)
-        return PreparedGather(gather: self, call: PreparedCall(operation: "PatchGather", videoShape: videoShape,
-                                                               device: device, implementation: implementation))
+        PreparedGather(gather: self, call: try .checked("PatchGather", geometry, videoShape: videoShape,
+                                                        on: device, S.self, implementation: implementation))
     }
 }
 
@@ -35,9 +33,8 @@ extension WeightedPatchSum {
                                          implementation: Implementation = .automatic)
         throws(DNLSError) -> PreparedWeightedPatchSum<S>
     {
-        try geometry.validate(videoShape: videoShape, on: device, S.self, implementation: implementation)
-        return PreparedWeightedPatchSum(sum: self, call: PreparedCall(operation: "WeightedPatchSum", videoShape: videoShape,
-                                                                      device: device, implementation: implementation))
+        PreparedWeightedPatchSum(sum: self, call: try .checked("WeightedPatchSum", geometry, videoShape: videoShape,
+                                                               on: device, S.self, implementation: implementation))
     }
 }
 

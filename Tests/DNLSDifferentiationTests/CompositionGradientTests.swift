@@ -72,6 +72,17 @@ import Testing
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
+    @Test(.enabled(if: cudaUnavailable == nil, "no usable GPU here: \(cudaUnavailable ?? "")"))
+    func tensorMathOnTheGPUMatchesTheCPU() {
+        let problems = ConformanceSuite.checkTensorMath(.cuda(0))
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    @Test func tensorMathCheckPassesOnTheCPUItself() {
+        // The check compares a device with the CPU; on the CPU itself it must find nothing.
+        #expect(ConformanceSuite.checkTensorMath(.cpu).isEmpty)
+    }
+
     @Test func cotangentsAccumulateWhenOneVideoFeedsSeveralOperations() throws {
         var rng = SplitMix64(seed: 22)
         let shape = [2, 2, 2, 6, 6]
