@@ -49,16 +49,18 @@ enum HostTensorMath {
         return Tensor(uncheckedShape: output.shape, scalars: out)
     }
 
+    /// Sums accumulate in `Double` and round once: a long `Float` sum is then within an ulp of the
+    /// exact one, whatever its length, rather than drifting with it.
     static func sum<S: PatchScalar>(_ a: Tensor<S>, outer: Int, n: Int, inner: Int, shape: [Int]) -> Tensor<S> {
         let x = a.host
-        var out = [S](repeating: 0, count: outer * inner)
+        var total = [Double](repeating: 0, count: outer * inner)
         for o in 0..<outer {
             for j in 0..<n {
                 let base = (o * n + j) * inner
-                for i in 0..<inner { out[o * inner + i] += x[base + i] }
+                for i in 0..<inner { total[o * inner + i] += Double(x[base + i]) }
             }
         }
-        return Tensor(uncheckedShape: shape, scalars: out)
+        return Tensor(uncheckedShape: shape, scalars: total.map { S($0) })
     }
 
     static func broadcast<S: PatchScalar>(_ a: Tensor<S>, outer: Int, n: Int, inner: Int, shape: [Int]) -> Tensor<S> {

@@ -1,8 +1,8 @@
 extension CUDAKernelSource {
     /// The tensor operations of the differentiation layer (``Tensor/combined(with:_:)`` and the
-    /// rest). One thread per output element; sums run front to back per thread, or per block as
-    /// strided per-thread sums folded by a shared-memory tree: an order fixed by the shapes, so
-    /// every result is reproducible bit for bit.
+    /// rest). One thread per output element; sums accumulate in double, front to back per thread
+    /// or per block as strided per-thread sums folded by a shared-memory tree: an order fixed by
+    /// the shapes, so every result is reproducible bit for bit.
     static let tensorMath = #"""
 #define TM_THREADS 256
 
@@ -63,20 +63,20 @@ extern "C" __global__ void tm_sum_axis(const float* x, float* out, i64 outer, i6
     if (e >= outer * inner) return;
     i64 o = e / inner, i = e % inner;
     const float* p = x + o * n * inner + i;
-    float s = 0.0f;
+    double s = 0.0;  // a long Float sum would drift; the CPU accumulates in double too
     for (i64 j = 0; j < n; ++j) s += p[j * inner];
-    out[e] = s;
+    out[e] = (float)s;
 }
 
 // Sums `chunk` consecutive elements of a row per block: block (c, r) sums x[r·n + c·chunk …] into
 // out[r·chunks + c] (per-thread strided sums, then a tree).
 extern "C" __global__ void __launch_bounds__(TM_THREADS) tm_sum_chunks(const float* x, float* out, i64 n, i64 chunk,
                                                                        i64 chunks) {
-    __shared__ float part[TM_THREADS];
+    __shared__ double part[TM_THREADS];
     i64 c = blockIdx.x, r = blockIdx.y;
     const float* row = x + r * n;
     i64 lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
-    float s = 0.0f;
+    double s = 0.0;
     for (i64 i = lo + threadIdx.x; i < hi; i += TM_THREADS) s += row[i];
     part[threadIdx.x] = s;
     __syncthreads();
@@ -84,7 +84,7 @@ extern "C" __global__ void __launch_bounds__(TM_THREADS) tm_sum_chunks(const flo
         if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w];
         __syncthreads();
     }
-    if (threadIdx.x == 0) out[r * chunks + c] = part[0];
+    if (threadIdx.x == 0) out[r * chunks + c] = (float)part[0];
 }
 
 // out[o, j, i] = g[o, i]: the adjoint of tm_sum_axis.
