@@ -19,14 +19,13 @@ Run where PyTorch, a GPU and the `dnls` package are:
 import argparse
 import collections
 import json
-import statistics
 import sys
-import time
 
 import torch
 
 from dnls import _lib, ops
 from dnls.ops import _folds, _patches, _registry, _search
+from torch_ops import tiny_cases, wall_us_per_call as per_call_us  # this script's folder is on sys.path
 
 KERNELS = {"search": _search._search, "scatter": _patches._scatter, "gather": _patches._gather,
            "wpsum": _patches._wpsum, "unfold": _folds._unfold, "fold": _folds._fold}
@@ -35,22 +34,6 @@ PUBLIC_MODULES = (_search, _patches, _folds)
 
 def log(text):
     print(f"host_layers: {text}", file=sys.stderr, flush=True)
-
-
-def per_call_us(fn, calls, device):
-    for _ in range(20):
-        fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    rounds = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        rounds.append((time.perf_counter() - start) / calls * 1e6)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-    return statistics.median(rounds)
 
 
 class Recorder:
@@ -104,24 +87,6 @@ def library_only(function, tensor, key, args):
     return replay, workspace
 
 
-def cases(device):
-    g = torch.Generator().manual_seed(3)
-    video = torch.rand(1, 2, 8, 8, generator=g).to(device)
-    grid = ops.QueryGrid(region=(0, 1, 0, 8, 0, 8), stride=4)  # 4 queries
-    found_d, found_i = ops.search(video, grid, patch_size=3, window_size=3, k=2)
-    weights = torch.rand(found_d.shape, generator=g).to(device)
-    patches = ops.scatter(video, found_i, patch_size=3)
-    unfolded = ops.unfold(video, grid, patch_size=3)
-    return {
-        "search": lambda: ops.search(video, grid, patch_size=3, window_size=3, k=2),
-        "scatter": lambda: ops.scatter(video, found_i, patch_size=3),
-        "gather": lambda: ops.gather(patches, found_i, video.shape, weights=weights),
-        "wpsum": lambda: ops.wpsum(video, weights, found_i, patch_size=3),
-        "unfold": lambda: ops.unfold(video, grid, patch_size=3),
-        "fold": lambda: ops.fold(unfolded, grid, video.shape),
-    }
-
-
 def profile_one(fn, device):
     """Device kernels and CUDA API calls of one call of `fn` (torch.profiler)."""
     activities = [torch.profiler.ProfilerActivity.CPU]
@@ -152,7 +117,7 @@ def main():
     device = torch.device(args.device)
     rows = []
     with torch.no_grad(), _lib.checking(args.checking):
-        for name, public in cases(device).items():
+        for name, public in tiny_cases(device).items():
             with Recorder() as recorder:
                 public()
             op, op_args = recorder.op_call
