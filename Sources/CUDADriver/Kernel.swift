@@ -93,25 +93,23 @@ public struct CUDAKernel: @unchecked Sendable {
         }
         try context.makeCurrent()
         // Each argument in its own 16-byte-aligned slot of one buffer; the driver reads each through
-        // its pointer with the size the kernel declares. Written in place: no array per argument.
+        // its pointer with the size the kernel declares. On the stack: a launch allocates nothing.
         var total = 0
         for argument in arguments { total += argument.slotBytes }
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 16), alignment: 16)
-        defer { storage.deallocate() }
-        // Zeroed, so the padding of a slot is never stale heap bytes (the fake driver reads 8 per slot).
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 16))
-        var pointers = [UnsafeMutableRawPointer?]()
-        pointers.reserveCapacity(arguments.count)
-        var offset = 0
-        for argument in arguments {
-            argument.write(to: storage + offset)
-            pointers.append(storage + offset)
-            offset += argument.slotBytes
-        }
-        let result: CUresult = pointers.withUnsafeMutableBufferPointer { p in
-            context.driver.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
-                                          UInt32(block.0), UInt32(block.1), UInt32(block.2),
-                                          UInt32(sharedBytes), stream?.handle, p.baseAddress, nil)
+        let result: CUresult = withUnsafeTemporaryAllocation(byteCount: max(total, 16), alignment: 16) { storage in
+            // Zeroed, so the padding of a slot is never stale bytes (the fake driver reads 8 per slot).
+            storage.initializeMemory(as: UInt8.self, repeating: 0)
+            return withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: max(arguments.count, 1)) { pointers in
+                var offset = 0
+                for (i, argument) in arguments.enumerated() {
+                    argument.write(to: storage.baseAddress! + offset)
+                    pointers[i] = storage.baseAddress! + offset
+                    offset += argument.slotBytes
+                }
+                return context.driver.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
+                                                     UInt32(block.0), UInt32(block.1), UInt32(block.2),
+                                                     UInt32(sharedBytes), stream?.handle, pointers.baseAddress, nil)
+            }
         }
         try context.driver.check(result, "cuLaunchKernel(\(name))")
     }

@@ -27,10 +27,10 @@ import Testing
         #expect(p.registerChannels == 3 && p.channelChunk == 3 && p.rowGroup == 21 && p.buffers == 1)
         // + row sums of every window column (21 × 22 × 17), resolved columns (42) and rows (42).
         #expect(p.sharedBytes == 4 * (3 * (42 * 43 + 22 * 23) + 21 * 22 * 17 + 42 + 42))
-        #expect(p.constants["BOX_CC"] == "3" && p.constants["BOX_CI"] == "3" && p.constants["BOX_ONCE"] == "1")
-        #expect(p.constants["BOX_JG"] == "7" && p.constants["BOX_NT"] == "288" && p.constants["BOX_MINB"] == "3")
-        #expect(p.constants["BOX_TQP"] == "17")
-        #expect(p.constants["BOX_NBUF"] == "1" && p.constants["BOX_STRIDE"] == "1" && p.constants["BOX_PS"] == "7")
+        #expect(p.constants.definitions["BOX_CC"] == "3" && p.constants.definitions["BOX_CI"] == "3" && p.constants.definitions["BOX_ONCE"] == "1")
+        #expect(p.constants.definitions["BOX_JG"] == "7" && p.constants.definitions["BOX_NT"] == "288" && p.constants.definitions["BOX_MINB"] == "3")
+        #expect(p.constants.definitions["BOX_TQP"] == "17")
+        #expect(p.constants.definitions["BOX_NBUF"] == "1" && p.constants.definitions["BOX_STRIDE"] == "1" && p.constants.definitions["BOX_PS"] == "7")
     }
 
     @Test func s3TakesSmallTilesAndStreamsChannels() throws {
@@ -47,9 +47,9 @@ import Testing
         // the row sums drop their pad (21 × 35 × 8). The row table (35 + 20) gains one row: the
         // last group's second window row (read, never offered).
         #expect(p.registerChannels == 1 && p.channelChunk == 2 && p.buffers == 2)
-        #expect(p.rowGroup == 2 && p.rowsInRegisters == 2 && p.constants["BOX_RA"] == "2")
+        #expect(p.rowGroup == 2 && p.rowsInRegisters == 2 && p.constants.definitions["BOX_RA"] == "2")
         #expect(p.sharedBytes == 4 * (2 * 2 * (36 * 57 + 35 * 35) + 21 * 35 * 8 + 56 + 55 + 1))
-        #expect(p.constants["BOX_ONCE"] == "0" && p.constants["BOX_MINB"] == "3" && p.constants["BOX_TQP"] == "8")
+        #expect(p.constants.definitions["BOX_ONCE"] == "0" && p.constants.definitions["BOX_MINB"] == "3" && p.constants.definitions["BOX_TQP"] == "8")
     }
 
     @Test func twoDeepWhenTheGridTakesSeveralWavesAnyway() throws {
@@ -78,7 +78,7 @@ import Testing
                         let span = (BoxSearchPlan.run - 1) * stride + 7
                         let sums = ci >= channels ? BoxSearchPlan.run : p.columnGroup * BoxSearchPlan.run
                         #expect(ci == 1 || 2 * span * ci + span + sums <= BoxSearchPlan.registerBudget, "\(context)")
-                        #expect((p.constants["BOX_ONCE"] == "1") == (ci >= channels), "\(context)")
+                        #expect((p.constants.definitions["BOX_ONCE"] == "1") == (ci >= channels), "\(context)")
                         // Shared memory: within the residency's share and the per-block limit.
                         let share = p.residentBlocks == 3 ? (h100.shared + 1024) / 3 - 1024 : BoxSearchPlan.sharedBudget
                         #expect(p.sharedBytes <= min(share, h100.shared), "\(context)")
@@ -90,7 +90,7 @@ import Testing
                             && windowStride == 1 && 2 * p.columnGroup * (BoxSearchPlan.run + 1) <= BoxSearchPlan.rowPairBudget
                         #expect(p.rowGroup == 1 || (p.rowGroup == window && cc >= channels) || pairs, "\(context)")
                         #expect(p.rowsInRegisters == 1 || pairs, "\(context)")
-                        #expect(p.constants["BOX_RA"] == "\(p.rowsInRegisters)", "\(context)")
+                        #expect(p.constants.definitions["BOX_RA"] == "\(p.rowsInRegisters)", "\(context)")
                         #expect(p.buffers == 2 || p.rowGroup == window, "\(context)")
                         // Threads: every item, every query of the tile and every key column.
                         let rows = (p.tile - 1) * stride + 7
@@ -101,7 +101,7 @@ import Testing
                                 && p.threads <= 1024, "\(context)")
                         // The layout: stages, row sums, resolved columns, and a row table that covers
                         // every key row a step copies, the last row group's padding included.
-                        let rg = p.rowGroup, sumStride = Int(p.constants["BOX_TQP"] ?? "") ?? 0
+                        let rg = p.rowGroup, sumStride = Int(p.constants.definitions["BOX_TQP"] ?? "") ?? 0
                         let stage = cc * ((rows + (rg - 1) * windowStride) * (keyColumns | 1) + rows * (rows | 1))
                         let rowTable = ((window + rg - 1) / rg * rg - 1) * windowStride + rows
                         #expect(p.sharedBytes == 4 * (p.buffers * stage + window * rows * sumStride + keyColumns + rowTable),

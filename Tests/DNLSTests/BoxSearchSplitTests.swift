@@ -19,13 +19,13 @@ import Testing
         // 45 a block (the busiest slot had a whole tile, 55, before).
         let split = p.split(frameSlots: 5, kept: 10, multiprocessors: 132)
         #expect(split == BoxSearchPlan.Split(unitsPerBlock: 45, blocks: 392, sharesTiles: true, partLists: 2 * 392 * 64))
-        #expect(p.constants(for: split)["BOX_SPLIT"] == "1")
+        #expect(p.constants(for: split).definitions["BOX_SPLIT"] == "1")
         // Every candidate written at its slot: no lists to join.
         #expect(p.split(frameSlots: 5, kept: nil, multiprocessors: 132).partLists == 0)
         // Lists too long for the part budget: one block per tile.
         let long = p.split(frameSlots: 5, kept: 2000, multiprocessors: 132)
         #expect(long == BoxSearchPlan.Split(unitsPerBlock: 55, blocks: 320, sharesTiles: false, partLists: 0))
-        #expect(p.constants(for: long)["BOX_SPLIT"] == "0")
+        #expect(p.constants(for: long).definitions["BOX_SPLIT"] == "0")
     }
 
     @Test func wholeTilesWhenSpreadingGainsLittle() throws {

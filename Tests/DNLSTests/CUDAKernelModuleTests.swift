@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 
 @testable import DNLS
@@ -32,24 +31,31 @@ import Testing
         #expect(CUDAKernelModule.declaring("no_such_kernel") == nil)
     }
 
-    /// Every kernel name the backend passes to a launch is declared by some module (a missing one
-    /// would only fail on a GPU).
-    @Test func everyLaunchedKernelIsDeclared() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Sources/DNLS/Backends/CUDA").standardized
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("CUDABackend") }
-        #expect(!files.isEmpty)
-        var launched: Set<String> = []
-        for file in files {
-            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
-            for line in text.split(separator: "\n") where line.contains("launch(") || line.contains("aggregate(")
-                || line.contains("kernel(") {
-                for match in line.matches(of: /"([a-z][a-z0-9]*_[a-z0-9_]*)"/) { launched.insert(String(match.1)) }
-            }
+    /// The typed entry points are exactly the kernels the sources declare, each in one module.
+    @Test func everyEntryIsDeclaredAndEveryDeclarationHasAnEntry() {
+        let declared = CUDAKernelModule.entryPoints(in: CUDAKernelSource.text)
+        #expect(CUDAKernelEntry.allCases.map(\.rawValue).sorted() == declared.sorted())
+        for entry in CUDAKernelEntry.allCases {
+            #expect(CUDAKernelModule.declaring(entry.rawValue) != nil, "\(entry)")
         }
-        #expect(launched.count >= 20, "found \(launched.sorted())")
-        for kernel in launched.sorted() {
-            #expect(CUDAKernelModule.declaring(kernel) != nil, "\(kernel) is launched but no family declares it")
-        }
+    }
+
+    /// The typed constants spell the definitions the modules were always compiled with (the
+    /// module cache on disk is keyed by them, and the machine code follows from them).
+    @Test func constantsSpellTheirDefinitions() {
+        #expect(CUDAKernelConstants().definitions == ["KMAX": "1", "WHOLE": "0", "GUARDED": "0"])
+        let search = CUDAKernelConstants(kept: 10, wholeWindow: true, guarded: true)
+        #expect(search.definitions == ["KMAX": "10", "WHOLE": "1", "GUARDED": "1"])
+        #expect(CUDAKernelConstants(foldPatchSize: 7).definitions["FOLD_PS"] == "7")
+        let unfold = CUDAKernelConstants(unfoldPatchSize: 5, unfoldRun: 4).definitions
+        #expect(unfold["UNF_PS"] == "5" && unfold["UNF_RUN"] == "4" && unfold.count == 5)
+        var box = BoxSearchConstants(tile: 16, threads: 288, windowSize: 21, patchSize: 7, dilation: 1, gridStride: 1,
+                                     channelChunk: 3, registerChannels: 3, columnGroup: 7, windowStride: 1, rowGroup: 2,
+                                     rowsInRegisters: 2, buffers: 1, residentBlocks: 3, sumStride: 17, onePass: true)
+        #expect(box.definitions.count == 16 && box.definitions["BOX_TQP"] == "17" && box.definitions["BOX_ONCE"] == "1")
+        box.sharesTiles = false
+        box.l2 = true
+        #expect(box.definitions["BOX_SPLIT"] == "0" && box.definitions["BOX_L2"] == "1" && box.definitions.count == 18)
+        #expect(CUDAKernelConstants(box: box).definitions.count == 21)
     }
 }

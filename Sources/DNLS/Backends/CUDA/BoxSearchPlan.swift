@@ -46,7 +46,7 @@ struct BoxSearchPlan: Equatable {
     /// Dynamic shared memory per block, in bytes.
     let sharedBytes: Int
     /// Compile-time constants of the kernel.
-    let constants: [String: String]
+    let constants: BoxSearchConstants
 
     /// Window size (`BOX_WS`).
     let windowSize: Int
@@ -109,8 +109,10 @@ struct BoxSearchPlan: Equatable {
 
     /// The kernel's constants for a launch divided by `split`: ``constants`` and `BOX_SPLIT`,
     /// which compiles the kernel's loop over segments only where blocks share tiles.
-    func constants(for split: Split) -> [String: String] {
-        constants.merging(["BOX_SPLIT": split.sharesTiles ? "1" : "0"]) { $1 }
+    func constants(for split: Split) -> BoxSearchConstants {
+        var c = constants
+        c.sharesTiles = split.sharesTiles
+        return c
     }
 
     /// The plan for a search over `grid`, or nil when no tile fits the budgets.
@@ -211,13 +213,11 @@ struct BoxSearchPlan: Equatable {
             // plus the 1 KiB the driver reserves per block), for the kernel's register bound.
             let resident = max(1, min(deep ? 3 : 2, (sharedMemoryLimit + 1024) / (sharedBytes + 1024)))
             self.residentBlocks = resident
-            self.constants = [
-                "BOX_TQ": "\(side)", "BOX_NT": "\(threads)", "BOX_WS": "\(window.size)", "BOX_PS": "\(g.patchSize)",
-                "BOX_DIL": "\(g.dilation)", "BOX_STRIDE": "\(grid.stride)", "BOX_CC": "\(chunk)",
-                "BOX_CI": "\(registerChannels)", "BOX_JG": "\(columnGroup)", "BOX_WSTEP": "\(window.stride)",
-                "BOX_RG": "\(rowGroup)", "BOX_RA": "\(rowsInRegisters)", "BOX_NBUF": "\(buffers)", "BOX_MINB": "\(resident)", "BOX_TQP": "\(sumStride)",
-                "BOX_ONCE": channels <= registerChannels ? "1" : "0",
-            ]
+            self.constants = BoxSearchConstants(
+                tile: side, threads: threads, windowSize: window.size, patchSize: g.patchSize, dilation: g.dilation,
+                gridStride: grid.stride, channelChunk: chunk, registerChannels: registerChannels, columnGroup: columnGroup,
+                windowStride: window.stride, rowGroup: rowGroup, rowsInRegisters: rowsInRegisters, buffers: buffers,
+                residentBlocks: resident, sumStride: sumStride, onePass: channels <= registerChannels)
             return
         }
         return nil

@@ -78,29 +78,29 @@ extension CUDABackend {
             let count = pass.sites.count, n = pixels + 1
             let span = siteArguments + [.int64(Int64(pass.sites.lowerBound)), .int64(Int64(pass.sites.upperBound))] + dims
                 + [.int64(Int64(pixel0)), .int64(Int64(pixels))]
-            try launch("anchor_clear", count: n, [address(starts), .int64(Int64(n)), address(big)])
-            try launch("anchor_count", count: count, span + [address(starts)])
+            try launch(.anchorClear, count: n, [address(starts), .int64(Int64(n)), address(big)])
+            try launch(.anchorCount, count: count, span + [address(starts)])
             let blocks = (n + AnchorPlan.scanBlock - 1) / AnchorPlan.scanBlock
-            try launch("scan_blocks", blocks: blocks, threads: 256, [address(starts), .int64(Int64(n)), address(totals)])
-            try launch("scan_totals", blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
-            try launch("scan_add", count: n, [address(starts), .int64(Int64(n)), address(totals)])
+            try launch(.scanBlocks, blocks: blocks, threads: 256, [address(starts), .int64(Int64(n)), address(totals)])
+            try launch(.scanTotals, blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
+            try launch(.scanAdd, count: n, [address(starts), .int64(Int64(n)), address(totals)])
             // The tile rows that hold the pass's sites: all of them in a plan of one pass (or under
             // deferred checking), else found on the device; the rest of the table build and the body cover only those.
             var bands = [pass.rows]
             if let used {
-                try launch("anchor_rows", count: pass.rows.count, [address(starts), .int64(Int64(pixels)),
+                try launch(.anchorRows, count: pass.rows.count, [address(starts), .int64(Int64(pixels)),
                                                                    .int32(Int32(s.width)), address(used)])
                 let flags = try used.hostElements()
                 bands = Self.bands(used: Array(flags.prefix(pass.rows.count)), base: pass.rows.lowerBound, gap: Self.bandGap)
             }
             if !bands.isEmpty {
-                try launch("anchor_fill", count: count, span + [address(starts), address(members)])
+                try launch(.anchorFill, count: count, span + [address(starts), address(members)])
                 for band in bands {
                     let p0 = (band.lowerBound - pass.rows.lowerBound) * s.width, p1 = p0 + band.count * s.width
-                    try launch("anchor_sort", count: 32 * (p1 - p0), [address(starts), address(members),
+                    try launch(.anchorSort, count: 32 * (p1 - p0), [address(starts), address(members),
                                                                        .int64(Int64(p0)), .int64(Int64(p1)), address(big)])
                 }
-                try launch("anchor_sort_big", blocks: 2 * runtime.context.multiprocessors, threads: 256,
+                try launch(.anchorSortBig, blocks: 2 * runtime.context.multiprocessors, threads: 256,
                            [address(starts), address(members), address(big)])
             }
             let anchors = Self.anchorsArgument(starts: address(starts), members: address(members),

@@ -57,7 +57,7 @@ extension CUDABackend {
         let entries = triples.count / 3
         guard entries > 0 else { return }
         let report = try failureReport()
-        try launch("first_invalid_triple", blocks: checkBlocks(entries), threads: Self.checkThreads, [
+        try launch(.firstInvalidTriple, blocks: checkBlocks(entries), threads: Self.checkThreads, [
             address(triples), .int64(Int64(entries)), .int32(Int32(s.frames)), .int32(Int32(s.height)),
             .int32(Int32(s.width)), .int32(allowMissing ? 1 : 0), address(report),
         ])
@@ -68,11 +68,11 @@ extension CUDABackend {
             guard !device.isPlanning else { return }
             let id = runtime.checkRegistry.withLock { $0.identifier(of: check) }
             let record = try runtime.failureRecord(on: stream)
-            try launch("record_first_triple", blocks: 1, threads: 1, [address(triples), address(report), .int32(id),
+            try launch(.recordFirstTriple, blocks: 1, threads: 1, [address(triples), address(report), .int32(id),
                                                                        address(record)])
             return
         }
-        try launch("copy_first_triple", blocks: 1, threads: 1, [address(triples), address(report)])
+        try launch(.copyFirstTriple, blocks: 1, threads: 1, [address(triples), address(report)])
         try conclude(report, check)
     }
 
@@ -82,7 +82,7 @@ extension CUDABackend {
         let count = values.count
         guard count > 0 else { return }
         let report = try failureReport()
-        try launch("first_nonfinite", blocks: checkBlocks(count), threads: Self.checkThreads, [
+        try launch(.firstNonfinite, blocks: checkBlocks(count), threads: Self.checkThreads, [
             address(values), .int64(Int64(count)), address(report),
         ])
         try conclude(report, .finite(argument: argument, shape: values.shape))
@@ -109,7 +109,7 @@ extension CUDABackend {
         case .deferred:
             let id = runtime.checkRegistry.withLock { $0.identifier(of: check) }
             let record = try runtime.failureRecord(on: stream)
-            try launch("record_failure", blocks: 1, threads: 1, [address(report), .int32(id), address(record)])
+            try launch(.recordFailure, blocks: 1, threads: 1, [address(report), .int32(id), address(record)])
         }
     }
 

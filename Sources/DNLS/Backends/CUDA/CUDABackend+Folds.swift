@@ -19,7 +19,7 @@ extension CUDABackend {
               geometry g: PatchGeometry, shape s: VideoShape, block: Tensor<Int32>, rows: FoldRows,
               into out: Tensor<Float>) throws(DNLSError) {
         let groups = (channels.count + Self.channelGroup - 1) / Self.channelGroup
-        try launch("fold_slots", constants: ["FOLD_PS": "\(g.patchSize)"], count: rows.count * s.width * rows.batches * groups, [
+        try launch(.foldSlots, constants: CUDAKernelConstants(foldPatchSize: g.patchSize), count: rows.count * s.width * rows.batches * groups, [
             address(P), grid, .int64(Int64(pixel0)), .int64(Int64(count)), address(block),
             .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)), .int32(Int32(s.width)),
             .int32(reach(g)), .int32(Int32(channels.lowerBound)), .int32(Int32(channels.count)),
@@ -29,10 +29,10 @@ extension CUDABackend {
 
     /// Launches an aggregation kernel over `slots` slots of a `cs`-channel slice: `arguments` end
     /// before its `slotsPerBlock, P`.
-    func aggregate(_ name: String, slots: Int, channels cs: Int, patchSize ps: Int, _ arguments: [CUDAKernel.Argument],
+    func aggregate(_ entry: CUDAKernelEntry, slots: Int, channels cs: Int, patchSize ps: Int, _ arguments: [CUDAKernel.Argument],
                    into P: Tensor<Float>) throws(DNLSError) {
         let (blocks, threads) = entryLaunch(entries: cs * ps * ps, sites: slots, sitesPerBlock: Self.slotsPerBlock)
-        try launch(name, blocks: blocks, threads: threads, arguments + [.int32(Int32(Self.slotsPerBlock)), address(P)])
+        try launch(entry, blocks: blocks, threads: threads, arguments + [.int32(Int32(Self.slotsPerBlock)), address(P)])
     }
 
     /// Runs of one table pass and the patch scratch they need: `rows` anchor rows by `slice`

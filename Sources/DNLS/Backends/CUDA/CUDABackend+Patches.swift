@@ -36,7 +36,7 @@ extension CUDABackend {
             if let (run, span, stageBytes) = Self.unfoldRun(channels: s.channels, geometry: g, gridStride: grid.stride) {
                 let firstRow = start / grid.columns, rowCount = (start + S - 1) / grid.columns - firstRow + 1
                 let runs = (grid.columns + run - 1) / run
-                try launch("unfold_runs", constants: ["UNF_PS": "\(ps)", "UNF_RUN": "\(run)"], blocks: s.batch * rowCount * runs,
+                try launch(.unfoldRuns, constants: CUDAKernelConstants(unfoldPatchSize: ps, unfoldRun: run), blocks: s.batch * rowCount * runs,
                            threads: Self.entryThreads(entries: per),
                            sharedBytes: stageBytes, [address(video), gridArgument(sites), address(block)] + dims(s) + [
                     .int64(Int64(S)), .int64(Int64(firstRow)), .int64(Int64(rowCount)), .int32(Int32(span)), address(out),
@@ -47,7 +47,7 @@ extension CUDABackend {
             // every output index and grid query number fits.
             let outputs = s.batch * S * per
             let narrow = outputs + 4 <= Int(Int32.max) && start + grid.count <= Int(Int32.max)
-            try launch(narrow ? "unfold_grid32" : "unfold_grid", constants: ["UNF_PS": "\(ps)"], count: (outputs + 3) / 4, [
+            try launch(narrow ? .unfoldGrid32 : .unfoldGrid, constants: CUDAKernelConstants(unfoldPatchSize: ps), count: (outputs + 3) / 4, [
                 address(video), gridArgument(sites), address(block),
             ] + dims(s) + [.int64(Int64(S)), address(out)])
             return
@@ -56,7 +56,7 @@ extension CUDABackend {
         // One block: `sitesPerBlock` sites × up to 256 entries (a warp multiple covering a small patch).
         let sitesPerBlock = 16
         let (blocks, threads) = entryLaunch(entries: per, sites: s.batch * S, sitesPerBlock: sitesPerBlock)
-        try launch("extract_patches", blocks: blocks, threads: threads, [
+        try launch(.extractPatches, blocks: blocks, threads: threads, [
             address(video), address(weights), address(table), .int64(Int64(stride)), gridArgument(sites), address(block),
         ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), .int32(Int32(sitesPerBlock)), address(out)])
     }
@@ -90,7 +90,7 @@ extension CUDABackend {
         let (table, stride) = try siteTable(sites)
         let weights = try weights.to(device)
         let out: Tensor<Float> = try output(.patches, [s.batch, sites.queries, 1, s.channels, ps, ps])
-        try launch("weighted_sum", count: out.count, [
+        try launch(.weightedSum, count: out.count, [
             address(video), address(weights), address(table), .int64(Int64(stride)), address(block),
         ] + dims(s) + [.int32(Int32(ps)), .int32(Int32(sites.queries)), .int32(Int32(sites.k)), address(out)])
         return out
@@ -105,7 +105,7 @@ extension CUDABackend {
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let (table, stride) = try siteTable(sites)
         let gradWeights: Tensor<Float> = try output(.weights, [s.batch, sites.queries, sites.k])
-        try launch("weighted_sum_weight_gradient", count: gradWeights.count, [
+        try launch(.weightedSumWeightGradient, count: gradWeights.count, [
             address(video), address(gradient), address(table), .int64(Int64(stride)), address(block),
         ] + dims(s) + [.int32(Int32(ps)), .int32(Int32(sites.queries)), .int32(Int32(sites.k)), address(gradWeights)])
         return (gradVideo, gradWeights)
@@ -123,7 +123,7 @@ extension CUDABackend {
         let (table, stride) = try siteTable(sites)
         let gradWeights: Tensor<Float> = try output(.weights, [s.batch, sites.queries, sites.k])
         let sumGradient = try weightSumGradient?.to(device), patches = try patches.to(device)
-        try launch("gather_weight_gradient", count: gradWeights.count, [
+        try launch(.gatherWeightGradient, count: gradWeights.count, [
             address(patches), address(gradient), address(sumGradient), address(table), .int64(Int64(stride)), address(block),
         ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), address(gradWeights)])
         return (gradPatches, gradWeights)
@@ -188,7 +188,7 @@ extension CUDABackend {
                 let t = target.shape
                 try foldTablePass(pass, runs: runs[i], channels: t.channels, P: P, geometry: g, shape: t, block: block,
                                   into: target.out) { (slot0, slots, c0, cs) throws(DNLSError) in
-                    try aggregate("aggregate_deposit", slots: slots, channels: cs, patchSize: g.patchSize, [
+                    try aggregate(.aggregateDeposit, slots: slots, channels: cs, patchSize: g.patchSize, [
                         .int32(target.mode), address(patches[i]), address(weights), .int32(Int32(sites.k)), pass.anchors,
                         .int64(Int64(slot0)), .int32(Int32(t.frames)), .int32(Int32(t.channels)), .int32(Int32(t.height)),
                         .int32(Int32(t.width)), .int32(Int32(g.patchSize)), .int64(Int64(S)), .int32(Int32(c0)),

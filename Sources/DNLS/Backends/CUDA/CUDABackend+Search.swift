@@ -9,13 +9,13 @@ extension CUDABackend {
         let distances: Tensor<Float> = try output(.distances, [s.batch, Q, slots])
         let indices: Tensor<Int32> = try output(.indices, [s.batch, Q, slots, 3])
         let whole = p.k == nil
-        let constants = ["KMAX": "\(p.k ?? 1)", "WHOLE": whole ? "1" : "0"]
+        let constants = CUDAKernelConstants(kept: p.k ?? 1, wholeWindow: whole)
         if try searchBoxFiltered(p, constants: constants, block: block, distances: distances, indices: indices) {
             return (distances, indices)
         }
         // Grid queries are computed by the kernel (no table: it reads none when grid.on).
         let (queries, queryStride) = try queryTable(p.queries)
-        try launch("search_forward", constants: constants, count: s.batch * Q, [
+        try launch(.searchForward, constants: constants, count: s.batch * Q, [
             address(p.videoTensor), address(p.keysTensor), address(queries), .int64(Int64(queryStride)),
             gridArgument(PatchSites(positions: p.queries)),
             address(p.flows.forward), address(p.flows.backward), address(block),
@@ -29,7 +29,7 @@ extension CUDABackend {
 
     /// The box-filtered search (`search_forward_box`) when it applies: no flow and a grid of
     /// queries (any stride). Returns false to fall back to the other kernels.
-    private func searchBoxFiltered(_ p: SearchProblem<Float>, constants: [String: String], block: Tensor<Int32>,
+    private func searchBoxFiltered(_ p: SearchProblem<Float>, constants: CUDAKernelConstants, block: Tensor<Int32>,
                                    distances: Tensor<Float>, indices: Tensor<Int32>) throws(DNLSError) -> Bool {
         guard p.flows.isZero, case let .grid(grid, start) = p.queries.source else { return false }
         guard let plan = BoxSearchPlan(geometry: p.geometry, window: p.window, channels: p.channels,
@@ -38,11 +38,13 @@ extension CUDABackend {
         let s = p.shape, window = p.window, frameSlots = window.frameCount(videoFrames: s.frames)
         let sites = gridArgument(PatchSites(grid: grid, batch: start..<start + p.queries.count))
         let split = plan.split(frameSlots: frameSlots, kept: p.k, multiprocessors: runtime.context.multiprocessors)
-        let kernelConstants = constants.merging(plan.constants(for: split)) { $1 }.merging(["BOX_L2": p.metric == .l2 ? "1" : "0"]) { $1 }
+        var kernelConstants = constants
+        kernelConstants.box = plan.constants(for: split)
+        kernelConstants.box?.l2 = p.metric == .l2
         let k = p.k ?? 0
         let partKeys: Tensor<Float>? = split.partLists > 0 ? try scratch([split.partLists * k]) : nil
         let partEns: Tensor<Int32>? = split.partLists > 0 ? try scratch([split.partLists * (k + 1)]) : nil
-        try launch("search_forward_box", constants: kernelConstants,
+        try launch(.searchForwardBox, constants: kernelConstants,
                    blocks: split.blocks, threads: plan.threads, sharedBytes: plan.sharedBytes, [
             address(p.videoTensor), address(p.keysTensor), sites, address(block),
         ] + dims(s) + [
@@ -51,7 +53,7 @@ extension CUDABackend {
             address(partKeys), address(partEns), address(distances), address(indices),
         ])
         if split.partLists > 0 {
-            try launch("search_box_merge", constants: kernelConstants, count: plan.blocks * plan.tile * plan.tile, [
+            try launch(.searchBoxMerge, constants: kernelConstants, count: plan.blocks * plan.tile * plan.tile, [
                 sites, address(block), .int32(Int32(s.batch)), .int32(Int32(s.height)), .int32(Int32(s.width)),
                 .int32(Int32(frameSlots)), .int32(Int32(p.queries.count)), .int32(Int32(p.slots)),
                 .int32(Int32(split.unitsPerBlock)), address(partKeys), address(partEns), address(distances), address(indices),

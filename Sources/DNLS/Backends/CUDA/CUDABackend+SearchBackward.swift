@@ -51,7 +51,7 @@ extension CUDABackend {
             for q0 in stride(from: 0, to: Q, by: chunk) {
                 let n = min(chunk, Q - q0)
                 let chunkGrid = gridArgument(PatchSites(grid: grid, batch: start + q0..<start + q0 + n))
-                try aggregate("aggregate_search", slots: s.batch * n, channels: Cp, patchSize: g.patchSize,
+                try aggregate(.aggregateSearch, slots: s.batch * n, channels: Cp, patchSize: g.patchSize,
                               arguments(side: 0, slotGrid: chunkGrid, anchors: Self.noAnchors, slot0: 0, queryOffset: q0)
                                   + [.int32(0), .int32(Int32(Cp)), .int64(Int64(s.batch * n)), .int64(Int64(n))], into: P)
                 try fold(P, grid: chunkGrid, pixel0: 0, count: n, channels: 0..<Cp, geometry: g, shape: s, block: block,
@@ -74,8 +74,8 @@ extension CUDABackend {
     /// aggregate_search_hubs over the hubs (pixels of many sites, split over thread groups).
     func aggregateTable(_ arguments: [CUDAKernel.Argument], slots: Int, channels cs: Int, patchSize ps: Int,
                         big: CUDAKernel.Argument, into P: Tensor<Float>) throws(DNLSError) {
-        try aggregate("aggregate_search", slots: slots, channels: cs, patchSize: ps, arguments, into: P)
-        try launch("aggregate_search_hubs", blocks: 2 * runtime.context.multiprocessors, threads: Self.hubThreads,
+        try aggregate(.aggregateSearch, slots: slots, channels: cs, patchSize: ps, arguments, into: P)
+        try launch(.aggregateSearchHubs, blocks: 2 * runtime.context.multiprocessors, threads: Self.hubThreads,
                    arguments + [big, address(P)])
     }
 }

@@ -19,37 +19,37 @@ extension CUDABackend {
 
     func filled(_ value: Float, shape: [Int]) throws(DNLSError) -> Tensor<Float> {
         let out = try result(shape)
-        try launch("tm_fill", count: out.count, [address(out), .float(value), .int64(Int64(out.count))])
+        try launch(.mathFill, count: out.count, [address(out), .float(value), .int64(Int64(out.count))])
         return out
     }
 
     func combined(_ a: Tensor<Float>, _ b: Tensor<Float>, _ op: ElementwiseOperation) throws(DNLSError) -> Tensor<Float> {
         let out = try result(a.shape)
-        try launch("tm_combine", count: a.count, [address(a), address(b), address(out), .int64(Int64(a.count)), .int32(op.rawValue)])
+        try launch(.mathCombine, count: a.count, [address(a), address(b), address(out), .int64(Int64(a.count)), .int32(op.rawValue)])
         return out
     }
 
     func scaled(_ a: Tensor<Float>, by factor: Float, elementOf tensor: Tensor<Float>?) throws(DNLSError) -> Tensor<Float> {
         let out = try result(a.shape)
-        try launch("tm_scale", count: a.count, [address(a), address(tensor), .float(factor), address(out), .int64(Int64(a.count))])
+        try launch(.mathScale, count: a.count, [address(a), address(tensor), .float(factor), address(out), .int64(Int64(a.count))])
         return out
     }
 
     func exponential(_ a: Tensor<Float>) throws(DNLSError) -> Tensor<Float> {
         let out = try result(a.shape)
-        try launch("tm_exp", count: a.count, [address(a), address(out), .int64(Int64(a.count))])
+        try launch(.mathExp, count: a.count, [address(a), address(out), .int64(Int64(a.count))])
         return out
     }
 
     func softmax(_ a: Tensor<Float>, rows: Int, n: Int) throws(DNLSError) -> Tensor<Float> {
         let out = try result(a.shape)
-        try launch("tm_softmax", count: rows, [address(a), address(out), .int64(Int64(rows)), .int32(Int32(n))])
+        try launch(.mathSoftmax, count: rows, [address(a), address(out), .int64(Int64(rows)), .int32(Int32(n))])
         return out
     }
 
     func softmaxBackward(_ y: Tensor<Float>, _ g: Tensor<Float>, rows: Int, n: Int) throws(DNLSError) -> Tensor<Float> {
         let out = try result(y.shape)
-        try launch("tm_softmax_backward", count: rows,
+        try launch(.mathSoftmaxBackward, count: rows,
                    [address(y), address(g), address(out), .int64(Int64(rows)), .int32(Int32(n))])
         return out
     }
@@ -63,20 +63,20 @@ extension CUDABackend {
         while inner == 1, length > Self.sumChunk, outer <= 65_535 {
             let chunks = (length + Self.sumChunk - 1) / Self.sumChunk
             let partials: Tensor<Float> = try scratch([outer, chunks])
-            try launch("tm_sum_chunks", blocks: chunks, gridRows: outer, threads: 256,
+            try launch(.mathSumChunks, blocks: chunks, gridRows: outer, threads: 256,
                        [address(rows), address(partials), .int64(Int64(length)), .int64(Int64(Self.sumChunk)),
                         .int64(Int64(chunks))])
             rows = partials
             length = chunks
         }
-        try launch("tm_sum_axis", count: outer * inner,
+        try launch(.mathSumAxis, count: outer * inner,
                    [address(rows), address(out), .int64(Int64(outer)), .int64(Int64(length)), .int64(Int64(inner))])
         return out
     }
 
     func broadcast(_ g: Tensor<Float>, outer: Int, n: Int, inner: Int, shape: [Int]) throws(DNLSError) -> Tensor<Float> {
         let out = try result(shape)
-        try launch("tm_broadcast", count: out.count,
+        try launch(.mathBroadcast, count: out.count,
                    [address(g), address(out), .int64(Int64(outer)), .int64(Int64(n)), .int64(Int64(inner))])
         return out
     }
@@ -85,7 +85,7 @@ extension CUDABackend {
         throws(DNLSError) -> Tensor<Float>
     {
         let out = try result(m.outputShape)
-        try launch("tm_channel_mix", count: out.count,
+        try launch(.mathChannelMix, count: out.count,
                    [address(x), address(weight), address(bias), address(out), .int64(Int64(m.outer)),
                     .int32(Int32(m.channels)), .int32(Int32(m.outputChannels)), .int64(Int64(m.pixels))])
         return out
@@ -99,19 +99,19 @@ extension CUDABackend {
     {
         let C = m.channels, Cp = m.outputChannels
         let gx = try result(x.shape), gw = try result(weight.shape), gb = try result([Cp])
-        try launch("tm_channel_mix_input", count: x.count,
+        try launch(.mathChannelMixInput, count: x.count,
                    [address(g), address(weight), address(gx), .int64(Int64(m.outer)), .int32(Int32(C)), .int32(Int32(Cp)),
                     .int64(Int64(m.pixels))])
         let items = m.outer * m.pixels, pairs = Cp * C + Cp
         let chunks = max(1, (items + Self.sumChunk - 1) / Self.sumChunk)
         let partials: Tensor<Float> = try scratch([pairs, chunks])
-        try launch("tm_channel_mix_partials", blocks: chunks, gridRows: pairs, threads: 256,
+        try launch(.mathChannelMixPartials, blocks: chunks, gridRows: pairs, threads: 256,
                    [address(g), address(x), address(partials), .int64(Int64(m.outer)), .int32(Int32(C)), .int32(Int32(Cp)),
                     .int64(Int64(m.pixels)), .int64(Int64(Self.sumChunk)), .int64(Int64(chunks))])
         // The weight's rows of partials, then the bias's.
-        try launch("tm_sum_axis", count: Cp * C,
+        try launch(.mathSumAxis, count: Cp * C,
                    [address(partials), address(gw), .int64(Int64(Cp * C)), .int64(Int64(chunks)), .int64(1)])
-        try launch("tm_sum_axis", count: Cp,
+        try launch(.mathSumAxis, count: Cp,
                    [address(partials, offset: Cp * C * chunks), address(gb), .int64(Int64(Cp)), .int64(Int64(chunks)), .int64(1)])
         return (gx, gw, gb)
     }

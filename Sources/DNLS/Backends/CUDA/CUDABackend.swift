@@ -23,18 +23,18 @@ struct CUDABackend: PatchBackend {
 
     static let threads = 128
 
-    /// Launches `name`, specialised with `constants`, on a grid of `blocks` × `gridRows` blocks of
+    /// Launches `entry`, specialised with `constants`, on a grid of `blocks` × `gridRows` blocks of
     /// `threads` threads with `sharedBytes` of dynamic shared memory (opted into above the default
     /// 48 KiB).
-    func launch(_ name: String, constants: [String: String] = [:], blocks: Int, gridRows: Int = 1, threads: Int,
+    func launch(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(), blocks: Int, gridRows: Int = 1, threads: Int,
                 sharedBytes: Int = 0, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
         guard blocks > 0, gridRows > 0, !device.isPlanning else { return }
         // Under deferred checking a kernel may run on a table whose check has failed: every
         // position it reads is tested in full (GUARDED). Under eager checking every table has
         // passed its check before any kernel reads it.
         var constants = constants
-        if device.inputChecking == .deferred { constants["GUARDED"] = "1" }
-        let kernel = try runtime.kernel(name, constants: constants)
+        constants.guarded = device.inputChecking == .deferred
+        let kernel = try runtime.kernel(entry, constants: constants)
         try cuda(device) { () throws(CUDAError) in
             if sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: sharedBytes) }
             try kernel.launch(grid: (blocks, gridRows, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, stream: stream,
@@ -43,9 +43,9 @@ struct CUDABackend: PatchBackend {
     }
 
     /// Launches `name` with one thread per item of `count`, in blocks of ``threads``.
-    func launch(_ name: String, constants: [String: String] = [:], count: Int,
+    func launch(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(), count: Int,
                 _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
-        try launch(name, constants: constants, blocks: (count + Self.threads - 1) / Self.threads, threads: Self.threads,
+        try launch(entry, constants: constants, blocks: (count + Self.threads - 1) / Self.threads, threads: Self.threads,
                    arguments)
     }
 

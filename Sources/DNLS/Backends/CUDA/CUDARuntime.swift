@@ -71,22 +71,21 @@ final class CUDARuntime: @unchecked Sendable {
         return block.tensor
     }
 
-    /// The entry point `name` of its family's module (``CUDAKernelModule``), specialised with
+    /// The entry point `entry` of its family's module (``CUDAKernelModule``), specialised with
     /// `constants`.
     ///
-    /// Handles are kept by name and constants: a launch then skips the module cache, whose key is
+    /// Handles are kept by entry and constants: a launch then skips the module cache, whose key is
     /// the module's whole text (hashing it costs about as much as a small kernel).
-    func kernel(_ name: String, constants: [String: String] = [:]) throws(DNLSError) -> CUDAKernel {
-        // A hashed key, not a string built per launch: a launch's host cost is a few microseconds.
-        let key = KernelKey(name: name, constants: constants)
+    func kernel(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants()) throws(DNLSError) -> CUDAKernel {
+        // A key of an enum and integers, not strings: a launch's host cost is a few microseconds.
+        let key = KernelKey(entry: entry, constants: constants)
         if let kernel = handles.withLock({ $0[key] }) { return kernel }
-        // Kernels that do not depend on the search's constants share the module built with defaults.
-        let constants = ["KMAX": "1", "WHOLE": "0", "GUARDED": "0"].merging(constants) { $1 }
         do throws(CUDAError) {
-            guard let module = CUDAKernelModule.declaring(name) else {
-                throw .invalidArgument("no kernel family declares \(name)")
+            guard let module = CUDAKernelModule.declaring(entry.rawValue) else {
+                throw .invalidArgument("no kernel family declares \(entry.rawValue)")
             }
-            let kernel = try kernels.kernel(name, in: KernelSource(name: module.name, source: module.source, constants: constants))
+            let source = KernelSource(name: module.name, source: module.source, constants: constants.definitions)
+            let kernel = try kernels.kernel(entry.rawValue, in: source)
             handles.withLock { $0[key] = kernel }
             return kernel
         } catch {
@@ -125,7 +124,7 @@ extension Device {
     /// looked for. `.cpu` is always available.
     public func checkAvailable() throws(DNLSError) {
         guard case let .cuda(ordinal) = self else { return }
-        _ = try CUDARuntime.shared(ordinal: ordinal).kernel("extract_patches", constants: ["KMAX": "1", "WHOLE": "0"])
+        _ = try CUDARuntime.shared(ordinal: ordinal).kernel(.extractPatches)
     }
 
     /// A one-line description of the GPU (name, compute capability, driver version), or `nil`
@@ -158,8 +157,7 @@ private struct GeometryBlockKey: Hashable {
     let geometry: PatchGeometry, window: SearchWindow?, frames: Int, height: Int, width: Int
 }
 
-/// A kernel handle's name and the constants it was asked for (the defaults merged in are the
-/// same for every call, so they need not be part of the key).
+/// A kernel handle's entry point and the constants it was compiled with.
 private struct KernelKey: Hashable {
-    let name: String, constants: [String: String]
+    let entry: CUDAKernelEntry, constants: CUDAKernelConstants
 }
