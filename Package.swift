@@ -20,7 +20,12 @@ let package = Package(
         .target(name: "CCUDA"),
         // dlopen of the driver and NVRTC at run time, contexts, buffers, kernels. Knows nothing of patches.
         .target(name: "CUDADriver", dependencies: ["CCUDA"]),
-        .target(name: "DNLS", dependencies: ["CUDADriver"]),
+        // The parameter structs of the CUDA kernels, one header that Swift imports and NVRTC compiles.
+        .target(name: "CDNLSKernels"),
+        .target(name: "DNLS", dependencies: ["CUDADriver", "CDNLSKernels"], plugins: ["EmbedKernelHeader"]),
+        // Build-time tool and plugin that embed the parameter header's text in the library.
+        .executableTarget(name: "EmbedText"),
+        .plugin(name: "EmbedKernelHeader", capability: .buildTool(), dependencies: ["EmbedText"]),
         // `Tensor: Differentiable`, differentiable tensor math, and validated ("prepared") forms of
         // the operations with registered derivatives. Uses the experimental _Differentiation module.
         .target(name: "DNLSDifferentiation", dependencies: ["DNLS"]),

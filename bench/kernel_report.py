@@ -28,8 +28,9 @@ import sys
 import tempfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "DNLS", "Backends", "CUDA")
-# (file, raw string) in the order of CUDAKernelSource.text.
-PARTS = [("CUDAKernelSource.swift", "common"), ("CUDAKernelSource+Search.swift", "search"),
+# (file, raw string) in the order of CUDAKernelSource.text; the parameter header is embedded whole.
+HEADER = os.path.join("..", "..", "..", "CDNLSKernels", "include", "dnls_kernels.h")
+PARTS = [(HEADER, "parameters"), ("CUDAKernelSource.swift", "common"), ("CUDAKernelSource+Search.swift", "search"),
          ("CUDAKernelSource+Anchors.swift", "anchors"), ("CUDAKernelSource+SearchBackward.swift", "searchBackward"),
          ("CUDAKernelSource+Patches.swift", "patches"), ("CUDAKernelSource+Deposit.swift", "deposit"),
          ("CUDAKernelSource+Checks.swift", "checks"), ("CUDAKernelSource+FailureRecord.swift", "failureRecord"),
@@ -52,13 +53,17 @@ def module_text(revision=None):
             source = read_source(name, revision)
         except (OSError, subprocess.CalledProcessError):
             continue  # a family that this revision does not have yet
+        if name == HEADER:
+            text += source
+            found.append(var)
+            continue
         match = re.search(r'static let %s = #"""\n(.*?)"""#' % var, source, re.S)
         if not match:
             sys.exit(f"no raw string `{var}` in {name}")
         text += match.group(1)
         found.append(var)
-    declared = re.search(r"static var text: String \{\s*(.*?)\s*\}", read_source(PARTS[0][0], revision), re.S)
-    if declared and re.sub(r"\s", "", declared.group(1)) != "+".join(found):
+    declared = re.search(r"static var text: String \{\s*(.*?)\s*\}", read_source("CUDAKernelSource.swift", revision), re.S)
+    if declared and re.sub(r"\s", "", declared.group(1)) != "+".join(found):  # a revision before the header lacks "parameters"
         sys.exit("CUDAKernelSource.text is no longer " + " + ".join(found) + ": update PARTS")
     return text
 

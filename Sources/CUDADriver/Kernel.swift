@@ -81,9 +81,47 @@ public struct CUDAKernel: @unchecked Sendable {
                                               Int32(bytes)), "cuFuncSetAttribute(\(name))")
     }
 
-    /// Launches the kernel on `stream` (the default stream when `nil`).
+    /// Launches the kernel on `stream` (the default stream when `nil`) with its parameters as
+    /// separate values, in order.
     public func launch(grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int = 0,
                        stream: CUDAStream? = nil, arguments: [Argument]) throws(CUDAError) {
+        // Each argument in its own 16-byte-aligned slot of one buffer; the driver reads each through
+        // its pointer with the size the kernel declares. On the stack: a launch allocates nothing.
+        var total = 0
+        for argument in arguments { total += argument.slotBytes }
+        try withUnsafeTemporaryAllocation(byteCount: max(total, 16), alignment: 16) { (storage) throws(CUDAError) in
+            // Zeroed, so the padding of a slot is never stale bytes (the fake driver reads 8 per slot).
+            storage.initializeMemory(as: UInt8.self, repeating: 0)
+            try withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: max(arguments.count, 1)) {
+                (pointers) throws(CUDAError) in
+                var offset = 0
+                for (i, argument) in arguments.enumerated() {
+                    argument.write(to: storage.baseAddress! + offset)
+                    pointers[i] = storage.baseAddress! + offset
+                    offset += argument.slotBytes
+                }
+                try launch(grid: grid, block: block, sharedBytes: sharedBytes, stream: stream, parameterPointers: pointers.baseAddress!)
+            }
+        }
+    }
+
+    /// Launches the kernel on `stream` (the default stream when `nil`) with `parameters` as its
+    /// one parameter: a C struct, passed by value, that the kernel declares with the same layout
+    /// (the structs of a header both sides compile).
+    public func launch<Parameters: BitwiseCopyable>(grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int = 0,
+                                                    stream: CUDAStream? = nil, parameters: Parameters) throws(CUDAError) {
+        var parameters = parameters
+        try withUnsafeMutableBytes(of: &parameters) { (bytes) throws(CUDAError) in
+            var pointer: UnsafeMutableRawPointer? = bytes.baseAddress
+            try withUnsafeMutablePointer(to: &pointer) { (pointers) throws(CUDAError) in
+                try launch(grid: grid, block: block, sharedBytes: sharedBytes, stream: stream, parameterPointers: pointers)
+            }
+        }
+    }
+
+    /// The launch itself: `parameterPointers` points at one pointer per kernel parameter.
+    private func launch(grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int, stream: CUDAStream?,
+                        parameterPointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>) throws(CUDAError) {
         guard grid.0 > 0, grid.1 > 0, grid.2 > 0, grid.0 < (1 << 31), grid.1 < 65536, grid.2 < 65536 else {
             throw .invalidArgument("kernel \(name): grid \(grid) outside the device's limits")
         }
@@ -92,25 +130,9 @@ public struct CUDAKernel: @unchecked Sendable {
             throw .invalidArgument("kernel \(name): block \(block) or shared memory \(sharedBytes) bytes outside the device's limits")
         }
         try context.makeCurrent()
-        // Each argument in its own 16-byte-aligned slot of one buffer; the driver reads each through
-        // its pointer with the size the kernel declares. On the stack: a launch allocates nothing.
-        var total = 0
-        for argument in arguments { total += argument.slotBytes }
-        let result: CUresult = withUnsafeTemporaryAllocation(byteCount: max(total, 16), alignment: 16) { storage in
-            // Zeroed, so the padding of a slot is never stale bytes (the fake driver reads 8 per slot).
-            storage.initializeMemory(as: UInt8.self, repeating: 0)
-            return withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: max(arguments.count, 1)) { pointers in
-                var offset = 0
-                for (i, argument) in arguments.enumerated() {
-                    argument.write(to: storage.baseAddress! + offset)
-                    pointers[i] = storage.baseAddress! + offset
-                    offset += argument.slotBytes
-                }
-                return context.driver.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
-                                                     UInt32(block.0), UInt32(block.1), UInt32(block.2),
-                                                     UInt32(sharedBytes), stream?.handle, pointers.baseAddress, nil)
-            }
-        }
+        let result = context.driver.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2),
+                                                   UInt32(block.0), UInt32(block.1), UInt32(block.2),
+                                                   UInt32(sharedBytes), stream?.handle, parameterPointers, nil)
         try context.driver.check(result, "cuLaunchKernel(\(name))")
     }
 }

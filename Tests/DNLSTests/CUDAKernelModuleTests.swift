@@ -23,7 +23,7 @@ import Testing
         #expect(byModule.sorted() == whole.sorted(), "a family is missing from CUDAKernelModule.all")
         #expect(Set(byModule).count == byModule.count, "a kernel name is declared twice")
         for module in CUDAKernelModule.all {
-            #expect(module.source.hasPrefix(CUDAKernelSource.common), "\(module.name)")
+            #expect(module.source.hasPrefix(CUDAKernelSource.parameters + CUDAKernelSource.common), "\(module.name)")
             for kernel in module.kernels {
                 #expect(CUDAKernelModule.declaring(kernel)?.name == module.name, "\(kernel)")
             }
@@ -57,5 +57,23 @@ import Testing
         box.l2 = true
         #expect(box.definitions["BOX_SPLIT"] == "0" && box.definitions["BOX_L2"] == "1" && box.definitions.count == 18)
         #expect(CUDAKernelConstants(box: box).definitions.count == 21)
+    }
+
+    /// A kernel that takes a parameter struct takes just that one, by value, and the struct is
+    /// declared in the header Swift imports (`dnls_kernels.h`); the elementwise and softmax
+    /// kernels of the tensor-math family take structs.
+    @Test func parameterStructsComeFromTheHeader() {
+        let declaration = /__global__ void (?:__launch_bounds__\([^)]*\) )?([a-z_0-9]+)\(([^)]*)\)/
+        var structured: [String] = []
+        for match in CUDAKernelSource.text.matches(of: declaration) {
+            let name = String(match.1), parameters = match.2.split(separator: " ", omittingEmptySubsequences: true)
+            guard parameters.contains(where: { $0.hasPrefix("DNLS") }) else { continue }
+            #expect(parameters.count == 3 && parameters[0] == "const" && parameters[2] == "p",
+                    "\(name) takes \(match.2) (expected `const DNLS… p`)")
+            #expect(CUDAKernelSource.parameters.contains("typedef struct \(parameters[1]) {"), "\(name): \(parameters[1])")
+            structured.append(name)
+        }
+        let converted: [CUDAKernelEntry] = [.mathFill, .mathCombine, .mathScale, .mathExp, .mathSoftmax, .mathSoftmaxBackward]
+        #expect(converted.allSatisfy { structured.contains($0.rawValue) }, "\(structured)")
     }
 }

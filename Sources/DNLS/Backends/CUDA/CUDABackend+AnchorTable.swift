@@ -82,8 +82,10 @@ extension CUDABackend {
             try launch(.anchorCount, count: count, span + [address(starts)])
             let blocks = (n + AnchorPlan.scanBlock - 1) / AnchorPlan.scanBlock
             try launch(.scanBlocks, blocks: blocks, threads: 256, [address(starts), .int64(Int64(n)), address(totals)])
-            try launch(.scanTotals, blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
-            try launch(.scanAdd, count: n, [address(starts), .int64(Int64(n)), address(totals)])
+            if blocks > 1 {  // one block's scan is already the whole scan
+                try launch(.scanTotals, blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
+                try launch(.scanAdd, count: n, [address(starts), .int64(Int64(n)), address(totals)])
+            }
             // The tile rows that hold the pass's sites: all of them in a plan of one pass (or under
             // deferred checking), else found on the device; the rest of the table build and the body cover only those.
             var bands = [pass.rows]

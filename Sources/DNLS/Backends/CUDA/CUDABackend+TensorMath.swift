@@ -1,4 +1,5 @@
 import CUDADriver
+internal import CDNLSKernels
 
 /// The tensor operations of the differentiation layer on the GPU (kernels in
 /// ``CUDAKernelSource/tensorMath``): each output element written by one thread, every sum in an
@@ -13,44 +14,46 @@ extension CUDABackend {
 
     /// The device address `elements` floats past the start of `t`.
     private func address(_ t: Tensor<Float>, offset elements: Int) -> CUDAKernel.Argument {
-        let base = t.deviceStorage?.buffer.address ?? 0
-        return .pointer(base + .init(elements * MemoryLayout<Float>.stride))
+        .pointer(pointer(t) + UInt64(elements * MemoryLayout<Float>.stride))
     }
 
     func filled(_ value: Float, shape: [Int]) throws(DNLSError) -> Tensor<Float> {
         let out = try result(shape)
-        try launch(.mathFill, count: out.count, [address(out), .float(value), .int64(Int64(out.count))])
+        try launch(.mathFill, count: out.count, parameters: DNLSMathFill(out: pointer(out), value: value, count: Int64(out.count)))
         return out
     }
 
     func combined(_ a: Tensor<Float>, _ b: Tensor<Float>, _ op: ElementwiseOperation) throws(DNLSError) -> Tensor<Float> {
         let out = try result(a.shape)
-        try launch(.mathCombine, count: a.count, [address(a), address(b), address(out), .int64(Int64(a.count)), .int32(op.rawValue)])
+        try launch(.mathCombine, count: a.count, parameters: DNLSMathCombine(
+            a: pointer(a), b: pointer(b), out: pointer(out), count: Int64(a.count), op: op.rawValue))
         return out
     }
 
     func scaled(_ a: Tensor<Float>, by factor: Float, elementOf tensor: Tensor<Float>?) throws(DNLSError) -> Tensor<Float> {
         let out = try result(a.shape)
-        try launch(.mathScale, count: a.count, [address(a), address(tensor), .float(factor), address(out), .int64(Int64(a.count))])
+        try launch(.mathScale, count: a.count, parameters: DNLSMathScale(
+            a: pointer(a), factor: pointer(tensor), scale: factor, out: pointer(out), count: Int64(a.count)))
         return out
     }
 
     func exponential(_ a: Tensor<Float>) throws(DNLSError) -> Tensor<Float> {
         let out = try result(a.shape)
-        try launch(.mathExp, count: a.count, [address(a), address(out), .int64(Int64(a.count))])
+        try launch(.mathExp, count: a.count, parameters: DNLSMathExp(a: pointer(a), out: pointer(out), count: Int64(a.count)))
         return out
     }
 
     func softmax(_ a: Tensor<Float>, rows: Int, n: Int) throws(DNLSError) -> Tensor<Float> {
         let out = try result(a.shape)
-        try launch(.mathSoftmax, count: rows, [address(a), address(out), .int64(Int64(rows)), .int32(Int32(n))])
+        try launch(.mathSoftmax, count: rows, parameters: DNLSMathSoftmax(
+            x: pointer(a), y: pointer(out), rows: Int64(rows), length: Int32(n)))
         return out
     }
 
     func softmaxBackward(_ y: Tensor<Float>, _ g: Tensor<Float>, rows: Int, n: Int) throws(DNLSError) -> Tensor<Float> {
         let out = try result(y.shape)
-        try launch(.mathSoftmaxBackward, count: rows,
-                   [address(y), address(g), address(out), .int64(Int64(rows)), .int32(Int32(n))])
+        try launch(.mathSoftmaxBackward, count: rows, parameters: DNLSMathSoftmaxBackward(
+            y: pointer(y), gradient: pointer(g), out: pointer(out), rows: Int64(rows), length: Int32(n)))
         return out
     }
 

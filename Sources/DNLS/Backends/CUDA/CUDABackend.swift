@@ -25,28 +25,53 @@ struct CUDABackend: PatchBackend {
 
     /// Launches `entry`, specialised with `constants`, on a grid of `blocks` × `gridRows` blocks of
     /// `threads` threads with `sharedBytes` of dynamic shared memory (opted into above the default
-    /// 48 KiB).
-    func launch(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(), blocks: Int, gridRows: Int = 1, threads: Int,
-                sharedBytes: Int = 0, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
-        guard blocks > 0, gridRows > 0, !device.isPlanning else { return }
-        // Under deferred checking a kernel may run on a table whose check has failed: every
-        // position it reads is tested in full (GUARDED). Under eager checking every table has
-        // passed its check before any kernel reads it.
-        var constants = constants
-        constants.guarded = device.inputChecking == .deferred
-        let kernel = try runtime.kernel(entry, constants: constants)
-        try cuda(device) { () throws(CUDAError) in
+    /// 48 KiB), with its parameters as separate values.
+    func launch(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(), blocks: Int, gridRows: Int = 1,
+                threads: Int, sharedBytes: Int = 0, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
+        try withKernel(entry, constants: constants, blocks: blocks, gridRows: gridRows) { (kernel) throws(CUDAError) in
             if sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: sharedBytes) }
             try kernel.launch(grid: (blocks, gridRows, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, stream: stream,
                               arguments: arguments)
         }
     }
 
-    /// Launches `name` with one thread per item of `count`, in blocks of ``threads``.
+    /// Launches `entry` as above with its one parameter struct (declared in `dnls_kernels.h`).
+    func launch<Parameters: BitwiseCopyable>(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(),
+                                             blocks: Int, gridRows: Int = 1, threads: Int, sharedBytes: Int = 0,
+                                             parameters: Parameters) throws(DNLSError) {
+        try withKernel(entry, constants: constants, blocks: blocks, gridRows: gridRows) { (kernel) throws(CUDAError) in
+            if sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: sharedBytes) }
+            try kernel.launch(grid: (blocks, gridRows, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, stream: stream,
+                              parameters: parameters)
+        }
+    }
+
+    /// Launches `entry` with one thread per item of `count`, in blocks of ``threads``.
     func launch(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(), count: Int,
                 _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
         try launch(entry, constants: constants, blocks: (count + Self.threads - 1) / Self.threads, threads: Self.threads,
                    arguments)
+    }
+
+    /// Launches `entry` with one thread per item of `count`, in blocks of ``threads``, with its
+    /// parameter struct.
+    func launch<Parameters: BitwiseCopyable>(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(),
+                                             count: Int, parameters: Parameters) throws(DNLSError) {
+        try launch(entry, constants: constants, blocks: (count + Self.threads - 1) / Self.threads, threads: Self.threads,
+                   parameters: parameters)
+    }
+
+    /// Runs `body` with the loaded kernel of `entry` for a non-empty grid, outside a planning run:
+    /// under deferred checking a kernel may run on a table whose check has failed, so every position
+    /// it reads is tested in full (`GUARDED`); under eager checking every table has passed its check
+    /// before any kernel reads it.
+    private func withKernel(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants, blocks: Int, gridRows: Int,
+                            _ body: (CUDAKernel) throws(CUDAError) -> Void) throws(DNLSError) {
+        guard blocks > 0, gridRows > 0, !device.isPlanning else { return }
+        var constants = constants
+        constants.guarded = device.inputChecking == .deferred
+        let kernel = try runtime.kernel(entry, constants: constants)
+        try cuda(device) { () throws(CUDAError) in try body(kernel) }
     }
 
     /// Threads of a block in which consecutive threads take consecutive entries of a patch
@@ -85,7 +110,12 @@ struct CUDABackend: PatchBackend {
     }
 
     func address<S>(_ t: Tensor<S>?) -> CUDAKernel.Argument {
-        .pointer(t?.deviceStorage?.buffer.address ?? 0)
+        .pointer(pointer(t))
+    }
+
+    /// The device address of `t` for a parameter struct's pointer field (0, a null pointer, for nil).
+    func pointer<S>(_ t: Tensor<S>?) -> UInt64 {
+        t?.deviceStorage?.buffer.address ?? 0
     }
 
     /// Explicit query positions on the device, `(B, Q, 3)`, and the stride between batch items; `nil`

@@ -2,59 +2,60 @@ extension CUDAKernelSource {
     /// The tensor operations of the differentiation layer (``Tensor/combined(with:_:)`` and the
     /// rest). One thread per output element; sums accumulate in double, front to back per thread
     /// or per block as strided per-thread sums folded by a shared-memory tree: an order fixed by
-    /// the shapes, so every result is reproducible bit for bit.
+    /// the shapes, so every result is reproducible bit for bit. The elementwise kernels and the
+    /// softmax take their parameter structs from `dnls_kernels.h`.
     static let tensorMath = #"""
 #define TM_THREADS 256
 
-extern "C" __global__ void tm_fill(float* out, float value, i64 n) {
+extern "C" __global__ void tm_fill(const DNLSMathFill p) {
     i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) out[i] = value;
+    if (i < p.count) p.out[i] = p.value;
 }
 
 // op: 0 add, 1 subtract, 2 multiply, 3 divide (ElementwiseOperation).
-extern "C" __global__ void tm_combine(const float* a, const float* b, float* out, i64 n, int op) {
+extern "C" __global__ void tm_combine(const DNLSMathCombine p) {
     i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n) return;
-    float x = a[i], y = b[i];
-    out[i] = op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y;
+    if (i >= p.count) return;
+    float x = p.a[i], y = p.b[i];
+    p.out[i] = p.op == 0 ? x + y : p.op == 1 ? x - y : p.op == 2 ? x * y : x / y;
 }
 
 // out = s · a, times factor[0] when factor is not null (read on the device: no host wait).
-extern "C" __global__ void tm_scale(const float* a, const float* factor, float s, float* out, i64 n) {
+extern "C" __global__ void tm_scale(const DNLSMathScale p) {
     i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n) return;
-    float f = factor ? s * factor[0] : s;
-    out[i] = f * a[i];
+    if (i >= p.count) return;
+    float f = p.factor ? p.scale * p.factor[0] : p.scale;
+    p.out[i] = f * p.a[i];
 }
 
-extern "C" __global__ void tm_exp(const float* a, float* out, i64 n) {
+extern "C" __global__ void tm_exp(const DNLSMathExp p) {
     i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) out[i] = expf(a[i]);
+    if (i < p.count) p.out[i] = expf(p.a[i]);
 }
 
 // Softmax of each row of n; a row of -inf gives zeros.
-extern "C" __global__ void tm_softmax(const float* x, float* y, i64 rows, int n) {
+extern "C" __global__ void tm_softmax(const DNLSMathSoftmax p) {
     i64 r = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (r >= rows) return;
-    const float* xr = x + r * n;
-    float* yr = y + r * n;
+    if (r >= p.rows) return;
+    const float* xr = p.x + r * p.length;
+    float* yr = p.y + r * p.length;
     float top = __int_as_float(0xff800000);
-    for (int j = 0; j < n; ++j) top = fmaxf(top, xr[j]);
-    if (!(top > __int_as_float(0xff800000))) { for (int j = 0; j < n; ++j) yr[j] = 0.0f; return; }
+    for (int j = 0; j < p.length; ++j) top = fmaxf(top, xr[j]);
+    if (!(top > __int_as_float(0xff800000))) { for (int j = 0; j < p.length; ++j) yr[j] = 0.0f; return; }
     float total = 0.0f;
-    for (int j = 0; j < n; ++j) { float e = expf(xr[j] - top); yr[j] = e; total += e; }
-    for (int j = 0; j < n; ++j) yr[j] /= total;
+    for (int j = 0; j < p.length; ++j) { float e = expf(xr[j] - top); yr[j] = e; total += e; }
+    for (int j = 0; j < p.length; ++j) yr[j] /= total;
 }
 
 // y ⊙ (g − Σⱼ gⱼ yⱼ) per row.
-extern "C" __global__ void tm_softmax_backward(const float* y, const float* g, float* out, i64 rows, int n) {
+extern "C" __global__ void tm_softmax_backward(const DNLSMathSoftmaxBackward p) {
     i64 r = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (r >= rows) return;
-    const float* yr = y + r * n;
-    const float* gr = g + r * n;
+    if (r >= p.rows) return;
+    const float* yr = p.y + r * p.length;
+    const float* gr = p.gradient + r * p.length;
     float dot = 0.0f;
-    for (int j = 0; j < n; ++j) dot += gr[j] * yr[j];
-    for (int j = 0; j < n; ++j) out[r * n + j] = yr[j] * (gr[j] - dot);
+    for (int j = 0; j < p.length; ++j) dot += gr[j] * yr[j];
+    for (int j = 0; j < p.length; ++j) p.out[r * p.length + j] = yr[j] * (gr[j] - dot);
 }
 
 // out[o, i] = Σⱼ x[o, j, i], front to back, one thread per (o, i).

@@ -10,11 +10,12 @@
 /// results are bitwise reproducible; scatter-adds sum each anchor's sites (a device-built, sorted
 /// table; integer atomics only for its counts) into a patch, then fold those patches per pixel.
 enum CUDAKernelSource {
-    /// All of the source: shared helpers first, then the kernels of each family. The backend
-    /// compiles one family at a time (``CUDAKernelModule``); `bench/kernel_report.py` reads this
-    /// order.
+    /// All of the source: the kernels' parameter structs (`dnls_kernels.h`, embedded at build
+    /// time as ``parameters``) and the shared helpers first, then the kernels of each family. The
+    /// backend compiles one family at a time (``CUDAKernelModule``); `bench/kernel_report.py` reads
+    /// this order.
     static var text: String {
-        common + search + anchors + searchBackward + patches + deposit + checks + failureRecord + tensorMath
+        parameters + common + search + anchors + searchBackward + patches + deposit + checks + failureRecord + tensorMath
     }
 
     /// Geometry lookups, query grids, the register top-K and the flow chain, used by every family.
