@@ -22,10 +22,7 @@ let package = Package(
         .target(name: "CUDADriver", dependencies: ["CCUDA"]),
         // The parameter structs of the CUDA kernels, one header that Swift imports and NVRTC compiles.
         .target(name: "CDNLSKernels"),
-        .target(name: "DNLS", dependencies: ["CUDADriver", "CDNLSKernels"], plugins: ["EmbedKernelHeader"]),
-        // Build-time tool and plugin that embed the parameter header's text in the library.
-        .executableTarget(name: "EmbedText"),
-        .plugin(name: "EmbedKernelHeader", capability: .buildTool(), dependencies: ["EmbedText"]),
+        .target(name: "DNLS", dependencies: ["CUDADriver", "CDNLSKernels"]),
         // `Tensor: Differentiable`, differentiable tensor math, and validated ("prepared") forms of
         // the operations with registered derivatives. Uses the experimental _Differentiation module.
         .target(name: "DNLSDifferentiation", dependencies: ["DNLS"]),

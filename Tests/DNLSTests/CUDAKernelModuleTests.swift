@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import DNLS
@@ -75,5 +76,14 @@ import Testing
         }
         let converted: [CUDAKernelEntry] = [.mathFill, .mathCombine, .mathScale, .mathExp, .mathSoftmax, .mathSoftmaxBackward]
         #expect(converted.allSatisfy { structured.contains($0.rawValue) }, "\(structured)")
+    }
+
+    /// The kernels compile the very header Swift imports: the embedded text is the file's.
+    @Test func theEmbeddedParameterHeaderIsTheHeaderFile() throws {
+        let header = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/CDNLSKernels/include/dnls_kernels.h").standardized
+        let text = try String(contentsOf: header, encoding: .utf8)
+        #expect(text.hasSuffix("\n") && CUDAKernelSource.parameters + "\n" == text,
+                "Sources/DNLS/Backends/CUDA/CUDAKernelSource+Parameters.swift is not a copy of dnls_kernels.h")
     }
 }

@@ -10,8 +10,8 @@
 /// results are bitwise reproducible; scatter-adds sum each anchor's sites (a device-built, sorted
 /// table; integer atomics only for its counts) into a patch, then fold those patches per pixel.
 enum CUDAKernelSource {
-    /// All of the source: the kernels' parameter structs (`dnls_kernels.h`, embedded at build
-    /// time as ``parameters``) and the shared helpers first, then the kernels of each family. The
+    /// All of the source: the kernels' parameter structs (`dnls_kernels.h`, as ``parameters``)
+    /// and the shared helpers first, then the kernels of each family. The
     /// backend compiles one family at a time (``CUDAKernelModule``); `bench/kernel_report.py` reads
     /// this order.
     static var text: String {
