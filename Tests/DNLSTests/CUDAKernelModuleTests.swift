@@ -83,7 +83,6 @@ import Testing
         let header = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Sources/CDNLSKernels/include/dnls_kernels.h").standardized
         let text = try String(contentsOf: header, encoding: .utf8)
-        #expect(text.hasSuffix("\n") && CUDAKernelSource.parameters + "\n" == text,
-                "Sources/DNLS/Backends/CUDA/CUDAKernelSource+Parameters.swift is not a copy of dnls_kernels.h")
+        #expect(!text.isEmpty && CUDAKernelSource.parameters == text)
     }
 }
