@@ -28,8 +28,8 @@ struct CUDABackend: PatchBackend {
     /// 48 KiB), with its parameters as separate values.
     func launch(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(), blocks: Int, gridRows: Int = 1,
                 threads: Int, sharedBytes: Int = 0, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
-        try withKernel(entry, constants: constants, blocks: blocks, gridRows: gridRows) { (kernel) throws(CUDAError) in
-            if sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: sharedBytes) }
+        try withKernel(entry, constants: constants, blocks: blocks, gridRows: gridRows, sharedBytes: sharedBytes) {
+            (kernel) throws(CUDAError) in
             try kernel.launch(grid: (blocks, gridRows, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, stream: stream,
                               arguments: arguments)
         }
@@ -39,8 +39,8 @@ struct CUDABackend: PatchBackend {
     func launch<Parameters: BitwiseCopyable>(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(),
                                              blocks: Int, gridRows: Int = 1, threads: Int, sharedBytes: Int = 0,
                                              parameters: Parameters) throws(DNLSError) {
-        try withKernel(entry, constants: constants, blocks: blocks, gridRows: gridRows) { (kernel) throws(CUDAError) in
-            if sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: sharedBytes) }
+        try withKernel(entry, constants: constants, blocks: blocks, gridRows: gridRows, sharedBytes: sharedBytes) {
+            (kernel) throws(CUDAError) in
             try kernel.launch(grid: (blocks, gridRows, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, stream: stream,
                               parameters: parameters)
         }
@@ -61,17 +61,21 @@ struct CUDABackend: PatchBackend {
                    parameters: parameters)
     }
 
-    /// Runs `body` with the loaded kernel of `entry` for a non-empty grid, outside a planning run:
-    /// under deferred checking a kernel may run on a table whose check has failed, so every position
-    /// it reads is tested in full (`GUARDED`); under eager checking every table has passed its check
-    /// before any kernel reads it.
+    /// Runs `body` with the loaded kernel of `entry` for a non-empty grid, outside a planning run,
+    /// opted into `sharedBytes` of dynamic shared memory above the default 48 KiB. Under deferred
+    /// checking a kernel may run on a table whose check has failed, so every position it reads is
+    /// tested in full (`GUARDED`); under eager checking every table has passed its check before any
+    /// kernel reads it.
     private func withKernel(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants, blocks: Int, gridRows: Int,
-                            _ body: (CUDAKernel) throws(CUDAError) -> Void) throws(DNLSError) {
+                            sharedBytes: Int, _ body: (CUDAKernel) throws(CUDAError) -> Void) throws(DNLSError) {
         guard blocks > 0, gridRows > 0, !device.isPlanning else { return }
         var constants = constants
         constants.guarded = device.inputChecking == .deferred
         let kernel = try runtime.kernel(entry, constants: constants)
-        try cuda(device) { () throws(CUDAError) in try body(kernel) }
+        try cuda(device) { () throws(CUDAError) in
+            if sharedBytes > 48 * 1024 { try kernel.allowSharedMemory(bytes: sharedBytes) }
+            try body(kernel)
+        }
     }
 
     /// Threads of a block in which consecutive threads take consecutive entries of a patch
