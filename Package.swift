@@ -62,7 +62,8 @@ let package = Package(
         .testTarget(name: "DNLSTests", dependencies: ["DNLS", "DNLSConformance", "CUDADriver", "CCUDA"]),
         .testTarget(name: "DNLSToolTests", dependencies: ["dnls", "DNLS", "DNLSImageIO", "CImageCodecs"]),
         .testTarget(name: "CUDADriverTests",
-                    dependencies: ["CUDADriver", "CCUDA", "DNLS", "DNLSConformance", "DNLSC", "CDNLSABI", "CABITestSupport"]),
+                    dependencies: ["CUDADriver", "CCUDA", "CDNLSKernels", "DNLS", "DNLSConformance", "DNLSC", "CDNLSABI",
+                                   "CABITestSupport"]),
         .testTarget(name: "DNLSDifferentiationTests", dependencies: ["DNLSDifferentiation", "DNLS", "DNLSConformance"]),
         .testTarget(name: "DNLSCTests", dependencies: ["DNLSC", "CDNLSABI", "DNLS", "CABITestSupport"]),
         // Descriptors and call records that own their buffers, for the C ABI tests.

@@ -28,17 +28,4 @@ extension FakeDriverTests {
         }
     }
 
-    /// A kernel's struct arguments are packed field by field as their bytes would be concatenated.
-    @Test func packedStructArgumentsAreTheFieldsBytesBackToBack() {
-        let fields: [CUDAKernel.Argument] = [.int32(-2), .int32(7), .int64(1 << 40), .pointer(0xDEAD_BEEF), .float(1.5)]
-        guard case let .structure(bytes) = CUDAKernel.Argument.structure(packing: fields) else {
-            Issue.record("not a structure")
-            return
-        }
-        #expect(bytes == fields.flatMap(\.bytes))
-        #expect(bytes.count == 4 + 4 + 8 + 8 + 4)
-        #expect(fields.map(\.slotBytes) == [16, 16, 16, 16, 16])
-        #expect(CUDAKernel.Argument.structure(Array(repeating: 1, count: 17)).slotBytes == 32)
-        #expect(CUDAKernel.Argument.structure(packing: []).size == 0)
-    }
 }

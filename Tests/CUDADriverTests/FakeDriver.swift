@@ -80,9 +80,10 @@ enum Fake {
     nonisolated(unsafe) static var loadedImages: [String] = []
     nonisolated(unsafe) static var launchGrid: [UInt32] = []
     nonisolated(unsafe) static var launchSharedBytes: UInt32 = 0
-    nonisolated(unsafe) static var launchSlots: [UInt64] = []
-    /// How many parameters `cuLaunchKernel` reads (C gives it no count).
-    nonisolated(unsafe) static var launchParameterCount = 0
+    /// The first parameter of the last launch, `launchParameterBytes` of it.
+    nonisolated(unsafe) static var launchParameter: [UInt8] = []
+    /// Bytes of the first launch parameter to record (its struct's size).
+    nonisolated(unsafe) static var launchParameterBytes = 0
 
     /// "Device memory": one host block handed out by a bump allocator, so copies really move bytes.
     static let memorySize = 1 << 20
@@ -126,8 +127,8 @@ enum Fake {
         loadedImages = []
         launchGrid = []
         launchSharedBytes = 0
-        launchSlots = []
-        launchParameterCount = 0
+        launchParameterBytes = 0
+        launchParameter = []
         memoryUsed = 0
         poolsSupported = 1
         memAllocAsyncResult = 0
@@ -330,7 +331,9 @@ enum Fake {
             Fake.onStream("cuLaunchKernel", stream)
             Fake.launchGrid = [gridX, gridY, gridZ, blockX, blockY, blockZ]
             Fake.launchSharedBytes = sharedBytes
-            Fake.launchSlots = (0..<Fake.launchParameterCount).map { parameters![$0]!.load(as: UInt64.self) }
+            if Fake.launchParameterBytes > 0, let first = parameters?[0] {
+                Fake.launchParameter = Array(UnsafeRawBufferPointer(start: first, count: Fake.launchParameterBytes))
+            }
             return 0
         },
         cuStreamCreate: { stream, _ in

@@ -1,4 +1,5 @@
 import CCUDA
+import CDNLSKernels
 @testable import CUDADriver
 import Testing
 #if canImport(Glibc)
@@ -299,18 +300,27 @@ struct FakeDriverTests {
 
     // MARK: kernels
 
-    @Test func launchPassesEachArgumentInItsOwnSlot() throws {
+    /// A kernel's one parameter is its C struct from the kernel header, passed by value: the driver
+    /// sees exactly the struct's bytes, as C lays them out (padding included).
+    @Test func launchPassesTheParameterStructsBytes() throws {
         let context = try CUDAContext(ordinal: 0, driver: Fake.driver)
         let cache = KernelCache(context: context, nvrtc: .success(Fake.nvrtc), directory: nil)
         let kernel = try cache.kernel("k", in: KernelSource(name: "k", source: ""))
-        Fake.launchParameterCount = 4
-        try kernel.launch(grid: (2, 3, 1), block: (128, 1, 1), sharedBytes: 4096,
-                          arguments: [.pointer(0xABC), .int32(-1), .int64(-2), .float(1.5)])
+        let fill = DNLSMathFill(out: 0xABC, value: 1.5, count: -2)
+        Fake.launchParameterBytes = MemoryLayout<DNLSMathFill>.size
+        try kernel.launch(grid: (2, 3, 1), block: (128, 1, 1), sharedBytes: 4096, parameters: fill)
         #expect(Fake.launchGrid == [2, 3, 1, 128, 1, 1])
         #expect(Fake.launchSharedBytes == 4096)
-        #expect(Fake.launchSlots == [0xABC, 0xFFFF_FFFF, UInt64(bitPattern: -2), UInt64(Float(1.5).bitPattern)])
-        #expect(throws: CUDAError.self) { try kernel.launch(grid: (0, 1, 1), block: (1, 1, 1), arguments: []) }
-        #expect(throws: CUDAError.self) { try kernel.launch(grid: (1, 65536, 1), block: (1, 1, 1), arguments: []) }
+        #expect(MemoryLayout<DNLSMathFill>.size == 24)  // pointer, float, 4 bytes of padding, i64
+        let bytes = Fake.launchParameter
+        func field<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
+            bytes[offset..<offset + MemoryLayout<T>.size].reversed().reduce(0) { $0 << 8 | T($1) }
+        }
+        #expect(field(0, UInt64.self) == 0xABC)
+        #expect(field(8, UInt32.self) == Float(1.5).bitPattern)
+        #expect(field(16, Int64.self) == -2)
+        #expect(throws: CUDAError.self) { try kernel.launch(grid: (0, 1, 1), block: (1, 1, 1), parameters: fill) }
+        #expect(throws: CUDAError.self) { try kernel.launch(grid: (1, 65536, 1), block: (1, 1, 1), parameters: fill) }
         #expect(Fake.count(.launch) == 1)
         try kernel.allowSharedMemory(bytes: 100_000)
     }

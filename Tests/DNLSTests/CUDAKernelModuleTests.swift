@@ -60,22 +60,22 @@ import Testing
         #expect(CUDAKernelConstants(box: box).definitions.count == 21)
     }
 
-    /// A kernel that takes a parameter struct takes just that one, by value, and the struct is
-    /// declared in the header Swift imports (`dnls_kernels.h`); the elementwise and softmax
-    /// kernels of the tensor-math family take structs.
-    @Test func parameterStructsComeFromTheHeader() {
+    /// Every kernel takes one parameter, by value: a struct declared in the header Swift imports
+    /// (`dnls_kernels.h`), so the launch and the kernel cannot disagree on an argument's position
+    /// or width. Every typed entry point is such a kernel.
+    @Test func everyKernelTakesOneParameterStructFromTheHeader() {
         let declaration = /__global__ void (?:__launch_bounds__\([^)]*\) )?([a-z_0-9]+)\(([^)]*)\)/
-        var structured: [String] = []
+        var kernels: [String] = []
         for match in CUDAKernelSource.text.matches(of: declaration) {
             let name = String(match.1), parameters = match.2.split(separator: " ", omittingEmptySubsequences: true)
-            guard parameters.contains(where: { $0.hasPrefix("DNLS") }) else { continue }
-            #expect(parameters.count == 3 && parameters[0] == "const" && parameters[2] == "p",
+            #expect(parameters.count == 3 && parameters[0] == "const" && parameters[1].hasPrefix("DNLS") && parameters[2] == "p",
                     "\(name) takes \(match.2) (expected `const DNLS… p`)")
-            #expect(CUDAKernelSource.parameters.contains("typedef struct \(parameters[1]) {"), "\(name): \(parameters[1])")
-            structured.append(name)
+            if parameters.count == 3 {
+                #expect(CUDAKernelSource.parameters.contains("typedef struct \(parameters[1]) {"), "\(name): \(parameters[1])")
+            }
+            kernels.append(name)
         }
-        let converted: [CUDAKernelEntry] = [.mathFill, .mathCombine, .mathScale, .mathExp, .mathSoftmax, .mathSoftmaxBackward]
-        #expect(converted.allSatisfy { structured.contains($0.rawValue) }, "\(structured)")
+        #expect(Set(kernels) == Set(CUDAKernelEntry.allCases.map(\.rawValue)), "\(kernels)")
     }
 
     /// The kernels compile the very header Swift imports: the embedded text is the file's.

@@ -1,12 +1,13 @@
 /*
  * The parameters of the DNLS CUDA kernels, declared once for both sides of a launch: Swift reads
  * this header through the CDNLSKernels module and fills the structs; NVRTC compiles it at the top
- * of every kernel module, where each converted kernel takes its struct by value as its only
- * parameter. Both sides lay the structs out by the same C rules (8-byte pointers and i64, 4-byte
- * int and float), so the bytes Swift passes are the fields the kernel reads.
+ * of every kernel module, where each kernel takes its struct by value as its only parameter. Both
+ * sides lay the structs out by the same C rules (8-byte pointers and i64, 4-byte int and float),
+ * so the bytes Swift passes are the fields the kernel reads.
  *
  * Under NVRTC a device pointer field is a typed C pointer; on the host it is the 64-bit device
- * address (CUdeviceptr), which Swift sees as UInt64.
+ * address (CUdeviceptr), which Swift sees as UInt64 (0 for a null pointer). Video dimensions are
+ * B (batch), T (frames), C (channels), H (height) and W (width); ps is the patch size.
  */
 #ifndef DNLS_KERNELS_H
 #define DNLS_KERNELS_H
@@ -19,6 +20,290 @@ typedef long long dnls_i64;
 typedef int64_t dnls_i64;
 #define DNLS_DEVICE(type) uint64_t
 #endif
+
+/* Shared parts. */
+
+/* A grid of query or site positions (a batch of a QueryGrid): item q of the batch starting at
+ * `start` is at (t0 + n / (rows·cols), h0 + stride·(n / cols % rows), w0 + stride·(n % cols)),
+ * n = start + q. on = 0 (all zero): no grid; positions come from a table instead. */
+typedef struct DNLSGrid {
+    int on, t0, h0, w0, stride, frames, rows, cols;
+    dnls_i64 start;
+} DNLSGrid;
+
+/* One pass of a device anchor table: the sites anchored at pixel pixel0 + p of the pass are
+ * members[starts[p] ..< starts[p + 1]], numbered from `first`. starts = 0: no table. */
+typedef struct DNLSAnchors {
+    DNLS_DEVICE(const int) starts;
+    DNLS_DEVICE(const int) members;
+    dnls_i64 first, pixel0, pixels;
+} DNLSAnchors;
+
+/* The patch search. `block` is the geometry table block (resolved rows and columns, patch and
+ * window offsets, frame orders); F frames searched per query, `slots` kept per query. */
+
+/* One thread per query (explicit queries or a grid, flows or none); l2: squared L2, else inner product. */
+typedef struct DNLSSearchForward {
+    DNLS_DEVICE(const float) video;
+    DNLS_DEVICE(const float) keys;
+    DNLS_DEVICE(const int) queries;
+    dnls_i64 queryBatchStride;
+    DNLSGrid grid;
+    DNLS_DEVICE(const float) forwardFlow;
+    DNLS_DEVICE(const float) backwardFlow;
+    DNLS_DEVICE(const int) block;
+    int B, T, C, H, W, channels, ps, ws, F, Q, slots, l2;
+    DNLS_DEVICE(float) distances;
+    DNLS_DEVICE(int) indices;
+} DNLSSearchForward;
+
+/* The box-filtered search of a query grid without flow; dmin is the first window offset. Blocks
+ * that share a tile leave partial lists in partKeys/partEntries for search_box_merge. */
+typedef struct DNLSSearchForwardBox {
+    DNLS_DEVICE(const float) video;
+    DNLS_DEVICE(const float) keys;
+    DNLSGrid grid;
+    DNLS_DEVICE(const int) block;
+    int B, T, C, H, W, channels, F, Q, slots, dmin, unitsPerBlock;
+    DNLS_DEVICE(float) partKeys;
+    DNLS_DEVICE(int) partEntries;
+    DNLS_DEVICE(float) distances;
+    DNLS_DEVICE(int) indices;
+} DNLSSearchForwardBox;
+
+/* Merges the partial lists of tiles that several box-search blocks shared. */
+typedef struct DNLSSearchBoxMerge {
+    DNLSGrid grid;
+    DNLS_DEVICE(const int) block;
+    int B, H, W, F, Q, slots, unitsPerBlock;
+    DNLS_DEVICE(const float) partKeys;
+    DNLS_DEVICE(const int) partEntries;
+    DNLS_DEVICE(float) distances;
+    DNLS_DEVICE(int) indices;
+} DNLSSearchBoxMerge;
+
+/* Anchor tables: sites counted, scanned, filled and sorted per anchor pixel. */
+
+/* data[0 ..< n] = 0 and, when not null, *also = 0. */
+typedef struct DNLSAnchorClear {
+    DNLS_DEVICE(int) data;
+    dnls_i64 n;
+    DNLS_DEVICE(int) also;
+} DNLSAnchorClear;
+
+/* Sites first ..< last of positions `positions` (S per batch item, batchStride apart): anchor_count
+ * counts them per pixel of [pixel0, pixel0 + pixels) into starts; anchor_fill files them into members. */
+typedef struct DNLSAnchorSites {
+    DNLS_DEVICE(const int) positions;
+    dnls_i64 batchStride, S, first, last;
+    int T, H, W;
+    dnls_i64 pixel0, pixels;
+    DNLS_DEVICE(int) starts;
+    DNLS_DEVICE(int) members;
+} DNLSAnchorSites;
+
+/* The scan of data[0 ..< n] in blocks of 1024: scan_blocks leaves each block's total in totals,
+ * scan_add adds the scanned totals back. */
+typedef struct DNLSScan {
+    DNLS_DEVICE(int) data;
+    dnls_i64 n;
+    DNLS_DEVICE(int) totals;
+} DNLSScan;
+
+/* The exclusive scan of totals[0 ..< count] in one block. */
+typedef struct DNLSScanTotals {
+    DNLS_DEVICE(int) totals;
+    int count;
+} DNLSScanTotals;
+
+/* used[r] = whether row r (of `width` pixels) of a pass of `pixels` pixels holds a site. */
+typedef struct DNLSAnchorRows {
+    DNLS_DEVICE(const int) ends;
+    dnls_i64 pixels;
+    int width;
+    DNLS_DEVICE(int) used;
+} DNLSAnchorRows;
+
+/* Sorts the members of pixels p0 ..< p1 (a warp each); longer lists go to big for anchor_sort_big. */
+typedef struct DNLSAnchorSort {
+    DNLS_DEVICE(const int) starts;
+    DNLS_DEVICE(int) members;
+    dnls_i64 p0, p1;
+    DNLS_DEVICE(int) big;
+} DNLSAnchorSort;
+
+/* Sorts the long member lists that anchor_sort listed in big (count first). */
+typedef struct DNLSAnchorSortBig {
+    DNLS_DEVICE(const int) starts;
+    DNLS_DEVICE(int) members;
+    DNLS_DEVICE(const int) big;
+} DNLSAnchorSortBig;
+
+/* Adds aggregated patches P (count per anchor, channels c0 ..< c0 + cs) into out: rows
+ * firstRow ..< firstRow + rows of each of `batches` blocks of rowsPerBatch flat rows; anchors
+ * from `grid`, else pixels pixel0 + slot. reach: the largest |patch offset|. */
+typedef struct DNLSFoldSlots {
+    DNLS_DEVICE(const float) P;
+    DNLSGrid grid;
+    dnls_i64 pixel0, count;
+    DNLS_DEVICE(const int) block;
+    int T, C, H, W, reach, c0, cs;
+    dnls_i64 firstRow, rows;
+    int batches;
+    dnls_i64 rowsPerBatch;
+    DNLS_DEVICE(float) out;
+} DNLSFoldSlots;
+
+/* The search backward: per anchor slot, the gradient patch of one side (0: queries, 1: keys) into
+ * P, over `slots` slots of channels c0 ..< c0 + cs. aggregate_search walks slotsPerBlock slots a
+ * block; aggregate_search_hubs takes the hub slots listed in big. */
+typedef struct DNLSAggregateSearch {
+    int side;
+    DNLS_DEVICE(const float) video;
+    DNLS_DEVICE(const float) keys;
+    DNLS_DEVICE(const int) indices;
+    DNLS_DEVICE(const float) gradient;
+    DNLS_DEVICE(const int) queries;
+    dnls_i64 queryBatchStride;
+    DNLSGrid queryGrid, slotGrid;
+    DNLSAnchors anchors;
+    dnls_i64 slot0, queryOffset;
+    DNLS_DEVICE(const int) block;
+    int T, C, H, W, ps, Q, K, l2, c0, cs;
+    dnls_i64 slots, count;
+    int slotsPerBlock;
+    DNLS_DEVICE(const int) big;
+    DNLS_DEVICE(float) P;
+} DNLSAggregateSearch;
+
+/* Patches, unfolds and weighted sums. Sites come from `sites` (siteBatchStride apart) or `grid`. */
+
+/* out = weights[f] · (or 1 ·) the patch at every site f, sitesPerBlock sites a block. */
+typedef struct DNLSExtractPatches {
+    DNLS_DEVICE(const float) video;
+    DNLS_DEVICE(const float) weights;
+    DNLS_DEVICE(const int) sites;
+    dnls_i64 siteBatchStride;
+    DNLSGrid grid;
+    DNLS_DEVICE(const int) block;
+    int B, T, C, H, W, ps;
+    dnls_i64 S;
+    int sitesPerBlock;
+    DNLS_DEVICE(float) out;
+} DNLSExtractPatches;
+
+/* The iunfold of grid rows R0 ..< R0 + rowCount, a run of queries a block, staged over `span` columns. */
+typedef struct DNLSUnfoldRuns {
+    DNLS_DEVICE(const float) video;
+    DNLSGrid grid;
+    DNLS_DEVICE(const int) block;
+    int B, T, C, H, W;
+    dnls_i64 S, R0, rowCount;
+    int span;
+    DNLS_DEVICE(float) out;
+} DNLSUnfoldRuns;
+
+/* The iunfold of S grid queries, four outputs a thread (unfold_grid, and unfold_grid32 in 32-bit
+ * index arithmetic). */
+typedef struct DNLSUnfoldGrid {
+    DNLS_DEVICE(const float) video;
+    DNLSGrid grid;
+    DNLS_DEVICE(const int) block;
+    int B, T, C, H, W;
+    dnls_i64 S;
+    DNLS_DEVICE(float) out;
+} DNLSUnfoldGrid;
+
+/* A gather's weight gradient per site: <patch, gradient> plus the weight-sum gradient when given. */
+typedef struct DNLSGatherWeightGradient {
+    DNLS_DEVICE(const float) patches;
+    DNLS_DEVICE(const float) gradient;
+    DNLS_DEVICE(const float) sumGradient;
+    DNLS_DEVICE(const int) sites;
+    dnls_i64 siteBatchStride;
+    DNLS_DEVICE(const int) block;
+    int B, T, C, H, W, ps;
+    dnls_i64 S;
+    DNLS_DEVICE(float) out;
+} DNLSGatherWeightGradient;
+
+/* out[b, q] = Σ_k weights[b, q, k] · the patch at site (q, k), Q queries of K sites. */
+typedef struct DNLSWeightedSum {
+    DNLS_DEVICE(const float) video;
+    DNLS_DEVICE(const float) weights;
+    DNLS_DEVICE(const int) sites;
+    dnls_i64 siteBatchStride;
+    DNLS_DEVICE(const int) block;
+    int B, T, C, H, W, ps, Q, K;
+    DNLS_DEVICE(float) out;
+} DNLSWeightedSum;
+
+/* The weighted sum's weight gradient: out[b, q, k] = <patch at (q, k), gradient[b, q]>. */
+typedef struct DNLSWeightedSumWeightGradient {
+    DNLS_DEVICE(const float) video;
+    DNLS_DEVICE(const float) gradient;
+    DNLS_DEVICE(const int) sites;
+    dnls_i64 siteBatchStride;
+    DNLS_DEVICE(const int) block;
+    int B, T, C, H, W, ps, Q, K;
+    DNLS_DEVICE(float) out;
+} DNLSWeightedSumWeightGradient;
+
+/* Deposits: per anchor slot, the sum of the contributions of its sites into P (mode 0: weight ·
+ * patches (B, S, C, ps, ps); 1: the weight alone; 3: weight · patches (B, Q, C, ps, ps) at q = s / K),
+ * for fold_slots to add into the video. */
+typedef struct DNLSAggregateDeposit {
+    int mode;
+    DNLS_DEVICE(const float) patches;
+    DNLS_DEVICE(const float) weights;
+    int K;
+    DNLSAnchors anchors;
+    dnls_i64 slot0;
+    int T, C, H, W, ps;
+    dnls_i64 S;
+    int c0, cs;
+    dnls_i64 slots;
+    int slotsPerBlock;
+    DNLS_DEVICE(float) P;
+} DNLSAggregateDeposit;
+
+/* Input checks: the lowest failing entry into a report word preset to all ones ("none"). */
+
+/* Triples entries outside the T × H × W video (the marker (−1, −1, −1) allowed when allowMissing). */
+typedef struct DNLSFirstInvalidTriple {
+    DNLS_DEVICE(const int) triples;
+    dnls_i64 entries;
+    int T, H, W, allowMissing;
+    DNLS_DEVICE(unsigned long long) first;
+} DNLSFirstInvalidTriple;
+
+/* Copies the failing triple behind the report word. */
+typedef struct DNLSCopyFirstTriple {
+    DNLS_DEVICE(const int) triples;
+    DNLS_DEVICE(unsigned long long) report;
+} DNLSCopyFirstTriple;
+
+/* Deferred checking: records a failure (check `id`) with its triple in the stream's failure record. */
+typedef struct DNLSRecordFirstTriple {
+    DNLS_DEVICE(const int) triples;
+    DNLS_DEVICE(const unsigned long long) report;
+    int id;
+    DNLS_DEVICE(int) record;
+} DNLSRecordFirstTriple;
+
+/* The lowest index of a NaN or infinity among count values. */
+typedef struct DNLSFirstNonfinite {
+    DNLS_DEVICE(const float) values;
+    dnls_i64 count;
+    DNLS_DEVICE(unsigned long long) first;
+} DNLSFirstNonfinite;
+
+/* Deferred checking: records a report's failure (check `id`) in the stream's failure record. */
+typedef struct DNLSRecordFailure {
+    DNLS_DEVICE(const unsigned long long) report;
+    int id;
+    DNLS_DEVICE(int) record;
+} DNLSRecordFailure;
 
 /* Tensor math (one thread per output element; sums in double, in an order fixed by the shapes). */
 
@@ -70,5 +355,51 @@ typedef struct DNLSMathSoftmaxBackward {
     dnls_i64 rows;
     int length;
 } DNLSMathSoftmaxBackward;
+
+/* out[o, i] = Σ_j input[o, j, i] (tm_sum_axis), or out[o, j, i] = input[o, i] (tm_broadcast), for an
+ * outer × n × inner layout. */
+typedef struct DNLSMathAxes {
+    DNLS_DEVICE(const float) input;
+    DNLS_DEVICE(float) out;
+    dnls_i64 outer, n, inner;
+} DNLSMathAxes;
+
+/* out[r · chunks + c] = the sum of chunk c (of `chunk` elements) of row r (of n) of x. */
+typedef struct DNLSMathSumChunks {
+    DNLS_DEVICE(const float) x;
+    DNLS_DEVICE(float) out;
+    dnls_i64 n, chunk, chunks;
+} DNLSMathSumChunks;
+
+/* out[o, c', p] = Σ_c w[c', c] · x[o, c, p] (+ bias[c']) for C → Cp channels of P pixels. */
+typedef struct DNLSMathChannelMix {
+    DNLS_DEVICE(const float) x;
+    DNLS_DEVICE(const float) weight;
+    DNLS_DEVICE(const float) bias;
+    DNLS_DEVICE(float) out;
+    dnls_i64 outer;
+    int C, Cp;
+    dnls_i64 P;
+} DNLSMathChannelMix;
+
+/* The channel mixing's input gradient: out[o, c, p] = Σ_c' w[c', c] · gradient[o, c', p]. */
+typedef struct DNLSMathChannelMixInput {
+    DNLS_DEVICE(const float) gradient;
+    DNLS_DEVICE(const float) weight;
+    DNLS_DEVICE(float) out;
+    dnls_i64 outer;
+    int C, Cp;
+    dnls_i64 P;
+} DNLSMathChannelMixInput;
+
+/* The channel mixing's weight and bias gradients as partial sums over chunks of `chunk` items. */
+typedef struct DNLSMathChannelMixPartials {
+    DNLS_DEVICE(const float) gradient;
+    DNLS_DEVICE(const float) x;
+    DNLS_DEVICE(float) out;
+    dnls_i64 outer;
+    int C, Cp;
+    dnls_i64 P, chunk, chunks;
+} DNLSMathChannelMixPartials;
 
 #endif

@@ -1,4 +1,5 @@
 import CUDADriver
+internal import CDNLSKernels
 
 extension CUDABackend {
     /// One pass of an anchor plan: the kernels' `Anchors` struct for the pass's table, its tile's
@@ -6,11 +7,12 @@ extension CUDABackend {
     /// anchored (the whole tile in a plan of one pass), and the list of its pixels with more than
     /// 32 sites (`big`).
     struct AnchorPass {
-        let anchors: CUDAKernel.Argument
+        let anchors: DNLSAnchors
         let rows: Range<Int>
         let bands: [Range<Int>]
         let pixel0: Int
-        let big: CUDAKernel.Argument
+        /// The device address of the pass's list of hub pixels (count first).
+        let big: UInt64
     }
 
     /// Gaps of fewer rows than this between two bands of used rows are covered, not skipped: an
@@ -31,14 +33,8 @@ extension CUDABackend {
         return bands.map { base + $0.lowerBound..<base + $0.upperBound }
     }
 
-    /// The kernels' `Anchors` struct with no table.
-    static let noAnchors = anchorsArgument(starts: .pointer(0), members: .pointer(0), first: 0, pixel0: 0, pixels: 0)
-
-    static func anchorsArgument(starts: CUDAKernel.Argument, members: CUDAKernel.Argument, first: Int, pixel0: Int,
-                                pixels: Int) -> CUDAKernel.Argument {
-        let words: [CUDAKernel.Argument] = [starts, members, .int64(Int64(first)), .int64(Int64(pixel0)), .int64(Int64(pixels))]
-        return .structure(packing: words)
-    }
+    /// No anchor table (a null `starts`): slots come from a grid instead.
+    static let noAnchors = DNLSAnchors()
 
     /// The anchor plan of `sites` flat sites for this video: small tiles and chunks under the
     /// conformance suite's checking mode (poisoned buffers), so that its small shapes run the
@@ -71,43 +67,44 @@ extension CUDABackend {
         let totals: Tensor<Int32> = try scratch([plan.scanBlocks])
         let big: Tensor<Int32> = try scratch([plan.bigListCount])
         let used: Tensor<Int32>? = plan.passes.count > 1 && device.inputChecking == .eager ? try scratch([plan.rowsPerTile]) : nil
-        let dims: [CUDAKernel.Argument] = [.int32(Int32(s.frames)), .int32(Int32(s.height)), .int32(Int32(s.width))]
-        let siteArguments: [CUDAKernel.Argument] = [address(positions), .int64(Int64(batchStride)), .int64(Int64(S))]
         for pass in plan.passes {
             let pixel0 = pass.rows.lowerBound * s.width, pixels = pass.rows.count * s.width
             let count = pass.sites.count, n = pixels + 1
-            let span = siteArguments + [.int64(Int64(pass.sites.lowerBound)), .int64(Int64(pass.sites.upperBound))] + dims
-                + [.int64(Int64(pixel0)), .int64(Int64(pixels))]
-            try launch(.anchorClear, count: n, [address(starts), .int64(Int64(n)), address(big)])
-            try launch(.anchorCount, count: count, span + [address(starts)])
+            let sites = DNLSAnchorSites(
+                positions: pointer(positions), batchStride: Int64(batchStride), S: Int64(S), first: Int64(pass.sites.lowerBound),
+                last: Int64(pass.sites.upperBound), T: Int32(s.frames), H: Int32(s.height), W: Int32(s.width),
+                pixel0: Int64(pixel0), pixels: Int64(pixels), starts: pointer(starts), members: pointer(members))
+            try launch(.anchorClear, count: n, parameters: DNLSAnchorClear(data: pointer(starts), n: Int64(n), also: pointer(big)))
+            try launch(.anchorCount, count: count, parameters: sites)
             let blocks = (n + AnchorPlan.scanBlock - 1) / AnchorPlan.scanBlock
-            try launch(.scanBlocks, blocks: blocks, threads: 256, [address(starts), .int64(Int64(n)), address(totals)])
+            let scan = DNLSScan(data: pointer(starts), n: Int64(n), totals: pointer(totals))
+            try launch(.scanBlocks, blocks: blocks, threads: 256, parameters: scan)
             if blocks > 1 {  // one block's scan is already the whole scan
-                try launch(.scanTotals, blocks: 1, threads: 1024, [address(totals), .int32(Int32(blocks))])
-                try launch(.scanAdd, count: n, [address(starts), .int64(Int64(n)), address(totals)])
+                try launch(.scanTotals, blocks: 1, threads: 1024, parameters: DNLSScanTotals(totals: pointer(totals), count: Int32(blocks)))
+                try launch(.scanAdd, count: n, parameters: scan)
             }
             // The tile rows that hold the pass's sites: all of them in a plan of one pass (or under
             // deferred checking), else found on the device; the rest of the table build and the body cover only those.
             var bands = [pass.rows]
             if let used {
-                try launch(.anchorRows, count: pass.rows.count, [address(starts), .int64(Int64(pixels)),
-                                                                   .int32(Int32(s.width)), address(used)])
+                try launch(.anchorRows, count: pass.rows.count, parameters: DNLSAnchorRows(
+                    ends: pointer(starts), pixels: Int64(pixels), width: Int32(s.width), used: pointer(used)))
                 let flags = try used.hostElements()
                 bands = Self.bands(used: Array(flags.prefix(pass.rows.count)), base: pass.rows.lowerBound, gap: Self.bandGap)
             }
             if !bands.isEmpty {
-                try launch(.anchorFill, count: count, span + [address(starts), address(members)])
+                try launch(.anchorFill, count: count, parameters: sites)
                 for band in bands {
                     let p0 = (band.lowerBound - pass.rows.lowerBound) * s.width, p1 = p0 + band.count * s.width
-                    try launch(.anchorSort, count: 32 * (p1 - p0), [address(starts), address(members),
-                                                                       .int64(Int64(p0)), .int64(Int64(p1)), address(big)])
+                    try launch(.anchorSort, count: 32 * (p1 - p0), parameters: DNLSAnchorSort(
+                        starts: pointer(starts), members: pointer(members), p0: Int64(p0), p1: Int64(p1), big: pointer(big)))
                 }
                 try launch(.anchorSortBig, blocks: 2 * runtime.context.multiprocessors, threads: 256,
-                           [address(starts), address(members), address(big)])
+                           parameters: DNLSAnchorSortBig(starts: pointer(starts), members: pointer(members), big: pointer(big)))
             }
-            let anchors = Self.anchorsArgument(starts: address(starts), members: address(members),
-                                               first: pass.sites.lowerBound, pixel0: pixel0, pixels: pixels)
-            try body(AnchorPass(anchors: anchors, rows: pass.rows, bands: bands, pixel0: pixel0, big: address(big)))
+            let anchors = DNLSAnchors(starts: pointer(starts), members: pointer(members), first: Int64(pass.sites.lowerBound),
+                                      pixel0: Int64(pixel0), pixels: Int64(pixels))
+            try body(AnchorPass(anchors: anchors, rows: pass.rows, bands: bands, pixel0: pixel0, big: pointer(big)))
         }
     }
 

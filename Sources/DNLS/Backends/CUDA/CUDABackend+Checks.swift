@@ -1,4 +1,5 @@
 import CUDADriver
+internal import CDNLSKernels
 
 /// An input check that only a kernel can make, as a value: what it checks and how its failure
 /// reads as an error. ``InputChecking/deferred`` calls record failures under the check's
@@ -57,10 +58,9 @@ extension CUDABackend {
         let entries = triples.count / 3
         guard entries > 0 else { return }
         let report = try failureReport()
-        try launch(.firstInvalidTriple, blocks: checkBlocks(entries), threads: Self.checkThreads, [
-            address(triples), .int64(Int64(entries)), .int32(Int32(s.frames)), .int32(Int32(s.height)),
-            .int32(Int32(s.width)), .int32(allowMissing ? 1 : 0), address(report),
-        ])
+        try launch(.firstInvalidTriple, blocks: checkBlocks(entries), threads: Self.checkThreads, parameters: DNLSFirstInvalidTriple(
+            triples: pointer(triples), entries: Int64(entries), T: Int32(s.frames), H: Int32(s.height), W: Int32(s.width),
+            allowMissing: allowMissing ? 1 : 0, first: pointer(report)))
         let check = DeviceCheck.triples(argument: argument, frames: s.frames, height: s.height, width: s.width,
                                         allowMissing: allowMissing)
         if device.inputChecking == .deferred {
@@ -68,11 +68,12 @@ extension CUDABackend {
             guard !device.isPlanning else { return }
             let id = runtime.checkRegistry.withLock { $0.identifier(of: check) }
             let record = try runtime.failureRecord(on: stream)
-            try launch(.recordFirstTriple, blocks: 1, threads: 1, [address(triples), address(report), .int32(id),
-                                                                       address(record)])
+            try launch(.recordFirstTriple, blocks: 1, threads: 1, parameters: DNLSRecordFirstTriple(
+                triples: pointer(triples), report: pointer(report), id: id, record: pointer(record)))
             return
         }
-        try launch(.copyFirstTriple, blocks: 1, threads: 1, [address(triples), address(report)])
+        try launch(.copyFirstTriple, blocks: 1, threads: 1,
+                   parameters: DNLSCopyFirstTriple(triples: pointer(triples), report: pointer(report)))
         try conclude(report, check)
     }
 
@@ -82,9 +83,8 @@ extension CUDABackend {
         let count = values.count
         guard count > 0 else { return }
         let report = try failureReport()
-        try launch(.firstNonfinite, blocks: checkBlocks(count), threads: Self.checkThreads, [
-            address(values), .int64(Int64(count)), address(report),
-        ])
+        try launch(.firstNonfinite, blocks: checkBlocks(count), threads: Self.checkThreads,
+                   parameters: DNLSFirstNonfinite(values: pointer(values), count: Int64(count), first: pointer(report)))
         try conclude(report, .finite(argument: argument, shape: values.shape))
     }
 
@@ -109,7 +109,8 @@ extension CUDABackend {
         case .deferred:
             let id = runtime.checkRegistry.withLock { $0.identifier(of: check) }
             let record = try runtime.failureRecord(on: stream)
-            try launch(.recordFailure, blocks: 1, threads: 1, [address(report), .int32(id), address(record)])
+            try launch(.recordFailure, blocks: 1, threads: 1,
+                       parameters: DNLSRecordFailure(report: pointer(report), id: id, record: pointer(record)))
         }
     }
 

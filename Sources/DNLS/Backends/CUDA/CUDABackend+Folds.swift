@@ -1,12 +1,13 @@
 import CUDADriver
+internal import CDNLSKernels
 
 extension CUDABackend {
     /// Channels one fold thread sums (CGROUP in the kernels).
     static let channelGroup = 4
     /// Slots one aggregation block walks.
     static let slotsPerBlock = 16
-    /// The kernels' `Grid` struct with `on = 0`.
-    static let noGrid = CUDAKernel.Argument.structure([UInt8](repeating: 0, count: 40))
+    /// No grid (`on = 0`): positions come from a table instead.
+    static let noGrid = DNLSGrid()
 
     /// Destination rows of a fold: rows `first ..< first + count` of each of `batches` blocks of
     /// `perBatch` flat rows `(b, t, y)`.
@@ -15,24 +16,24 @@ extension CUDABackend {
     }
 
     /// fold_slots: adds `P` `(slots, cs, ps, ps)` into channels `channels` of `out` (see the kernel).
-    func fold(_ P: Tensor<Float>, grid: CUDAKernel.Argument, pixel0: Int, count: Int, channels: Range<Int>,
+    func fold(_ P: Tensor<Float>, grid: DNLSGrid, pixel0: Int, count: Int, channels: Range<Int>,
               geometry g: PatchGeometry, shape s: VideoShape, block: Tensor<Int32>, rows: FoldRows,
               into out: Tensor<Float>) throws(DNLSError) {
         let groups = (channels.count + Self.channelGroup - 1) / Self.channelGroup
-        try launch(.foldSlots, constants: CUDAKernelConstants(foldPatchSize: g.patchSize), count: rows.count * s.width * rows.batches * groups, [
-            address(P), grid, .int64(Int64(pixel0)), .int64(Int64(count)), address(block),
-            .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)), .int32(Int32(s.width)),
-            .int32(reach(g)), .int32(Int32(channels.lowerBound)), .int32(Int32(channels.count)),
-            .int64(Int64(rows.first)), .int64(Int64(rows.count)), .int32(Int32(rows.batches)), .int64(Int64(rows.perBatch)),
-            address(out)])
+        try launch(.foldSlots, constants: CUDAKernelConstants(foldPatchSize: g.patchSize),
+                   count: rows.count * s.width * rows.batches * groups, parameters: DNLSFoldSlots(
+            P: pointer(P), grid: grid, pixel0: Int64(pixel0), count: Int64(count), block: pointer(block),
+            T: Int32(s.frames), C: Int32(s.channels), H: Int32(s.height), W: Int32(s.width), reach: reach(g),
+            c0: Int32(channels.lowerBound), cs: Int32(channels.count), firstRow: Int64(rows.first), rows: Int64(rows.count),
+            batches: Int32(rows.batches), rowsPerBatch: Int64(rows.perBatch), out: pointer(out)))
     }
 
-    /// Launches an aggregation kernel over `slots` slots of a `cs`-channel slice: `arguments` end
-    /// before its `slotsPerBlock, P`.
-    func aggregate(_ entry: CUDAKernelEntry, slots: Int, channels cs: Int, patchSize ps: Int, _ arguments: [CUDAKernel.Argument],
-                   into P: Tensor<Float>) throws(DNLSError) {
+    /// Launches an aggregation kernel over `slots` slots of a `cs`-channel slice, whose
+    /// `parameters` walk ``slotsPerBlock`` slots a block.
+    func aggregate<Parameters: BitwiseCopyable>(_ entry: CUDAKernelEntry, slots: Int, channels cs: Int, patchSize ps: Int,
+                                                parameters: Parameters) throws(DNLSError) {
         let (blocks, threads) = entryLaunch(entries: cs * ps * ps, sites: slots, sitesPerBlock: Self.slotsPerBlock)
-        try launch(entry, blocks: blocks, threads: threads, arguments + [.int32(Int32(Self.slotsPerBlock)), address(P)])
+        try launch(entry, blocks: blocks, threads: threads, parameters: parameters)
     }
 
     /// Runs of one table pass and the patch scratch they need: `rows` anchor rows by `slice`

@@ -1,4 +1,5 @@
 import CUDADriver
+internal import CDNLSKernels
 
 extension CUDABackend {
     /// Queries of one grid row that an iunfold block stages and writes, at most.
@@ -38,27 +39,31 @@ extension CUDABackend {
                 let runs = (grid.columns + run - 1) / run
                 try launch(.unfoldRuns, constants: CUDAKernelConstants(unfoldPatchSize: ps, unfoldRun: run), blocks: s.batch * rowCount * runs,
                            threads: Self.entryThreads(entries: per),
-                           sharedBytes: stageBytes, [address(video), gridArgument(sites), address(block)] + dims(s) + [
-                    .int64(Int64(S)), .int64(Int64(firstRow)), .int64(Int64(rowCount)), .int32(Int32(span)), address(out),
-                ])
+                           sharedBytes: stageBytes, parameters: DNLSUnfoldRuns(
+                    video: pointer(video), grid: kernelGrid(sites), block: pointer(block), B: Int32(s.batch), T: Int32(s.frames),
+                    C: Int32(s.channels), H: Int32(s.height), W: Int32(s.width), S: Int64(S), R0: Int64(firstRow),
+                    rowCount: Int64(rowCount), span: Int32(span), out: pointer(out)))
                 return
             }
             // Else the grid kernel, four outputs per thread, in 32-bit index arithmetic when
             // every output index and grid query number fits.
             let outputs = s.batch * S * per
             let narrow = outputs + 4 <= Int(Int32.max) && start + grid.count <= Int(Int32.max)
-            try launch(narrow ? .unfoldGrid32 : .unfoldGrid, constants: CUDAKernelConstants(unfoldPatchSize: ps), count: (outputs + 3) / 4, [
-                address(video), gridArgument(sites), address(block),
-            ] + dims(s) + [.int64(Int64(S)), address(out)])
+            try launch(narrow ? .unfoldGrid32 : .unfoldGrid, constants: CUDAKernelConstants(unfoldPatchSize: ps),
+                       count: (outputs + 3) / 4, parameters: DNLSUnfoldGrid(
+                video: pointer(video), grid: kernelGrid(sites), block: pointer(block), B: Int32(s.batch), T: Int32(s.frames),
+                C: Int32(s.channels), H: Int32(s.height), W: Int32(s.width), S: Int64(S), out: pointer(out)))
             return
         }
         let (table, stride) = try siteTable(sites)
         // One block: `sitesPerBlock` sites × up to 256 entries (a warp multiple covering a small patch).
         let sitesPerBlock = 16
         let (blocks, threads) = entryLaunch(entries: per, sites: s.batch * S, sitesPerBlock: sitesPerBlock)
-        try launch(.extractPatches, blocks: blocks, threads: threads, [
-            address(video), address(weights), address(table), .int64(Int64(stride)), gridArgument(sites), address(block),
-        ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), .int32(Int32(sitesPerBlock)), address(out)])
+        try launch(.extractPatches, blocks: blocks, threads: threads, parameters: DNLSExtractPatches(
+            video: pointer(video), weights: pointer(weights), sites: pointer(table), siteBatchStride: Int64(stride),
+            grid: kernelGrid(sites), block: pointer(block), B: Int32(s.batch), T: Int32(s.frames), C: Int32(s.channels),
+            H: Int32(s.height), W: Int32(s.width), ps: Int32(ps), S: Int64(S), sitesPerBlock: Int32(sitesPerBlock),
+            out: pointer(out)))
     }
 
     func depositPatches(_ patches: Tensor<Float>, weights: Tensor<Float>?, sites: PatchSites, geometry g: PatchGeometry,
@@ -90,9 +95,10 @@ extension CUDABackend {
         let (table, stride) = try siteTable(sites)
         let weights = try weights.to(device)
         let out: Tensor<Float> = try output(.patches, [s.batch, sites.queries, 1, s.channels, ps, ps])
-        try launch(.weightedSum, count: out.count, [
-            address(video), address(weights), address(table), .int64(Int64(stride)), address(block),
-        ] + dims(s) + [.int32(Int32(ps)), .int32(Int32(sites.queries)), .int32(Int32(sites.k)), address(out)])
+        try launch(.weightedSum, count: out.count, parameters: DNLSWeightedSum(
+            video: pointer(video), weights: pointer(weights), sites: pointer(table), siteBatchStride: Int64(stride),
+            block: pointer(block), B: Int32(s.batch), T: Int32(s.frames), C: Int32(s.channels), H: Int32(s.height),
+            W: Int32(s.width), ps: Int32(ps), Q: Int32(sites.queries), K: Int32(sites.k), out: pointer(out)))
         return out
     }
 
@@ -105,9 +111,10 @@ extension CUDABackend {
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let (table, stride) = try siteTable(sites)
         let gradWeights: Tensor<Float> = try output(.weights, [s.batch, sites.queries, sites.k])
-        try launch(.weightedSumWeightGradient, count: gradWeights.count, [
-            address(video), address(gradient), address(table), .int64(Int64(stride)), address(block),
-        ] + dims(s) + [.int32(Int32(ps)), .int32(Int32(sites.queries)), .int32(Int32(sites.k)), address(gradWeights)])
+        try launch(.weightedSumWeightGradient, count: gradWeights.count, parameters: DNLSWeightedSumWeightGradient(
+            video: pointer(video), gradient: pointer(gradient), sites: pointer(table), siteBatchStride: Int64(stride),
+            block: pointer(block), B: Int32(s.batch), T: Int32(s.frames), C: Int32(s.channels), H: Int32(s.height),
+            W: Int32(s.width), ps: Int32(ps), Q: Int32(sites.queries), K: Int32(sites.k), out: pointer(gradWeights)))
         return (gradVideo, gradWeights)
     }
 
@@ -123,9 +130,10 @@ extension CUDABackend {
         let (table, stride) = try siteTable(sites)
         let gradWeights: Tensor<Float> = try output(.weights, [s.batch, sites.queries, sites.k])
         let sumGradient = try weightSumGradient?.to(device), patches = try patches.to(device)
-        try launch(.gatherWeightGradient, count: gradWeights.count, [
-            address(patches), address(gradient), address(sumGradient), address(table), .int64(Int64(stride)), address(block),
-        ] + dims(s) + [.int32(Int32(ps)), .int64(Int64(S)), address(gradWeights)])
+        try launch(.gatherWeightGradient, count: gradWeights.count, parameters: DNLSGatherWeightGradient(
+            patches: pointer(patches), gradient: pointer(gradient), sumGradient: pointer(sumGradient), sites: pointer(table),
+            siteBatchStride: Int64(stride), block: pointer(block), B: Int32(s.batch), T: Int32(s.frames),
+            C: Int32(s.channels), H: Int32(s.height), W: Int32(s.width), ps: Int32(ps), S: Int64(S), out: pointer(gradWeights)))
         return (gradPatches, gradWeights)
     }
 
@@ -139,7 +147,7 @@ extension CUDABackend {
         guard S > 0 else { return }
         if Self.foldsDirectly(sites, mode: mode, weights: weights), case let .grid(grid, start) = sites.source, let patches {
             let block = try runtime.geometryBlock(g, window: nil, shape: s)
-            try fold(try patches.to(device), grid: gridArgument(sites), pixel0: 0, count: S, channels: 0..<s.channels,
+            try fold(try patches.to(device), grid: kernelGrid(sites), pixel0: 0, count: S, channels: 0..<s.channels,
                      geometry: g, shape: s, block: block, rows: gridFoldRows(grid, first: start, count: S, geometry: g, shape: s),
                      into: video)
             return
@@ -188,12 +196,11 @@ extension CUDABackend {
                 let t = target.shape
                 try foldTablePass(pass, runs: runs[i], channels: t.channels, P: P, geometry: g, shape: t, block: block,
                                   into: target.out) { (slot0, slots, c0, cs) throws(DNLSError) in
-                    try aggregate(.aggregateDeposit, slots: slots, channels: cs, patchSize: g.patchSize, [
-                        .int32(target.mode), address(patches[i]), address(weights), .int32(Int32(sites.k)), pass.anchors,
-                        .int64(Int64(slot0)), .int32(Int32(t.frames)), .int32(Int32(t.channels)), .int32(Int32(t.height)),
-                        .int32(Int32(t.width)), .int32(Int32(g.patchSize)), .int64(Int64(S)), .int32(Int32(c0)),
-                        .int32(Int32(cs)), .int64(Int64(slots)),
-                    ], into: P)
+                    try aggregate(.aggregateDeposit, slots: slots, channels: cs, patchSize: g.patchSize, parameters: DNLSAggregateDeposit(
+                        mode: target.mode, patches: pointer(patches[i]), weights: pointer(weights), K: Int32(sites.k),
+                        anchors: pass.anchors, slot0: Int64(slot0), T: Int32(t.frames), C: Int32(t.channels), H: Int32(t.height),
+                        W: Int32(t.width), ps: Int32(g.patchSize), S: Int64(S), c0: Int32(c0), cs: Int32(cs), slots: Int64(slots),
+                        slotsPerBlock: Int32(Self.slotsPerBlock), P: pointer(P)))
                 }
             }
         }

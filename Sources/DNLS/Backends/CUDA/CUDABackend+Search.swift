@@ -1,4 +1,5 @@
 import CUDADriver
+internal import CDNLSKernels
 
 extension CUDABackend {
     /// Search forward: the box-filtered kernel where it applies (no flow, grid queries), else the
@@ -15,15 +16,14 @@ extension CUDABackend {
         }
         // Grid queries are computed by the kernel (no table: it reads none when grid.on).
         let (queries, queryStride) = try queryTable(p.queries)
-        try launch(.searchForward, constants: constants, count: s.batch * Q, [
-            address(p.videoTensor), address(p.keysTensor), address(queries), .int64(Int64(queryStride)),
-            gridArgument(PatchSites(positions: p.queries)),
-            address(p.flows.forward), address(p.flows.backward), address(block),
-            .int32(Int32(s.batch)), .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)),
-            .int32(Int32(s.width)), .int32(Int32(p.channels)), .int32(Int32(p.geometry.patchSize)),
-            .int32(Int32(p.window.size)), .int32(Int32(p.window.frameCount(videoFrames: s.frames))), .int32(Int32(Q)),
-            .int32(Int32(slots)), .int32(p.metric == .l2 ? 1 : 0), address(distances), address(indices),
-        ])
+        try launch(.searchForward, constants: constants, count: s.batch * Q, parameters: DNLSSearchForward(
+            video: pointer(p.videoTensor), keys: pointer(p.keysTensor), queries: pointer(queries),
+            queryBatchStride: Int64(queryStride), grid: kernelGrid(PatchSites(positions: p.queries)),
+            forwardFlow: pointer(p.flows.forward), backwardFlow: pointer(p.flows.backward), block: pointer(block),
+            B: Int32(s.batch), T: Int32(s.frames), C: Int32(s.channels), H: Int32(s.height), W: Int32(s.width),
+            channels: Int32(p.channels), ps: Int32(p.geometry.patchSize), ws: Int32(p.window.size),
+            F: Int32(p.window.frameCount(videoFrames: s.frames)), Q: Int32(Q), slots: Int32(slots),
+            l2: p.metric == .l2 ? 1 : 0, distances: pointer(distances), indices: pointer(indices)))
         return (distances, indices)
     }
 
@@ -36,7 +36,7 @@ extension CUDABackend {
                                        batch: p.shape.batch, grid: grid, multiprocessors: runtime.context.multiprocessors,
                                        sharedMemoryLimit: runtime.context.maxSharedMemoryPerBlock) else { return false }
         let s = p.shape, window = p.window, frameSlots = window.frameCount(videoFrames: s.frames)
-        let sites = gridArgument(PatchSites(grid: grid, batch: start..<start + p.queries.count))
+        let sites = kernelGrid(PatchSites(grid: grid, batch: start..<start + p.queries.count))
         let split = plan.split(frameSlots: frameSlots, kept: p.k, multiprocessors: runtime.context.multiprocessors)
         var kernelConstants = constants
         kernelConstants.box = plan.constants(for: split)
@@ -45,19 +45,19 @@ extension CUDABackend {
         let partKeys: Tensor<Float>? = split.partLists > 0 ? try scratch([split.partLists * k]) : nil
         let partEns: Tensor<Int32>? = split.partLists > 0 ? try scratch([split.partLists * (k + 1)]) : nil
         try launch(.searchForwardBox, constants: kernelConstants,
-                   blocks: split.blocks, threads: plan.threads, sharedBytes: plan.sharedBytes, [
-            address(p.videoTensor), address(p.keysTensor), sites, address(block),
-        ] + dims(s) + [
-            .int32(Int32(p.channels)), .int32(Int32(frameSlots)), .int32(Int32(p.queries.count)),
-            .int32(Int32(p.slots)), .int32(Int32(window.offset(0))), .int32(Int32(split.unitsPerBlock)),
-            address(partKeys), address(partEns), address(distances), address(indices),
-        ])
+                   blocks: split.blocks, threads: plan.threads, sharedBytes: plan.sharedBytes, parameters: DNLSSearchForwardBox(
+            video: pointer(p.videoTensor), keys: pointer(p.keysTensor), grid: sites, block: pointer(block),
+            B: Int32(s.batch), T: Int32(s.frames), C: Int32(s.channels), H: Int32(s.height), W: Int32(s.width),
+            channels: Int32(p.channels), F: Int32(frameSlots), Q: Int32(p.queries.count), slots: Int32(p.slots),
+            dmin: Int32(window.offset(0)), unitsPerBlock: Int32(split.unitsPerBlock), partKeys: pointer(partKeys),
+            partEntries: pointer(partEns), distances: pointer(distances), indices: pointer(indices)))
         if split.partLists > 0 {
-            try launch(.searchBoxMerge, constants: kernelConstants, count: plan.blocks * plan.tile * plan.tile, [
-                sites, address(block), .int32(Int32(s.batch)), .int32(Int32(s.height)), .int32(Int32(s.width)),
-                .int32(Int32(frameSlots)), .int32(Int32(p.queries.count)), .int32(Int32(p.slots)),
-                .int32(Int32(split.unitsPerBlock)), address(partKeys), address(partEns), address(distances), address(indices),
-            ])
+            try launch(.searchBoxMerge, constants: kernelConstants, count: plan.blocks * plan.tile * plan.tile,
+                       parameters: DNLSSearchBoxMerge(
+                grid: sites, block: pointer(block), B: Int32(s.batch), H: Int32(s.height), W: Int32(s.width),
+                F: Int32(frameSlots), Q: Int32(p.queries.count), slots: Int32(p.slots),
+                unitsPerBlock: Int32(split.unitsPerBlock), partKeys: pointer(partKeys), partEntries: pointer(partEns),
+                distances: pointer(distances), indices: pointer(indices)))
         }
         return true
     }

@@ -1,4 +1,5 @@
 import CUDADriver
+internal import CDNLSKernels
 
 extension CUDABackend {
     /// Both gradients as folds of per-anchor aggregated patches: the query side per grid query
@@ -11,18 +12,21 @@ extension CUDABackend {
         let entries = g.patchSize * g.patchSize
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
         let indices = try indices.to(device), gradient = try gradient.to(device)
-        let queryGrid = gridArgument(PatchSites(positions: p.queries))
+        let queryGrid = kernelGrid(PatchSites(positions: p.queries))
         let (positions, positionStride) = try queryTable(p.queries)  // nil for grid queries
         let gradVideo = try zeroOutput(.video, s.dims)
         let gradKeys = selfSearch ? gradVideo : try zeroOutput(.keys, s.dims)  // self-search: both sides add into one
-        let dims: [CUDAKernel.Argument] = [.int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)),
-                                           .int32(Int32(s.width)), .int32(Int32(g.patchSize)), .int32(Int32(Q)),
-                                           .int32(Int32(K)), .int32(p.metric == .l2 ? 1 : 0)]
-        func arguments(side: Int32, slotGrid: CUDAKernel.Argument, anchors: CUDAKernel.Argument, slot0: Int,
-                       queryOffset: Int) -> [CUDAKernel.Argument] {
-            [.int32(side), address(p.videoTensor), address(p.keysTensor), address(indices), address(gradient),
-             address(positions), .int64(Int64(positionStride)), queryGrid, slotGrid, anchors, .int64(Int64(slot0)),
-             .int64(Int64(queryOffset)), address(block)] + dims
+        // The parameters of one aggregation: `slots` slots of channels c0 ..< c0 + cs into P.
+        func parameters(side: Int32, slotGrid: DNLSGrid, anchors: DNLSAnchors, slot0: Int, queryOffset: Int,
+                        channels: Range<Int>, slots: Int, count: Int, big: UInt64 = 0, P: Tensor<Float>) -> DNLSAggregateSearch {
+            DNLSAggregateSearch(
+                side: side, video: pointer(p.videoTensor), keys: pointer(p.keysTensor), indices: pointer(indices),
+                gradient: pointer(gradient), queries: pointer(positions), queryBatchStride: Int64(positionStride),
+                queryGrid: queryGrid, slotGrid: slotGrid, anchors: anchors, slot0: Int64(slot0), queryOffset: Int64(queryOffset),
+                block: pointer(block), T: Int32(s.frames), C: Int32(s.channels), H: Int32(s.height), W: Int32(s.width),
+                ps: Int32(g.patchSize), Q: Int32(Q), K: Int32(K), l2: p.metric == .l2 ? 1 : 0, c0: Int32(channels.lowerBound),
+                cs: Int32(channels.count), slots: Int64(slots), count: Int64(count), slotsPerBlock: Int32(Self.slotsPerBlock),
+                big: big, P: pointer(P))
         }
         guard Q > 0 else { return selfSearch ? (gradKeys, nil) : (gradVideo, gradKeys) }
         // One side (0: queries, 1: keys) through a device anchor table of `sites` positions.
@@ -35,9 +39,9 @@ extension CUDABackend {
                 (pass) throws(DNLSError) in
                 try foldTablePass(pass, runs: runs, channels: Cp, P: P, geometry: g, shape: s, block: block, into: out) {
                     (slot0, slots, c0, cs) throws(DNLSError) in
-                    try aggregateTable(arguments(side: side, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0, queryOffset: 0)
-                                           + [.int32(Int32(c0)), .int32(Int32(cs)), .int64(Int64(slots)), .int64(1)],
-                                       slots: slots, channels: cs, patchSize: g.patchSize, big: pass.big, into: P)
+                    try aggregateTable(parameters(side: side, slotGrid: Self.noGrid, anchors: pass.anchors, slot0: slot0,
+                                                  queryOffset: 0, channels: c0..<c0 + cs, slots: slots, count: 1, big: pass.big, P: P),
+                                       slots: slots, channels: cs, patchSize: g.patchSize)
                 }
             }
         }
@@ -50,10 +54,10 @@ extension CUDABackend {
             let P: Tensor<Float> = try scratch([s.batch * chunk * Cp * entries])
             for q0 in stride(from: 0, to: Q, by: chunk) {
                 let n = min(chunk, Q - q0)
-                let chunkGrid = gridArgument(PatchSites(grid: grid, batch: start + q0..<start + q0 + n))
+                let chunkGrid = kernelGrid(PatchSites(grid: grid, batch: start + q0..<start + q0 + n))
                 try aggregate(.aggregateSearch, slots: s.batch * n, channels: Cp, patchSize: g.patchSize,
-                              arguments(side: 0, slotGrid: chunkGrid, anchors: Self.noAnchors, slot0: 0, queryOffset: q0)
-                                  + [.int32(0), .int32(Int32(Cp)), .int64(Int64(s.batch * n)), .int64(Int64(n))], into: P)
+                              parameters: parameters(side: 0, slotGrid: chunkGrid, anchors: Self.noAnchors, slot0: 0, queryOffset: q0,
+                                                     channels: 0..<Cp, slots: s.batch * n, count: n, P: P))
                 try fold(P, grid: chunkGrid, pixel0: 0, count: n, channels: 0..<Cp, geometry: g, shape: s, block: block,
                          rows: gridFoldRows(grid, first: start + q0, count: n, geometry: g, shape: s), into: gradVideo)
             }
@@ -72,10 +76,9 @@ extension CUDABackend {
 
     /// aggregate_search over the slots of one table run, all but the hubs, then
     /// aggregate_search_hubs over the hubs (pixels of many sites, split over thread groups).
-    func aggregateTable(_ arguments: [CUDAKernel.Argument], slots: Int, channels cs: Int, patchSize ps: Int,
-                        big: CUDAKernel.Argument, into P: Tensor<Float>) throws(DNLSError) {
-        try aggregate(.aggregateSearch, slots: slots, channels: cs, patchSize: ps, arguments, into: P)
+    func aggregateTable(_ parameters: DNLSAggregateSearch, slots: Int, channels cs: Int, patchSize ps: Int) throws(DNLSError) {
+        try aggregate(.aggregateSearch, slots: slots, channels: cs, patchSize: ps, parameters: parameters)
         try launch(.aggregateSearchHubs, blocks: 2 * runtime.context.multiprocessors, threads: Self.hubThreads,
-                   arguments + [big, address(P)])
+                   parameters: parameters)
     }
 }

@@ -12,11 +12,6 @@ extension CUDABackend {
         try Tensor<Float>(uninitializedOn: device, shape: shape)
     }
 
-    /// The device address `elements` floats past the start of `t`.
-    private func address(_ t: Tensor<Float>, offset elements: Int) -> CUDAKernel.Argument {
-        .pointer(pointer(t) + UInt64(elements * MemoryLayout<Float>.stride))
-    }
-
     func filled(_ value: Float, shape: [Int]) throws(DNLSError) -> Tensor<Float> {
         let out = try result(shape)
         try launch(.mathFill, count: out.count, parameters: DNLSMathFill(out: pointer(out), value: value, count: Int64(out.count)))
@@ -66,21 +61,21 @@ extension CUDABackend {
         while inner == 1, length > Self.sumChunk, outer <= 65_535 {
             let chunks = (length + Self.sumChunk - 1) / Self.sumChunk
             let partials: Tensor<Float> = try scratch([outer, chunks])
-            try launch(.mathSumChunks, blocks: chunks, gridRows: outer, threads: 256,
-                       [address(rows), address(partials), .int64(Int64(length)), .int64(Int64(Self.sumChunk)),
-                        .int64(Int64(chunks))])
+            try launch(.mathSumChunks, blocks: chunks, gridRows: outer, threads: 256, parameters: DNLSMathSumChunks(
+                x: pointer(rows), out: pointer(partials), n: Int64(length), chunk: Int64(Self.sumChunk),
+                chunks: Int64(chunks)))
             rows = partials
             length = chunks
         }
-        try launch(.mathSumAxis, count: outer * inner,
-                   [address(rows), address(out), .int64(Int64(outer)), .int64(Int64(length)), .int64(Int64(inner))])
+        try launch(.mathSumAxis, count: outer * inner, parameters: DNLSMathAxes(
+            input: pointer(rows), out: pointer(out), outer: Int64(outer), n: Int64(length), inner: Int64(inner)))
         return out
     }
 
     func broadcast(_ g: Tensor<Float>, outer: Int, n: Int, inner: Int, shape: [Int]) throws(DNLSError) -> Tensor<Float> {
         let out = try result(shape)
-        try launch(.mathBroadcast, count: out.count,
-                   [address(g), address(out), .int64(Int64(outer)), .int64(Int64(n)), .int64(Int64(inner))])
+        try launch(.mathBroadcast, count: out.count, parameters: DNLSMathAxes(
+            input: pointer(g), out: pointer(out), outer: Int64(outer), n: Int64(n), inner: Int64(inner)))
         return out
     }
 
@@ -88,9 +83,9 @@ extension CUDABackend {
         throws(DNLSError) -> Tensor<Float>
     {
         let out = try result(m.outputShape)
-        try launch(.mathChannelMix, count: out.count,
-                   [address(x), address(weight), address(bias), address(out), .int64(Int64(m.outer)),
-                    .int32(Int32(m.channels)), .int32(Int32(m.outputChannels)), .int64(Int64(m.pixels))])
+        try launch(.mathChannelMix, count: out.count, parameters: DNLSMathChannelMix(
+            x: pointer(x), weight: pointer(weight), bias: pointer(bias), out: pointer(out), outer: Int64(m.outer),
+            C: Int32(m.channels), Cp: Int32(m.outputChannels), P: Int64(m.pixels)))
         return out
     }
 
@@ -100,22 +95,25 @@ extension CUDABackend {
     func channelMixBackward(_ x: Tensor<Float>, weight: Tensor<Float>, gradient g: Tensor<Float>, _ m: ChannelMixShape)
         throws(DNLSError) -> (input: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>)
     {
-        let C = m.channels, Cp = m.outputChannels
-        let gx = try result(x.shape), gw = try result(weight.shape), gb = try result([Cp])
-        try launch(.mathChannelMixInput, count: x.count,
-                   [address(g), address(weight), address(gx), .int64(Int64(m.outer)), .int32(Int32(C)), .int32(Int32(Cp)),
-                    .int64(Int64(m.pixels))])
-        let items = m.outer * m.pixels, pairs = Cp * C + Cp
+        let C = Int32(m.channels), Cp = Int32(m.outputChannels)
+        let gx = try result(x.shape), gw = try result(weight.shape), gb = try result([m.outputChannels])
+        try launch(.mathChannelMixInput, count: x.count, parameters: DNLSMathChannelMixInput(
+            gradient: pointer(g), weight: pointer(weight), out: pointer(gx), outer: Int64(m.outer), C: C, Cp: Cp,
+            P: Int64(m.pixels)))
+        let weights = m.outputChannels * m.channels, pairs = weights + m.outputChannels
+        let items = m.outer * m.pixels
         let chunks = max(1, (items + Self.sumChunk - 1) / Self.sumChunk)
         let partials: Tensor<Float> = try scratch([pairs, chunks])
         try launch(.mathChannelMixPartials, blocks: chunks, gridRows: pairs, threads: 256,
-                   [address(g), address(x), address(partials), .int64(Int64(m.outer)), .int32(Int32(C)), .int32(Int32(Cp)),
-                    .int64(Int64(m.pixels)), .int64(Int64(Self.sumChunk)), .int64(Int64(chunks))])
+                   parameters: DNLSMathChannelMixPartials(
+                       gradient: pointer(g), x: pointer(x), out: pointer(partials), outer: Int64(m.outer), C: C, Cp: Cp,
+                       P: Int64(m.pixels), chunk: Int64(Self.sumChunk), chunks: Int64(chunks)))
         // The weight's rows of partials, then the bias's.
-        try launch(.mathSumAxis, count: Cp * C,
-                   [address(partials), address(gw), .int64(Int64(Cp * C)), .int64(Int64(chunks)), .int64(1)])
-        try launch(.mathSumAxis, count: Cp,
-                   [address(partials, offset: Cp * C * chunks), address(gb), .int64(Int64(Cp)), .int64(Int64(chunks)), .int64(1)])
+        let biasRows = pointer(partials) + UInt64(weights * chunks * MemoryLayout<Float>.stride)
+        try launch(.mathSumAxis, count: weights, parameters: DNLSMathAxes(
+            input: pointer(partials), out: pointer(gw), outer: Int64(weights), n: Int64(chunks), inner: 1))
+        try launch(.mathSumAxis, count: m.outputChannels, parameters: DNLSMathAxes(
+            input: biasRows, out: pointer(gb), outer: Int64(m.outputChannels), n: Int64(chunks), inner: 1))
         return (gx, gw, gb)
     }
 }

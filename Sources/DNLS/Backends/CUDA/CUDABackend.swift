@@ -1,4 +1,5 @@
 import CUDADriver
+internal import CDNLSKernels
 
 /// The CUDA backend: every operation as NVRTC-compiled kernels on one GPU.
 ///
@@ -25,17 +26,7 @@ struct CUDABackend: PatchBackend {
 
     /// Launches `entry`, specialised with `constants`, on a grid of `blocks` × `gridRows` blocks of
     /// `threads` threads with `sharedBytes` of dynamic shared memory (opted into above the default
-    /// 48 KiB), with its parameters as separate values.
-    func launch(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(), blocks: Int, gridRows: Int = 1,
-                threads: Int, sharedBytes: Int = 0, _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
-        try withKernel(entry, constants: constants, blocks: blocks, gridRows: gridRows, sharedBytes: sharedBytes) {
-            (kernel) throws(CUDAError) in
-            try kernel.launch(grid: (blocks, gridRows, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, stream: stream,
-                              arguments: arguments)
-        }
-    }
-
-    /// Launches `entry` as above with its one parameter struct (declared in `dnls_kernels.h`).
+    /// 48 KiB), with its one parameter struct (declared in `dnls_kernels.h`).
     func launch<Parameters: BitwiseCopyable>(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(),
                                              blocks: Int, gridRows: Int = 1, threads: Int, sharedBytes: Int = 0,
                                              parameters: Parameters) throws(DNLSError) {
@@ -44,13 +35,6 @@ struct CUDABackend: PatchBackend {
             try kernel.launch(grid: (blocks, gridRows, 1), block: (threads, 1, 1), sharedBytes: sharedBytes, stream: stream,
                               parameters: parameters)
         }
-    }
-
-    /// Launches `entry` with one thread per item of `count`, in blocks of ``threads``.
-    func launch(_ entry: CUDAKernelEntry, constants: CUDAKernelConstants = CUDAKernelConstants(), count: Int,
-                _ arguments: [CUDAKernel.Argument]) throws(DNLSError) {
-        try launch(entry, constants: constants, blocks: (count + Self.threads - 1) / Self.threads, threads: Self.threads,
-                   arguments)
     }
 
     /// Launches `entry` with one thread per item of `count`, in blocks of ``threads``, with its
@@ -113,10 +97,6 @@ struct CUDABackend: PatchBackend {
         return table
     }
 
-    func address<S>(_ t: Tensor<S>?) -> CUDAKernel.Argument {
-        .pointer(pointer(t))
-    }
-
     /// The device address of `t` for a parameter struct's pointer field (0, a null pointer, for nil).
     func pointer<S>(_ t: Tensor<S>?) -> UInt64 {
         t?.deviceStorage?.buffer.address ?? 0
@@ -138,7 +118,7 @@ struct CUDABackend: PatchBackend {
     }
 
     /// Site positions on the device, `(B or 1, S, 3)`, and the stride between batch items; `nil`
-    /// for grid sites (kernels compute them from ``gridArgument(_:)``) and for no sites (kernels
+    /// for grid sites (kernels compute them from ``kernelGrid(_:)``) and for no sites (kernels
     /// never read the table; its pointer is null). A caller's GPU index tensor is used in place (no
     /// copy); only host triples are uploaded.
     func siteTable(_ sites: PatchSites) throws(DNLSError) -> (Tensor<Int32>?, Int) {
@@ -153,20 +133,12 @@ struct CUDABackend: PatchBackend {
         }
     }
 
-    /// The kernels' `Grid` struct: the grid of `sites` computed on the device (`on = 0` for
-    /// neighbour sites, which come from the site table instead).
-    func gridArgument(_ sites: PatchSites) -> CUDAKernel.Argument {
-        var words: [Int32] = Array(repeating: 0, count: 8)
-        var start: Int64 = 0
-        if case let .grid(grid, first) = sites.source {
-            words = [1, Int32(grid.origin.t), Int32(grid.origin.h), Int32(grid.origin.w), Int32(grid.stride),
-                     Int32(grid.frames), Int32(grid.rows), Int32(grid.columns)]
-            start = Int64(first)
-        }
-        return .structure(packing: words.map { .int32($0) } + [.int64(start)])
-    }
-
-    func dims(_ s: VideoShape) -> [CUDAKernel.Argument] {
-        [.int32(Int32(s.batch)), .int32(Int32(s.frames)), .int32(Int32(s.channels)), .int32(Int32(s.height)), .int32(Int32(s.width))]
+    /// The kernels' grid of `sites` computed on the device (all zero, `on = 0`, for neighbour
+    /// sites, which come from the site table instead).
+    func kernelGrid(_ sites: PatchSites) -> DNLSGrid {
+        guard case let .grid(grid, first) = sites.source else { return DNLSGrid() }
+        return DNLSGrid(on: 1, t0: Int32(grid.origin.t), h0: Int32(grid.origin.h), w0: Int32(grid.origin.w),
+                        stride: Int32(grid.stride), frames: Int32(grid.frames), rows: Int32(grid.rows),
+                        cols: Int32(grid.columns), start: Int64(first))
     }
 }

@@ -9,7 +9,7 @@ extension CUDAKernelSource {
 // The sites anchored in one tile of pixels, as CSR built on the device by the anchor_* kernels:
 // members[starts[p - pixel0] .. starts[p - pixel0 + 1]) are the sites at flat pixel p (b, t, h, w),
 // as flat site numbers (b·S + s) minus `first`, ascending. starts == null: no table.
-struct Anchors { const int* starts; const int* members; i64 first, pixel0, pixels; };
+typedef DNLSAnchors Anchors;
 
 // The anchor (b, t, h, w) of aggregation slot n, walked one slot at a time: with a table, pixel
 // pixel0 + slot0 + n of its tile; without, query n % count of the grid (grid.start applied),
@@ -139,39 +139,37 @@ __device__ __forceinline__ i64 grid_slot(const Grid& g, int t, int h, int w, i64
 // FOLD_PS is the patch size, at compile time, so that the anchor loops unroll (the kernel exists
 // only in modules compiled with it).
 #ifdef FOLD_PS
-extern "C" __global__ void fold_slots(
-    const float* P, Grid grid, i64 pixel0, i64 count, const int* block, int T, int C, int H, int W,
-    int reach, int c0, int cs, i64 firstRow, i64 rows, int batches, i64 rowsPerBatch, float* out)
+extern "C" __global__ void fold_slots(const DNLSFoldSlots p)
 {
     const int ps = FOLD_PS;
     PixelTask k;
-    if (!pixel_task(firstRow, rows, batches, rowsPerBatch, (cs + CGROUP - 1) / CGROUP, T, H, W, k)) return;
-    Geometry g = geometry(block, H, W, ps, 0);
-    int cn = min(CGROUP, cs - k.c0), pp = ps * ps;
+    if (!pixel_task(p.firstRow, p.rows, p.batches, p.rowsPerBatch, (p.cs + CGROUP - 1) / CGROUP, p.T, p.H, p.W, k)) return;
+    Geometry g = geometry(p.block, p.H, p.W, ps, 0);
+    int cn = min(CGROUP, p.cs - k.c0), pp = ps * ps;
     float acc[CGROUP];
 #pragma unroll
     for (int c = 0; c < CGROUP; ++c) acc[c] = 0.0f;
     // On a strided grid most anchor rows hold no query: they are left out before their entries.
     auto rowUsed = [&](int h) {
-        int dh = h - grid.h0;
-        return !grid.on || grid.stride == 1 || (dh >= 0 && dh % grid.stride == 0);
+        int dh = h - p.grid.h0;
+        return !p.grid.on || p.grid.stride == 1 || (dh >= 0 && dh % p.grid.stride == 0);
     };
-    each_anchor(g, k.y, k.x, H, W, ps, reach, rowUsed, [&](int a, int e, int h, int w) {
+    each_anchor(g, k.y, k.x, p.H, p.W, ps, p.reach, rowUsed, [&](int a, int e, int h, int w) {
         i64 slot;
-        if (grid.on) {
-            i64 q = grid_slot(grid, k.t, h, w, count);
+        if (p.grid.on) {
+            i64 q = grid_slot(p.grid, k.t, h, w, p.count);
             if (q < 0) return;
-            slot = k.b * count + q;
+            slot = k.b * p.count + q;
         } else {
-            slot = (k.plane * H + h) * W + w - pixel0;
-            if (slot < 0 || slot >= count) return;
+            slot = (k.plane * p.H + h) * p.W + w - p.pixel0;
+            if (slot < 0 || slot >= p.count) return;
         }
-        const float* src = P + (slot * cs + k.c0) * pp + a * ps + e;
+        const float* src = p.P + (slot * p.cs + k.c0) * pp + a * ps + e;
 #pragma unroll
         for (int c = 0; c < CGROUP; ++c) if (c < cn) acc[c] += src[c * pp];
     });
-    i64 HW = (i64)H * W;
-    float* dst = out + (k.plane * C + c0 + k.c0) * HW + (i64)k.y * W + k.x;
+    i64 HW = (i64)p.H * p.W;
+    float* dst = p.out + (k.plane * p.C + p.c0 + k.c0) * HW + (i64)k.y * p.W + k.x;
 #pragma unroll
     for (int c = 0; c < CGROUP; ++c) if (c < cn) dst[c * HW] += acc[c];
 }
@@ -196,21 +194,20 @@ __device__ __forceinline__ i64 site_pixel(const int* pos, i64 batchStride, i64 S
 
 // Anchor table, step 1: ends[p] counts the sites first..last-1 anchored at tile pixel p (integer
 // atomics: the counts do not depend on order).
-extern "C" __global__ void anchor_count(const int* pos, i64 batchStride, i64 S, i64 first, i64 last,
-                                        int T, int H, int W, i64 pixel0, i64 pixels, int* ends)
+extern "C" __global__ void anchor_count(const DNLSAnchorSites p)
 {
-    i64 f = first + (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (f >= last) return;
-    i64 p = site_pixel(pos, batchStride, S, f, T, H, W);
-    if (p >= pixel0 && p < pixel0 + pixels) atomicAdd(ends + (p - pixel0), 1);
+    i64 f = p.first + (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    if (f >= p.last) return;
+    i64 pixel = site_pixel(p.positions, p.batchStride, p.S, f, p.T, p.H, p.W);
+    if (pixel >= p.pixel0 && pixel < p.pixel0 + p.pixels) atomicAdd(p.starts + (pixel - p.pixel0), 1);
 }
 
 // Zeroes data[0 ..< n] and, when given, *also (one launch for the counts and the big list).
-extern "C" __global__ void anchor_clear(int* data, i64 n, int* also)
+extern "C" __global__ void anchor_clear(const DNLSAnchorClear p)
 {
     i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) data[i] = 0;
-    if (i == 0 && also) *also = 0;
+    if (i < p.n) p.data[i] = 0;
+    if (i == 0 && p.also) *p.also = 0;
 }
 
 // Inclusive scan of one value per thread over the block (blockDim a multiple of 32, all threads).
@@ -232,54 +229,53 @@ __device__ int block_scan(int v, int* warpSums) {
 
 // Step 2: in-place inclusive scan of n ints in three launches. Blocks of 256 threads scan 1024
 // items each and write their totals ...
-extern "C" __global__ void scan_blocks(int* data, i64 n, int* totals)
+extern "C" __global__ void scan_blocks(const DNLSScan p)
 {
     __shared__ int warpSums[32];
     i64 base = (i64)blockIdx.x * 1024 + threadIdx.x * 4;
     int v[4], sum = 0;
-    for (int i = 0; i < 4; ++i) { v[i] = base + i < n ? data[base + i] : 0; sum += v[i]; }
+    for (int i = 0; i < 4; ++i) { v[i] = base + i < p.n ? p.data[base + i] : 0; sum += v[i]; }
     int inclusive = block_scan(sum, warpSums), run = inclusive - sum;
-    for (int i = 0; i < 4; ++i) { run += v[i]; if (base + i < n) data[base + i] = run; }
-    if (threadIdx.x == blockDim.x - 1) totals[blockIdx.x] = inclusive;
+    for (int i = 0; i < 4; ++i) { run += v[i]; if (base + i < p.n) p.data[base + i] = run; }
+    if (threadIdx.x == blockDim.x - 1) p.totals[blockIdx.x] = inclusive;
 }
 
 // ... one block turns the totals into exclusive offsets ...
-extern "C" __global__ void scan_totals(int* totals, int count)
+extern "C" __global__ void scan_totals(const DNLSScanTotals p)
 {
     __shared__ int warpSums[32];
-    int per = (count + blockDim.x - 1) / blockDim.x, begin = threadIdx.x * per, sum = 0;
-    for (int i = 0; i < per; ++i) if (begin + i < count) sum += totals[begin + i];
+    int per = (p.count + blockDim.x - 1) / blockDim.x, begin = threadIdx.x * per, sum = 0;
+    for (int i = 0; i < per; ++i) if (begin + i < p.count) sum += p.totals[begin + i];
     int run = block_scan(sum, warpSums) - sum;
     for (int i = 0; i < per; ++i)
-        if (begin + i < count) { int t = totals[begin + i]; totals[begin + i] = run; run += t; }
+        if (begin + i < p.count) { int t = p.totals[begin + i]; p.totals[begin + i] = run; run += t; }
 }
 
 // ... and every item adds its block's offset.
-extern "C" __global__ void scan_add(int* data, i64 n, const int* offsets)
+extern "C" __global__ void scan_add(const DNLSScan p)
 {
     i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) data[i] += offsets[i / 1024];
+    if (i < p.n) p.data[i] += p.totals[i / 1024];
 }
 
 // Between steps 2 and 3, when the pass is one of several: used[r] = 1 if row r of the tile (rows of
 // `width` pixels, `pixels` in all) holds a site of the pass, else 0, from the inclusive ends after
 // the scan; the host then sorts, aggregates and folds only the rows that hold sites.
-extern "C" __global__ void anchor_rows(const int* ends, i64 pixels, int width, int* used)
+extern "C" __global__ void anchor_rows(const DNLSAnchorRows p)
 {
-    i64 r = (i64)blockIdx.x * blockDim.x + threadIdx.x, first = r * width;
-    if (first >= pixels) return;
-    i64 last = min(first + width, pixels) - 1;
-    used[r] = ends[last] > (first > 0 ? ends[first - 1] : 0) ? 1 : 0;
+    i64 r = (i64)blockIdx.x * blockDim.x + threadIdx.x, first = r * p.width;
+    if (first >= p.pixels) return;
+    i64 last = min(first + p.width, p.pixels) - 1;
+    p.used[r] = p.ends[last] > (first > 0 ? p.ends[first - 1] : 0) ? 1 : 0;
 }
 
 // Step 3: each site takes a slot below its pixel's end; afterwards starts[p] is pixel p's start.
-extern "C" __global__ void anchor_fill(const int* pos, i64 batchStride, i64 S, i64 first, i64 last,
-                                       int T, int H, int W, i64 pixel0, i64 pixels, int* starts, int* members)
+extern "C" __global__ void anchor_fill(const DNLSAnchorSites p)
 {
-    i64 f = first + (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (f >= last) return;
-    i64 p = site_pixel(pos, batchStride, S, f, T, H, W);
-    if (p >= pixel0 && p < pixel0 + pixels) members[atomicSub(starts + (p - pixel0), 1) - 1] = (int)(f - first);
+    i64 f = p.first + (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    if (f >= p.last) return;
+    i64 pixel = site_pixel(p.positions, p.batchStride, p.S, f, p.T, p.H, p.W);
+    if (pixel >= p.pixel0 && pixel < p.pixel0 + p.pixels) p.members[atomicSub(p.starts + (pixel - p.pixel0), 1) - 1] = (int)(f - p.first);
 }
 
 __device__ void sift_down(int* m, int root, int len) {
@@ -296,35 +292,35 @@ __device__ void sift_down(int* m, int root, int len) {
 // Step 4: the slots were taken in racing order, so each pixel of p0 ..< p1 (the tile's pixels
 // that hold sites) sorts its members: one warp per pixel, a bitonic sort in registers for up to
 // 32; pixels with more go to the list big[1 ..< 1 + big[0]] for anchor_sort_big.
-extern "C" __global__ void anchor_sort(const int* starts, int* members, i64 p0, i64 p1, int* big)
+extern "C" __global__ void anchor_sort(const DNLSAnchorSort p)
 {
-    i64 p = p0 + (((i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5);
+    i64 pixel = p.p0 + (((i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5);
     int lane = threadIdx.x & 31;
-    if (p >= p1) return;  // whole warps
-    int first = starts[p], len = starts[p + 1] - first;
+    if (pixel >= p.p1) return;  // whole warps
+    int first = p.starts[pixel], len = p.starts[pixel + 1] - first;
     if (len <= 1) return;
-    if (len > 32) { if (lane == 0) big[1 + atomicAdd(big, 1)] = (int)p; return; }
-    int v = lane < len ? members[first + lane] : 0x7fffffff;
+    if (len > 32) { if (lane == 0) p.big[1 + atomicAdd(p.big, 1)] = (int)pixel; return; }
+    int v = lane < len ? p.members[first + lane] : 0x7fffffff;
     for (int size = 2; size <= 32; size <<= 1)
         for (int stride = size >> 1; stride > 0; stride >>= 1) {
             int other = __shfl_xor_sync(0xffffffffu, v, stride);
             bool lower = (lane & stride) == 0, up = (lane & size) == 0;
             v = (lower == up) ? min(v, other) : max(v, other);
         }
-    if (lane < len) members[first + lane] = v;
+    if (lane < len) p.members[first + lane] = v;
 }
 
 // Step 5: one block per listed pixel sorts its members in shared memory (bitonic; heapsort by one
 // thread beyond SORT_SHARED members). The list's order does not matter: each pixel sorts alone.
 #define SORT_SHARED 4096
-extern "C" __global__ void anchor_sort_big(const int* starts, int* members, const int* big)
+extern "C" __global__ void anchor_sort_big(const DNLSAnchorSortBig p)
 {
     __shared__ int keys[SORT_SHARED];
-    int count = big[0];
+    int count = p.big[0];
     for (int i = blockIdx.x; i < count; i += gridDim.x) {
-        int p = big[1 + i];
-        int* m = members + starts[p];
-        int len = starts[p + 1] - starts[p];
+        int pixel = p.big[1 + i];
+        int* m = p.members + p.starts[pixel];
+        int len = p.starts[pixel + 1] - p.starts[pixel];
         if (len > SORT_SHARED) {
             if (threadIdx.x == 0) {
                 for (int r = len / 2 - 1; r >= 0; --r) sift_down(m, r, len);

@@ -7,46 +7,44 @@ extension CUDAKernelSource {
     static let checks = #"""
 // Lowest entry e (triple e of `triples`) outside [0,T)×[0,H)×[0,W), the marker (-1,-1,-1) excepted
 // when allowMissing, into *first.
-extern "C" __global__ void first_invalid_triple(const int* triples, i64 entries, int T, int H, int W,
-                                                int allowMissing, unsigned long long* first)
+extern "C" __global__ void first_invalid_triple(const DNLSFirstInvalidTriple p)
 {
     i64 step = (i64)gridDim.x * blockDim.x;
-    for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < entries; e += step) {
-        int t = triples[3 * e], h = triples[3 * e + 1], w = triples[3 * e + 2];
-        bool inside = t >= 0 && t < T && h >= 0 && h < H && w >= 0 && w < W;
-        bool marker = allowMissing && t == -1 && h == -1 && w == -1;
+    for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < p.entries; e += step) {
+        int t = p.triples[3 * e], h = p.triples[3 * e + 1], w = p.triples[3 * e + 2];
+        bool inside = t >= 0 && t < p.T && h >= 0 && h < p.H && w >= 0 && w < p.W;
+        bool marker = p.allowMissing && t == -1 && h == -1 && w == -1;
         // A thread's entries ascend, so its first failure is its lowest.
-        if (!inside && !marker) { atomicMin(first, (unsigned long long)e); return; }
+        if (!inside && !marker) { atomicMin(p.first, (unsigned long long)e); return; }
     }
 }
 
 // Copies the triple at *first (if any) behind the report word, so one download brings both.
-extern "C" __global__ void copy_first_triple(const int* triples, unsigned long long* report)
+extern "C" __global__ void copy_first_triple(const DNLSCopyFirstTriple p)
 {
-    unsigned long long e = report[0];
+    unsigned long long e = p.report[0];
     if (e == ~0ull) return;
-    int* out = (int*)(report + 1);
-    out[0] = triples[3 * e]; out[1] = triples[3 * e + 1]; out[2] = triples[3 * e + 2];
+    int* out = (int*)(p.report + 1);
+    out[0] = p.triples[3 * e]; out[1] = p.triples[3 * e + 1]; out[2] = p.triples[3 * e + 2];
 }
 
 // Deferred checking: records the failure at *report (if any, and if none is recorded yet) with
 // its triple, as copy_first_triple then record_failure would, in one launch.
-extern "C" __global__ void record_first_triple(const int* triples, const unsigned long long* report, int id,
-                                               int* record)
+extern "C" __global__ void record_first_triple(const DNLSRecordFirstTriple p)
 {
-    unsigned long long e = report[0];
+    unsigned long long e = p.report[0];
     if (e == ~0ull) return;
-    if (atomicCAS(record, 0, id) != 0) return;
-    record[1] = (int)(e & 0xffffffffull); record[2] = (int)(e >> 32);
-    record[3] = triples[3 * e]; record[4] = triples[3 * e + 1]; record[5] = triples[3 * e + 2];
+    if (atomicCAS(p.record, 0, p.id) != 0) return;
+    p.record[1] = (int)(e & 0xffffffffull); p.record[2] = (int)(e >> 32);
+    p.record[3] = p.triples[3 * e]; p.record[4] = p.triples[3 * e + 1]; p.record[5] = p.triples[3 * e + 2];
 }
 
 // Lowest index of a NaN or infinite value, into *first.
-extern "C" __global__ void first_nonfinite(const float* values, i64 count, unsigned long long* first)
+extern "C" __global__ void first_nonfinite(const DNLSFirstNonfinite p)
 {
     i64 step = (i64)gridDim.x * blockDim.x;
-    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < count; i += step) {
-        if (!isfinite(values[i])) { atomicMin(first, (unsigned long long)i); return; }
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < p.count; i += step) {
+        if (!isfinite(p.values[i])) { atomicMin(p.first, (unsigned long long)i); return; }
     }
 }
 

@@ -4,14 +4,14 @@ extension CUDAKernelSource {
     static let failureRecord = #"""
 // Copies a check's report (first failing entry, then its triple) into record = [id, entry lo,
 // entry hi, t, h, w] unless the report says "none" or the record already holds a failure.
-extern "C" __global__ void record_failure(const unsigned long long* report, int id, int* record)
+extern "C" __global__ void record_failure(const DNLSRecordFailure p)
 {
-    unsigned long long e = report[0];
+    unsigned long long e = p.report[0];
     if (e == ~0ull) return;
-    if (atomicCAS(record, 0, id) != 0) return;
-    const int* triple = (const int*)(report + 1);
-    record[1] = (int)(e & 0xffffffffull); record[2] = (int)(e >> 32);
-    record[3] = triple[0]; record[4] = triple[1]; record[5] = triple[2];
+    if (atomicCAS(p.record, 0, p.id) != 0) return;
+    const int* triple = (const int*)(p.report + 1);
+    p.record[1] = (int)(e & 0xffffffffull); p.record[2] = (int)(e >> 32);
+    p.record[3] = triple[0]; p.record[4] = triple[1]; p.record[5] = triple[2];
 }
 
 """#

@@ -7,38 +7,38 @@ extension CUDAKernelSource {
 // siteBatchStride = 3S or 0. Each block covers `sitesPerBlock` consecutive sites and blockDim
 // entries: thread j decodes its entry once and walks the sites, so consecutive threads write
 // consecutive floats and grid positions advance without divisions.
-extern "C" __global__ void extract_patches(
-    const float* __restrict__ video, const float* weights, const int* sites, i64 siteBatchStride, Grid grid, const int* block,
-    int B, int T, int C, int H, int W, int ps, i64 S, int sitesPerBlock, float* __restrict__ out)
+extern "C" __global__ void extract_patches(const DNLSExtractPatches p)
 {
-    int pp = ps * ps, per = C * pp, chunks = (per + blockDim.x - 1) / blockDim.x;
+    const float* __restrict__ video = p.video;
+    float* __restrict__ out = p.out;
+    int pp = p.ps * p.ps, per = p.C * pp, chunks = (per + blockDim.x - 1) / blockDim.x;
     int j = (int)(blockIdx.x % chunks) * blockDim.x + threadIdx.x;
     if (j >= per) return;
-    i64 f = (i64)(blockIdx.x / chunks) * sitesPerBlock, total = (i64)B * S;
-    i64 end = f + sitesPerBlock < total ? f + sitesPerBlock : total;
-    int c = j / pp, a = (j - c * pp) / ps, e = j - c * pp - a * ps;
-    Geometry g = geometry(block, H, W, ps, 0);
+    i64 f = (i64)(blockIdx.x / chunks) * p.sitesPerBlock, total = (i64)p.B * p.S;
+    i64 end = f + p.sitesPerBlock < total ? f + p.sitesPerBlock : total;
+    int c = j / pp, a = (j - c * pp) / p.ps, e = j - c * pp - a * p.ps;
+    Geometry g = geometry(p.block, p.H, p.W, p.ps, 0);
     int da = g.patch[a], de = g.patch[e];
-    i64 HW = (i64)H * W;
-    int b = (int)(f / S);
-    i64 s = f - (i64)b * S;
+    i64 HW = (i64)p.H * p.W;
+    int b = (int)(f / p.S);
+    i64 s = f - (i64)b * p.S;
     int gp[3];
-    if (grid.on) grid_position(grid, s, gp);
-    int lastW = grid.w0 + grid.stride * (grid.cols - 1), lastH = grid.h0 + grid.stride * (grid.rows - 1);
+    if (p.grid.on) grid_position(p.grid, s, gp);
+    int lastW = p.grid.w0 + p.grid.stride * (p.grid.cols - 1), lastH = p.grid.h0 + p.grid.stride * (p.grid.rows - 1);
 #pragma unroll 4
     for (; f < end; ++f) {
-        if (s == S) { s = 0; ++b; if (grid.on) grid_position(grid, 0, gp); }
-        const int* p = grid.on ? gp : sites + b * siteBatchStride + 3 * s;
+        if (s == p.S) { s = 0; ++b; if (p.grid.on) grid_position(p.grid, 0, gp); }
+        const int* position = p.grid.on ? gp : p.sites + b * p.siteBatchStride + 3 * s;
         float v = 0.0f;
-        if (site_inside(p, T, H, W)) {
-            int r = g.rows[p[1] + da], col = g.cols[p[2] + de];
-            if (r >= 0 && col >= 0) v = video[(((i64)b * T + p[0]) * C + c) * HW + (i64)r * W + col];
+        if (site_inside(position, p.T, p.H, p.W)) {
+            int r = g.rows[position[1] + da], col = g.cols[position[2] + de];
+            if (r >= 0 && col >= 0) v = video[(((i64)b * p.T + position[0]) * p.C + c) * HW + (i64)r * p.W + col];
         }
-        out[f * per + j] = weights ? weights[f] * v : v;
+        out[f * per + j] = p.weights ? p.weights[f] * v : v;
         ++s;
-        if (grid.on) {  // next grid position in raster order
-            if (gp[2] < lastW) gp[2] += grid.stride;
-            else { gp[2] = grid.w0; if (gp[1] < lastH) gp[1] += grid.stride; else { gp[1] = grid.h0; ++gp[0]; } }
+        if (p.grid.on) {  // next grid position in raster order
+            if (gp[2] < lastW) gp[2] += p.grid.stride;
+            else { gp[2] = p.grid.w0; if (gp[1] < lastH) gp[1] += p.grid.stride; else { gp[1] = p.grid.h0; ++gp[0]; } }
         }
     }
 }
@@ -114,136 +114,126 @@ __device__ __forceinline__ void unfold_grid_body(
 // stores covering consecutive floats. Each output float is written by exactly one thread.
 // UNF_RUN comes from the host (the kernel exists only in modules compiled with it).
 #ifdef UNF_RUN
-extern "C" __global__ void unfold_runs(
-    const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
-    i64 R0, i64 rowCount, int span, float* __restrict__ out)
+extern "C" __global__ void unfold_runs(const DNLSUnfoldRuns p)
 {
+    const float* __restrict__ video = p.video;
+    float* __restrict__ out = p.out;
     extern __shared__ float stage[];                   // [C][UNF_PS][span]
-    const int pp = UNF_PS * UNF_PS, per = C * pp;
-    int runs = (grid.cols + UNF_RUN - 1) / UNF_RUN;
+    const int pp = UNF_PS * UNF_PS, per = p.C * pp;
+    int runs = (p.grid.cols + UNF_RUN - 1) / UNF_RUN;
     i64 rest = blockIdx.x / runs;
-    int b = (int)(rest / rowCount);
-    i64 rowIndex = R0 + rest % rowCount;               // frame-major grid row
-    int j0 = (int)(blockIdx.x % runs) * UNF_RUN, j1 = min(j0 + UNF_RUN, grid.cols);
-    i64 n0 = rowIndex * grid.cols + j0, n1 = rowIndex * grid.cols + j1;  // grid query numbers
-    if (n0 < grid.start) { j0 += (int)(grid.start - n0); n0 = grid.start; }
-    if (n1 > grid.start + S) { j1 -= (int)(n1 - grid.start - S); n1 = grid.start + S; }
+    int b = (int)(rest / p.rowCount);
+    i64 rowIndex = p.R0 + rest % p.rowCount;               // frame-major grid row
+    int j0 = (int)(blockIdx.x % runs) * UNF_RUN, j1 = min(j0 + UNF_RUN, p.grid.cols);
+    i64 n0 = rowIndex * p.grid.cols + j0, n1 = rowIndex * p.grid.cols + j1;  // grid query numbers
+    if (n0 < p.grid.start) { j0 += (int)(p.grid.start - n0); n0 = p.grid.start; }
+    if (n1 > p.grid.start + p.S) { j1 -= (int)(n1 - p.grid.start - p.S); n1 = p.grid.start + p.S; }
     if (n0 >= n1) return;
-    Geometry g = geometry(block, H, W, UNF_PS, 0);
+    Geometry g = geometry(p.block, p.H, p.W, UNF_PS, 0);
     const int p0 = g.patch[0], dil = UNF_PS > 1 ? g.patch[1] - p0 : 0;
-    int t = grid.t0 + (int)(rowIndex / grid.rows), h = grid.h0 + grid.stride * (int)(rowIndex % grid.rows);
-    int x0 = grid.w0 + grid.stride * j0 + p0;          // first sample column of the run
-    const float* frame = video + ((i64)b * T + t) * C * (i64)H * W;
-    int count = C * UNF_PS * span;
+    int t = p.grid.t0 + (int)(rowIndex / p.grid.rows), h = p.grid.h0 + p.grid.stride * (int)(rowIndex % p.grid.rows);
+    int x0 = p.grid.w0 + p.grid.stride * j0 + p0;          // first sample column of the run
+    const float* frame = video + ((i64)b * p.T + t) * p.C * (i64)p.H * p.W;
+    int count = p.C * UNF_PS * p.span;
     for (int k = threadIdx.x; k < count; k += blockDim.x) {
-        int ca = k / span, x = k - ca * span, c = ca / UNF_PS, a = ca - c * UNF_PS;
+        int ca = k / p.span, x = k - ca * p.span, c = ca / UNF_PS, a = ca - c * UNF_PS;
         int y = h + p0 + a * dil, xx = x0 + x;
-        int row = y >= 0 && y < H ? y : resolved(g.rows, y, H);
-        int col = xx >= 0 && xx < W ? xx : resolved(g.cols, xx, W);
-        stage[k] = row >= 0 && col >= 0 ? frame[(i64)c * H * W + (i64)row * W + col] : 0.0f;
+        int row = y >= 0 && y < p.H ? y : resolved(g.rows, y, p.H);
+        int col = xx >= 0 && xx < p.W ? xx : resolved(g.cols, xx, p.W);
+        stage[k] = row >= 0 && col >= 0 ? frame[(i64)c * p.H * p.W + (i64)row * p.W + col] : 0.0f;
     }
     __syncthreads();
     // Output floats of this run, contiguous in `out` from `first`: thread j writes entry j (and
     // j + blockDim, …) of every query of the run, so that a warp stores consecutive floats, reads
     // consecutive stage words and decodes its entry once.
-    i64 first = ((i64)b * S + (n0 - grid.start)) * per;
+    i64 first = ((i64)b * p.S + (n0 - p.grid.start)) * per;
     int queries = (int)(n1 - n0);
     for (int j = threadIdx.x; j < per; j += blockDim.x) {
         int c = j / pp, rem = j - c * pp, a = rem / UNF_PS, e = rem - a * UNF_PS;
-        const float* src = stage + (c * UNF_PS + a) * span + e * dil;
+        const float* src = stage + (c * UNF_PS + a) * p.span + e * dil;
         float* dst = out + first + j;
 #pragma unroll 4
-        for (int q = 0; q < queries; ++q, src += grid.stride, dst += per) *dst = *src;
+        for (int q = 0; q < queries; ++q, src += p.grid.stride, dst += per) *dst = *src;
     }
 }
 
 #endif
 
-extern "C" __global__ void unfold_grid(
-    const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
-    float* __restrict__ out)
+extern "C" __global__ void unfold_grid(const DNLSUnfoldGrid p)
 {
-    unfold_grid_body<i64>(video, grid, block, B, T, C, H, W, S, out);
+    unfold_grid_body<i64>(p.video, p.grid, p.block, p.B, p.T, p.C, p.H, p.W, p.S, p.out);
 }
 
-extern "C" __global__ void unfold_grid32(
-    const float* __restrict__ video, Grid grid, const int* block, int B, int T, int C, int H, int W, i64 S,
-    float* __restrict__ out)
+extern "C" __global__ void unfold_grid32(const DNLSUnfoldGrid p)
 {
-    unfold_grid_body<int>(video, grid, block, B, T, C, H, W, (int)S, out);
+    unfold_grid_body<int>(p.video, p.grid, p.block, p.B, p.T, p.C, p.H, p.W, (int)p.S, p.out);
 }
 #endif
 
 // Gradient of a gather w.r.t. its weights: one thread per site (b, s), summing over its entries
 // <patch, G> plus, when given, the weight-sum gradient read at each entry.
-extern "C" __global__ void gather_weight_gradient(
-    const float* patches, const float* grad, const float* sumGrad, const int* sites, i64 siteBatchStride,
-    const int* block, int B, int T, int C, int H, int W, int ps, i64 S, float* out)
+extern "C" __global__ void gather_weight_gradient(const DNLSGatherWeightGradient p)
 {
     i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= B * S) return;
-    i64 site = idx % S; int b = (int)(idx / S);
-    Geometry g = geometry(block, H, W, ps, 0);
-    const int* p = sites + b * siteBatchStride + 3 * site;
+    if (idx >= p.B * p.S) return;
+    i64 site = idx % p.S; int b = (int)(idx / p.S);
+    Geometry g = geometry(p.block, p.H, p.W, p.ps, 0);
+    const int* position = p.sites + b * p.siteBatchStride + 3 * site;
     float dot = 0.0f, count = 0.0f;
-    if (site_inside(p, T, H, W)) {
-        for (int c = 0; c < C; ++c)
-            for (int a = 0; a < ps; ++a)
-                for (int e = 0; e < ps; ++e) {
-                    i64 l = location(g, b, p[0], c, p[1] + g.patch[a], p[2] + g.patch[e], T, C, H, W);
-                    if (l >= 0) dot += patches[(((idx * C) + c) * ps + a) * ps + e] * grad[l];
+    if (site_inside(position, p.T, p.H, p.W)) {
+        for (int c = 0; c < p.C; ++c)
+            for (int a = 0; a < p.ps; ++a)
+                for (int e = 0; e < p.ps; ++e) {
+                    i64 l = location(g, b, position[0], c, position[1] + g.patch[a], position[2] + g.patch[e], p.T, p.C, p.H, p.W);
+                    if (l >= 0) dot += p.patches[(((idx * p.C) + c) * p.ps + a) * p.ps + e] * p.gradient[l];
                 }
-        if (sumGrad)
-            for (int a = 0; a < ps; ++a)
-                for (int e = 0; e < ps; ++e) {
-                    i64 l = location(g, b, p[0], 0, p[1] + g.patch[a], p[2] + g.patch[e], T, 1, H, W);
-                    if (l >= 0) count += sumGrad[l];
+        if (p.sumGradient)
+            for (int a = 0; a < p.ps; ++a)
+                for (int e = 0; e < p.ps; ++e) {
+                    i64 l = location(g, b, position[0], 0, position[1] + g.patch[a], position[2] + g.patch[e], p.T, 1, p.H, p.W);
+                    if (l >= 0) count += p.sumGradient[l];
                 }
     }
-    out[idx] = dot + count;
+    p.out[idx] = dot + count;
 }
 
 // Weighted patch sum: out[b, q, c, a, e] = Σ_m w[b, q, m] · patch(m)[c, a, e]. One thread per element.
-extern "C" __global__ void weighted_sum(
-    const float* video, const float* weights, const int* sites, i64 siteBatchStride, const int* block,
-    int B, int T, int C, int H, int W, int ps, int Q, int K, float* out)
+extern "C" __global__ void weighted_sum(const DNLSWeightedSum p)
 {
     i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    i64 per = (i64)C * ps * ps;
-    if (idx >= (i64)B * Q * per) return;
-    int e = (int)(idx % ps), a = (int)((idx / ps) % ps), c = (int)((idx / ((i64)ps * ps)) % C);
-    int q = (int)((idx / per) % Q), b = (int)(idx / (per * Q));
-    Geometry g = geometry(block, H, W, ps, 0);
+    i64 per = (i64)p.C * p.ps * p.ps;
+    if (idx >= (i64)p.B * p.Q * per) return;
+    int e = (int)(idx % p.ps), a = (int)((idx / p.ps) % p.ps), c = (int)((idx / ((i64)p.ps * p.ps)) % p.C);
+    int q = (int)((idx / per) % p.Q), b = (int)(idx / (per * p.Q));
+    Geometry g = geometry(p.block, p.H, p.W, p.ps, 0);
     float sum = 0.0f;
-    for (int m = 0; m < K; ++m) {
-        i64 s = (i64)q * K + m;
-        const int* p = sites + b * siteBatchStride + 3 * s;
-        if (!site_inside(p, T, H, W)) continue;
-        i64 l = location(g, b, p[0], c, p[1] + g.patch[a], p[2] + g.patch[e], T, C, H, W);
-        if (l >= 0) sum += weights[((i64)b * Q + q) * K + m] * video[l];
+    for (int m = 0; m < p.K; ++m) {
+        i64 s = (i64)q * p.K + m;
+        const int* position = p.sites + b * p.siteBatchStride + 3 * s;
+        if (!site_inside(position, p.T, p.H, p.W)) continue;
+        i64 l = location(g, b, position[0], c, position[1] + g.patch[a], position[2] + g.patch[e], p.T, p.C, p.H, p.W);
+        if (l >= 0) sum += p.weights[((i64)b * p.Q + q) * p.K + m] * p.video[l];
     }
-    out[idx] = sum;
+    p.out[idx] = sum;
 }
 
 // Gradient of the weighted sum w.r.t. its weights: one thread per (b, q, m), summing over (c, a, e).
-extern "C" __global__ void weighted_sum_weight_gradient(
-    const float* video, const float* grad, const int* sites, i64 siteBatchStride, const int* block,
-    int B, int T, int C, int H, int W, int ps, int Q, int K, float* out)
+extern "C" __global__ void weighted_sum_weight_gradient(const DNLSWeightedSumWeightGradient p)
 {
     i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (i64)B * Q * K) return;
-    int m = (int)(idx % K), q = (int)((idx / K) % Q), b = (int)(idx / ((i64)K * Q));
-    Geometry g = geometry(block, H, W, ps, 0);
-    const int* p = sites + b * siteBatchStride + 3 * ((i64)q * K + m);
+    if (idx >= (i64)p.B * p.Q * p.K) return;
+    int m = (int)(idx % p.K), q = (int)((idx / p.K) % p.Q), b = (int)(idx / ((i64)p.K * p.Q));
+    Geometry g = geometry(p.block, p.H, p.W, p.ps, 0);
+    const int* position = p.sites + b * p.siteBatchStride + 3 * ((i64)q * p.K + m);
     float sum = 0.0f;
-    if (site_inside(p, T, H, W))
-        for (int c = 0; c < C; ++c)
-            for (int a = 0; a < ps; ++a)
-                for (int e = 0; e < ps; ++e) {
-                    i64 l = location(g, b, p[0], c, p[1] + g.patch[a], p[2] + g.patch[e], T, C, H, W);
-                    if (l >= 0) sum += grad[((((i64)b * Q + q) * C + c) * ps + a) * ps + e] * video[l];
+    if (site_inside(position, p.T, p.H, p.W))
+        for (int c = 0; c < p.C; ++c)
+            for (int a = 0; a < p.ps; ++a)
+                for (int e = 0; e < p.ps; ++e) {
+                    i64 l = location(g, b, position[0], c, position[1] + g.patch[a], position[2] + g.patch[e], p.T, p.C, p.H, p.W);
+                    if (l >= 0) sum += p.gradient[((((i64)b * p.Q + q) * p.C + c) * p.ps + a) * p.ps + e] * p.video[l];
                 }
-    out[idx] = sum;
+    p.out[idx] = sum;
 }
 
 """#

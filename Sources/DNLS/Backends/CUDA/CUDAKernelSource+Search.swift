@@ -5,61 +5,57 @@ extension CUDAKernelSource {
 // constant so the list lives in registers); WHOLE = 1 writes every candidate at its enumeration slot.
 // Grid queries (grid.on) are computed here rather than read from a table, so that no table the
 // size of the queries is ever allocated.
-extern "C" __global__ void search_forward(
-    const float* video, const float* keys, const int* queries, i64 queryBatchStride, Grid grid,
-    const float* fflow, const float* bflow, const int* block,
-    int B, int T, int C, int H, int W, int channels, int ps, int ws, int F, int Q, int slots, int l2,
-    float* dists, int* inds)
+extern "C" __global__ void search_forward(const DNLSSearchForward p)
 {
     i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (i64)B * Q) return;
-    int b = (int)(idx / Q), q = (int)(idx % Q);
-    Geometry g = geometry(block, H, W, ps, ws);
+    if (idx >= (i64)p.B * p.Q) return;
+    int b = (int)(idx / p.Q), q = (int)(idx % p.Q);
+    Geometry g = geometry(p.block, p.H, p.W, p.ps, p.ws);
     int gp[3];
-    const int* qp = queries + b * queryBatchStride + 3 * (i64)q;
-    if (grid.on) { grid_position(grid, q, gp); qp = gp; }
+    const int* qp = p.queries + b * p.queryBatchStride + 3 * (i64)q;
+    if (p.grid.on) { grid_position(p.grid, q, gp); qp = gp; }
     int qt = qp[0], qh = qp[1], qw = qp[2];
-    float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
-    i64 out = idx * slots;
+    float empty = p.l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
+    i64 out = idx * p.slots;
     // A query outside the video has no candidates: every slot empty, as for a candidate-less query.
-    bool inside = site_inside(qt, qh, qw, T, H, W);
+    bool inside = site_inside(qt, qh, qw, p.T, p.H, p.W);
 #if WHOLE
-    for (int s = 0; s < slots; ++s) store_slot(dists, inds, out + s, empty, -1, -1, -1);
+    for (int s = 0; s < p.slots; ++s) store_slot(p.distances, p.indices, out + s, empty, -1, -1, -1);
     if (!inside) return;
 #else
     if (!inside) {
-        for (int r = 0; r < KMAX; ++r) store_slot(dists, inds, out + r, empty, -1, -1, -1);
+        for (int r = 0; r < KMAX; ++r) store_slot(p.distances, p.indices, out + r, empty, -1, -1, -1);
         return;
     }
     TOPK(best);
 #endif
     int ch = qh, cw = qw;          // centre of the previous link of the chain
-    int perFrame = ws * ws;
-    for (int s = 0; s < F; ++s) {
-        int n = g.order[qt * F + s];
-        if (s > 0) chain_hop(n, qt, qh, qw, ch, cw, fflow, bflow, b, T, H, W);
-        for (int i = 0; i < ws; ++i) {
+    int perFrame = p.ws * p.ws;
+    for (int s = 0; s < p.F; ++s) {
+        int n = g.order[qt * p.F + s];
+        if (s > 0) chain_hop(n, qt, qh, qw, ch, cw, p.forwardFlow, p.backwardFlow, b, p.T, p.H, p.W);
+        for (int i = 0; i < p.ws; ++i) {
             int h = ch + g.window[i];
-            if (h < 0 || h >= H) continue;
-            for (int j = 0; j < ws; ++j) {
+            if (h < 0 || h >= p.H) continue;
+            for (int j = 0; j < p.ws; ++j) {
                 int w = cw + g.window[j];
-                if (w < 0 || w >= W) continue;
+                if (w < 0 || w >= p.W) continue;
                 float d = 0.0f;
-                for (int c = 0; c < channels; ++c)
-                    for (int a = 0; a < ps; ++a)
-                        for (int e = 0; e < ps; ++e) {
-                            i64 l0 = location(g, b, qt, c, qh + g.patch[a], qw + g.patch[e], T, C, H, W);
-                            i64 l1 = location(g, b, n, c, h + g.patch[a], w + g.patch[e], T, C, H, W);
-                            float v0 = l0 < 0 ? 0.0f : video[l0];
-                            float v1 = l1 < 0 ? 0.0f : keys[l1];
-                            if (l2) { float t = v0 - v1; d = __fadd_rn(d, __fmul_rn(t, t)); }
+                for (int c = 0; c < p.channels; ++c)
+                    for (int a = 0; a < p.ps; ++a)
+                        for (int e = 0; e < p.ps; ++e) {
+                            i64 l0 = location(g, b, qt, c, qh + g.patch[a], qw + g.patch[e], p.T, p.C, p.H, p.W);
+                            i64 l1 = location(g, b, n, c, h + g.patch[a], w + g.patch[e], p.T, p.C, p.H, p.W);
+                            float v0 = l0 < 0 ? 0.0f : p.video[l0];
+                            float v1 = l1 < 0 ? 0.0f : p.keys[l1];
+                            if (p.l2) { float t = v0 - v1; d = __fadd_rn(d, __fmul_rn(t, t)); }
                             else { d = __fadd_rn(d, __fmul_rn(v0, v1)); }
                         }
-                int en = s * perFrame + i * ws + j;
+                int en = s * perFrame + i * p.ws + j;
 #if WHOLE
-                store_slot(dists, inds, out + en, d, n, h, w);
+                store_slot(p.distances, p.indices, out + en, d, n, h, w);
 #else
-                best.offer(l2 ? d : -d, en);
+                best.offer(p.l2 ? d : -d, en);
 #endif
             }
         }
@@ -68,15 +64,15 @@ extern "C" __global__ void search_forward(
     // Decode the kept enumeration numbers back into positions by replaying the chain.
     for (int r = 0; r < KMAX; ++r) {
         i64 o = out + r;
-        if (r >= best.filled) { store_slot(dists, inds, o, empty, -1, -1, -1); continue; }
-        float d = l2 ? best.key[r] : -best.key[r];
-        int en = best.en[r], slot = en / perFrame, i = (en % perFrame) / ws, j = en % ws;
+        if (r >= best.filled) { store_slot(p.distances, p.indices, o, empty, -1, -1, -1); continue; }
+        float d = p.l2 ? best.key[r] : -best.key[r];
+        int en = best.en[r], slot = en / perFrame, i = (en % perFrame) / p.ws, j = en % p.ws;
         int c0 = qh, c1 = qw, n = qt;
         for (int s = 1; s <= slot; ++s) {
-            n = g.order[qt * F + s];
-            chain_hop(n, qt, qh, qw, c0, c1, fflow, bflow, b, T, H, W);
+            n = g.order[qt * p.F + s];
+            chain_hop(n, qt, qh, qw, c0, c1, p.forwardFlow, p.backwardFlow, b, p.T, p.H, p.W);
         }
-        store_slot(dists, inds, o, d, n, c0 + g.window[i], c1 + g.window[j]);
+        store_slot(p.distances, p.indices, o, d, n, c0 + g.window[i], c1 + g.window[j]);
     }
 #endif
 }
@@ -152,10 +148,7 @@ __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wai
 #define BOX_REACH ((BOX_WS - 1) * BOX_WSTEP)                    // span of the window offsets
 #define BOX_ROWPAD (((BOX_WS + BOX_RG - 1) / BOX_RG * BOX_RG - BOX_WS) * BOX_WSTEP)  // key rows of the last row group's padding
 #define BOX_GPF ((BOX_WS + BOX_RG - 1) / BOX_RG)                // window-row groups per frame slot
-extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_box(
-    const float* video, const float* keys, Grid grid, const int* block,
-    int B, int T, int C, int H, int W, int channels, int F, int Q, int slots, int dmin,
-    int unitsPerBlock, float* partKeys, int* partEns, float* dists, int* inds)
+extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_box(const DNLSSearchForwardBox p)
 {
     extern __shared__ float smem[];
     // Shared rows have odd lengths, so that the items of a warp (consecutive footprint rows) hit
@@ -174,7 +167,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     // by the first window offset; query samples are those displaced by 0, i.e. at index −dmin.
     int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * TQP);  // [KX], -1: zero
     int* keyRows = keyColumns + KX;                             // [KY], -1: zero
-    int tilesX = (grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (grid.rows + BOX_TQ - 1) / BOX_TQ;
+    int tilesX = (p.grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (p.grid.rows + BOX_TQ - 1) / BOX_TQ;
     // This block's units of work, unitsPerBlock from blockIdx.x · unitsPerBlock on; a unit is
     // (tile, frame slot, window-row group), tile-major. The units of one tile form a segment,
     // which the block runs as one tile search over those units. A segment that is not the whole
@@ -183,10 +176,10 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     // for search_box_merge.
     // With BOX_SPLIT = 0 every block runs one whole tile (unitsPerBlock is the units of a tile),
     // and the kernel has no segment loop. (The host keeps the count of units below 2^31.)
-    const int unitsPerTile = F * BOX_GPF;
+    const int unitsPerTile = p.F * BOX_GPF;
 #if BOX_SPLIT
-    const int u0 = (int)blockIdx.x * unitsPerBlock;
-    const int uEnd = min(u0 + unitsPerBlock, tilesX * tilesY * grid.frames * B * unitsPerTile);
+    const int u0 = (int)blockIdx.x * p.unitsPerBlock;
+    const int uEnd = min(u0 + p.unitsPerBlock, tilesX * tilesY * p.grid.frames * p.B * unitsPerTile);
     for (int ua = u0; ua < uEnd;) {
         int bid = ua / unitsPerTile;
         const int first = ua - bid * unitsPerTile, last = min(uEnd - bid * unitsPerTile, unitsPerTile);
@@ -197,7 +190,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         const int bid = blockIdx.x, first = 0, last = unitsPerTile, u0 = bid * unitsPerTile;
 #endif
         int tileX = bid % tilesX, tileY = bid / tilesX % tilesY;
-        int dt = bid / (tilesX * tilesY) % grid.frames, b = bid / (tilesX * tilesY * grid.frames);
+        int dt = bid / (tilesX * tilesY) % p.grid.frames, b = bid / (tilesX * tilesY * p.grid.frames);
         // Owners: OWN threads per query of the tile, each offering an equal share of the window
         // columns to its own top-K (two when the block has the threads and the lists fit the shared
         // memory for their merge), so that the owners' phase, which the rest of the block waits for, is
@@ -208,14 +201,14 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         int tid = threadIdx.x, ty = tid % TQ2 / BOX_TQ, tx = tid % BOX_TQ, part = tid / TQ2;
         int jBegin = part * JSHARE, jEnd = min(jBegin + JSHARE, BOX_WS);
         int gi = tileY * BOX_TQ + ty, gj = tileX * BOX_TQ + tx;
-        i64 q = ((i64)dt * grid.rows + gi) * grid.cols + gj - grid.start;
-        bool mine = part < OWN && gi < grid.rows && gj < grid.cols && q >= 0 && q < Q;
+        i64 q = ((i64)dt * p.grid.rows + gi) * p.grid.cols + gj - p.grid.start;
+        bool mine = part < OWN && gi < p.grid.rows && gj < p.grid.cols && q >= 0 && q < p.Q;
         if (!__syncthreads_or(mine)) continue;
-        Geometry g = geometry(block, H, W, BOX_PS, BOX_WS);
-        int t = grid.t0 + dt;
-        int h = grid.h0 + gi * BOX_STRIDE, w = grid.w0 + gj * BOX_STRIDE;
-        int hq0 = grid.h0 + tileY * BOX_TQ * BOX_STRIDE, wq0 = grid.w0 + tileX * BOX_TQ * BOX_STRIDE;
-        int hq1 = grid.h0 + min(tileY * BOX_TQ + BOX_TQ - 1, grid.rows - 1) * BOX_STRIDE;
+        Geometry g = geometry(p.block, p.H, p.W, BOX_PS, BOX_WS);
+        int t = p.grid.t0 + dt;
+        int h = p.grid.h0 + gi * BOX_STRIDE, w = p.grid.w0 + gj * BOX_STRIDE;
+        int hq0 = p.grid.h0 + tileY * BOX_TQ * BOX_STRIDE, wq0 = p.grid.w0 + tileX * BOX_TQ * BOX_STRIDE;
+        int hq1 = p.grid.h0 + min(tileY * BOX_TQ + BOX_TQ - 1, p.grid.rows - 1) * BOX_STRIDE;
         int y0 = hq0 + g.patch[0], x0 = wq0 + g.patch[0];  // footprint origin
         // This thread's work item (threads past BOX_ITEMS only own queries).
         bool worker = tid < BOX_ITEMS;
@@ -223,22 +216,22 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         int xRun = run * BOX_RUN * BOX_STRIDE;             // first footprint column of the run
         const int wstep = BOX_WSTEP;                       // offset between neighbouring window columns
         for (int x = tid; x < KX; x += BOX_NT) {
-            int xx = x0 + dmin + x;
-            keyColumns[x] = resolved(g.cols, xx, W);
+            int xx = x0 + p.dmin + x;
+            keyColumns[x] = resolved(g.cols, xx, p.W);
         }
         for (int r = tid; r < KY; r += BOX_NT) {
-            int row = resolved(g.rows, y0 + dmin + r, H);
-            keyRows[r] = row < 0 ? -1 : row * W;
+            int row = resolved(g.rows, y0 + p.dmin + r, p.H);
+            keyRows[r] = row < 0 ? -1 : row * p.W;
         }
         const int perFrame = BOX_WS * BOX_WS;
-        i64 out = ((i64)b * Q + (mine ? q : 0)) * slots;
+        i64 out = ((i64)b * p.Q + (mine ? q : 0)) * p.slots;
         // First candidate (enumeration number) of unit u of the tile; unitStart(unitsPerTile) = slots.
         auto unitStart = [&](int u) { return u / BOX_GPF * perFrame + u % BOX_GPF * BOX_RG * BOX_WS; };
 #if WHOLE
         // Every slot of the segment's candidates starts empty; those in the image are then written.
         const float empty = BOX_L2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
         if (mine && part == 0)
-            for (int e = unitStart(first); e < unitStart(last); ++e) store_slot(dists, inds, out + e, empty, -1, -1, -1);
+            for (int e = unitStart(first); e < unitStart(last); ++e) store_slot(p.distances, p.indices, out + e, empty, -1, -1, -1);
 #else
         TOPK(best);
 #endif
@@ -271,12 +264,12 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         // frame are skipped.
         auto usable = [&](int i0) {
             int i1 = min(i0 + BOX_RG, BOX_WS);
-            return !(hq1 + g.window[i1 - 1] < 0 || hq0 + g.window[i0] >= H);
+            return !(hq1 + g.window[i1 - 1] < 0 || hq0 + g.window[i0] >= p.H);
         };
         auto nextGroup = [&](int& s, int& i0) {
             for (;;) {
                 i0 += BOX_RG;
-                if (i0 >= BOX_WS) { i0 = 0; if (++s >= F) return false; }
+                if (i0 >= BOX_WS) { i0 = 0; if (++s >= p.F) return false; }
 #if BOX_SPLIT
                 if (s * BOX_GPF + i0 / BOX_RG >= last) return false;  // the segment's last unit is done
 #endif
@@ -285,7 +278,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         };
         auto advance = [&](int& s, int& i0, int& c0) {
             c0 += BOX_CC;
-            if (c0 < channels) return true;
+            if (c0 < p.channels) return true;
             c0 = 0;
             return nextGroup(s, i0);
         };
@@ -303,8 +296,8 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
             bool live[BOX_CC];
 #pragma unroll
             for (int c = 0; c < BOX_CC; ++c) {
-                live[c] = c0 + c < channels && col >= 0;  // channels past the last read zero
-                column[c] = frame + (i64)(live[c] ? c0 + c : 0) * H * W + max(col, 0);
+                live[c] = c0 + c < p.channels && col >= 0;  // channels past the last read zero
+                column[c] = frame + (i64)(live[c] ? c0 + c : 0) * p.H * p.W + max(col, 0);
             }
 #pragma unroll 2
             for (int r = r0; r < count; r += step) {
@@ -317,10 +310,10 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         // A step's key rows (and, unless staged once, its query footprint), copied asynchronously.
         auto load = [&](int s, int i0, int c0, float* stage, bool withQuery) {
             if (kr0 < KROWS)
-                copyColumn(keys + ((i64)b * T + g.order[t * F + s]) * C * H * W, kcol, keyRows + i0 * BOX_WSTEP,
+                copyColumn(p.keys + ((i64)b * p.T + g.order[t * p.F + s]) * p.C * p.H * p.W, kcol, keyRows + i0 * BOX_WSTEP,
                            kr0, TR, KROWS, stage + kx, KXP, TR * KXP, c0);
             if (withQuery && qr0 < QROWS)
-                copyColumn(video + ((i64)b * T + t) * C * H * W, qcol, keyRows - dmin,
+                copyColumn(p.video + ((i64)b * p.T + t) * p.C * p.H * p.W, qcol, keyRows - p.dmin,
                            qr0, BOX_PY, QROWS, stage + KEYS + qx, QXP, BOX_PY * QXP, c0);
             cp_async_commit();
         };
@@ -330,22 +323,22 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         // candidates of that row from them; the block then waits for the owners to finish with rowSums.
         auto offerRow = [&](int i, int di) {
             __syncthreads();
-            if (mine && h + di >= 0 && h + di < H) {
+            if (mine && h + di >= 0 && h + di < p.H) {
 #if WHOLE
-                int n = g.order[t * F + s];
+                int n = g.order[t * p.F + s];
 #endif
                 // Unrolled only a little: 21 inlined offers crowd out the arithmetic's registers (spills).
 #pragma unroll 3
                 for (int j = jBegin; j < jEnd; ++j) {
-                    int cw = w + dmin + j * BOX_WSTEP;
-                    if (cw < 0 || cw >= W) continue;
+                    int cw = w + p.dmin + j * BOX_WSTEP;
+                    if (cw < 0 || cw >= p.W) continue;
                     const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * TQP + tx;
                     float dist = 0.0f;
 #pragma unroll
                     for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * TQP];
                     int en = s * perFrame + i * BOX_WS + j;
 #if WHOLE
-                    store_slot(dists, inds, out + en, dist, n, h + di, cw);
+                    store_slot(p.distances, p.indices, out + en, dist, n, h + di, cw);
 #else
                     best.offer(BOX_L2 ? dist : -dist, en);
 #endif
@@ -363,7 +356,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         auto rowsInRegisters = [&](const float* kStage, const float* qStage, int i1) {
             if (worker) {
                 if (c0 == 0) clearSums();
-                for (int cs = 0; cs < BOX_CC && c0 + cs < channels; ++cs) {
+                for (int cs = 0; cs < BOX_CC && c0 + cs < p.channels; ++cs) {
                     const float* qb = qStage + (cs * BOX_PY + y) * QXP + xRun;
                     const float* kb = kStage + (cs * TR + y) * KXP + xRun + group * BOX_JG;
                     // Key samples of the group's window columns in each window row, slid along the run.
@@ -391,13 +384,13 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
                     }
                 }
             }
-            if (c0 + BOX_CC < channels) return;  // more chunks to add
+            if (c0 + BOX_CC < p.channels) return;  // more chunks to add
 #pragma unroll
             for (int r = 0; r < BOX_RA; ++r) {
                 int i = i0 + r;
                 if (i >= i1) break;
                 int di = g.window[i];
-                if (hq1 + di < 0 || hq0 + di >= H) continue;
+                if (hq1 + di < 0 || hq0 + di >= p.H) continue;
                 if (worker) {
 #pragma unroll
                     for (int jj = 0; jj < BOX_JG; ++jj) storeSums(accs[r], jj);
@@ -408,7 +401,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #endif
         bool have = usable(i0) || nextGroup(s, i0);
         if (kr0 < KROWS) kcol = keyColumns[kx];
-        if (qr0 < QROWS) qcol = keyColumns[qx - dmin];
+        if (qr0 < QROWS) qcol = keyColumns[qx - p.dmin];
         if (have) load(s, i0, c0, stages, true);
         while (have) {
             int ns = s, ni0 = i0, nc0 = c0;
@@ -426,7 +419,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #else
             for (int i = i0; i < i1; ++i) {
                 int di = g.window[i];
-                if (hq1 + di < 0 || hq0 + di >= H) continue;
+                if (hq1 + di < 0 || hq0 + di >= p.H) continue;
                 if (worker) {
                     // One register pass over BOX_CI channels from cs on, added into the row sums.
                     auto pass = [&](int cs) {
@@ -493,14 +486,14 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #if BOX_ONCE
                     pass(0);
 #else
-                    for (int cs = 0; cs < BOX_CC && c0 + cs < channels; cs += BOX_CI) pass(cs);
-                    if (c0 + BOX_CC >= channels) {
+                    for (int cs = 0; cs < BOX_CC && c0 + cs < p.channels; cs += BOX_CI) pass(cs);
+                    if (c0 + BOX_CC >= p.channels) {
 #pragma unroll
                         for (int jj = 0; jj < BOX_JG; ++jj) storeSums(acc, jj);
                     }
 #endif
                 }
-                if (c0 + BOX_CC < channels) continue;  // more chunks to add
+                if (c0 + BOX_CC < p.channels) continue;  // more chunks to add
                 offerRow(i, di);
             }
 #endif
@@ -529,15 +522,15 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         }
         if (mine && part == 0) {
             if (first == 0 && last == unitsPerTile) {
-                store_kept(dists, inds, out, best, BOX_L2, g, t, h, w, F, BOX_WS);
+                store_kept(p.distances, p.indices, out, best, BOX_L2, g, t, h, w, p.F, BOX_WS);
             } else {
                 // Part slot 0 if this segment is the block's first, else 1.
                 i64 at = ((i64)blockIdx.x * 2 + (bid * unitsPerTile + first == u0 ? 0 : 1)) * TQ2 + tid;
                 for (int r = 0; r < KMAX; ++r) {
-                    partKeys[at * KMAX + r] = r < best.filled ? best.key[r] : 0.0f;
-                    partEns[at * (KMAX + 1) + r] = r < best.filled ? best.en[r] : -1;
+                    p.partKeys[at * KMAX + r] = r < best.filled ? best.key[r] : 0.0f;
+                    p.partEntries[at * (KMAX + 1) + r] = r < best.filled ? best.en[r] : -1;
                 }
-                partEns[at * (KMAX + 1) + KMAX] = best.filled;
+                p.partEntries[at * (KMAX + 1) + KMAX] = best.filled;
             }
         }
 #endif
@@ -552,34 +545,32 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 // The queries of tiles that several blocks shared (see search_forward_box): their part lists,
 // joined in `ahead` order, which gives the list of one block searching the whole tile. One thread
 // per query of every tile; tiles that one block ran whole are skipped.
-extern "C" __global__ void search_box_merge(
-    Grid grid, const int* block, int B, int H, int W, int F, int Q, int slots, int unitsPerBlock,
-    const float* partKeys, const int* partEns, float* dists, int* inds)
+extern "C" __global__ void search_box_merge(const DNLSSearchBoxMerge p)
 {
     const int TQ2 = BOX_TQ * BOX_TQ;
-    int tilesX = (grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (grid.rows + BOX_TQ - 1) / BOX_TQ;
+    int tilesX = (p.grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (p.grid.rows + BOX_TQ - 1) / BOX_TQ;
     i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
     i64 bid = idx / TQ2;
-    if (bid >= (i64)tilesX * tilesY * grid.frames * B) return;
-    const i64 unitsPerTile = F * BOX_GPF;
-    i64 firstBlock = bid * unitsPerTile / unitsPerBlock, lastBlock = ((bid + 1) * unitsPerTile - 1) / unitsPerBlock;
+    if (bid >= (i64)tilesX * tilesY * p.grid.frames * p.B) return;
+    const i64 unitsPerTile = p.F * BOX_GPF;
+    i64 firstBlock = bid * unitsPerTile / p.unitsPerBlock, lastBlock = ((bid + 1) * unitsPerTile - 1) / p.unitsPerBlock;
     if (firstBlock == lastBlock) return;  // stored whole
     int k = (int)(idx % TQ2), ty = k / BOX_TQ, tx = k % BOX_TQ;
     int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
-    int dt = (int)((bid / ((i64)tilesX * tilesY)) % grid.frames), b = (int)(bid / ((i64)tilesX * tilesY * grid.frames));
+    int dt = (int)((bid / ((i64)tilesX * tilesY)) % p.grid.frames), b = (int)(bid / ((i64)tilesX * tilesY * p.grid.frames));
     int gi = tileY * BOX_TQ + ty, gj = tileX * BOX_TQ + tx;
-    i64 q = ((i64)dt * grid.rows + gi) * grid.cols + gj - grid.start;
-    if (gi >= grid.rows || gj >= grid.cols || q < 0 || q >= Q) return;
+    i64 q = ((i64)dt * p.grid.rows + gi) * p.grid.cols + gj - p.grid.start;
+    if (gi >= p.grid.rows || gj >= p.grid.cols || q < 0 || q >= p.Q) return;
     TOPK(best);
     for (i64 blk = firstBlock; blk <= lastBlock; ++blk) {
         // The tile is the block's first segment if the block starts inside it, else its last.
-        i64 at = (blk * 2 + (blk * unitsPerBlock >= bid * unitsPerTile ? 0 : 1)) * TQ2 + k;
-        int n = partEns[at * (KMAX + 1) + KMAX];
-        for (int r = 0; r < n && best.insert(partKeys[at * KMAX + r], partEns[at * (KMAX + 1) + r]); ++r) {}
+        i64 at = (blk * 2 + (blk * p.unitsPerBlock >= bid * unitsPerTile ? 0 : 1)) * TQ2 + k;
+        int n = p.partEntries[at * (KMAX + 1) + KMAX];
+        for (int r = 0; r < n && best.insert(p.partKeys[at * KMAX + r], p.partEntries[at * (KMAX + 1) + r]); ++r) {}
     }
-    Geometry g = geometry(block, H, W, BOX_PS, BOX_WS);
-    store_kept(dists, inds, ((i64)b * Q + q) * slots, best, BOX_L2, g, grid.t0 + dt,
-               grid.h0 + gi * BOX_STRIDE, grid.w0 + gj * BOX_STRIDE, F, BOX_WS);
+    Geometry g = geometry(p.block, p.H, p.W, BOX_PS, BOX_WS);
+    store_kept(p.distances, p.indices, ((i64)b * p.Q + q) * p.slots, best, BOX_L2, g, p.grid.t0 + dt,
+               p.grid.h0 + gi * BOX_STRIDE, p.grid.w0 + gj * BOX_STRIDE, p.F, BOX_WS);
 }
 #endif
 #endif

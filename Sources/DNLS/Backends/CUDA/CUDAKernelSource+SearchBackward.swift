@@ -248,43 +248,35 @@ __device__ __forceinline__ void aggregate_hub_tasks(const AggregateArgs& x, cons
     }
 }
 
-extern "C" __global__ void aggregate_search(
-    int side, const float* video, const float* keys, const int* inds, const float* grad,
-    const int* queries, i64 queryBatchStride, Grid queryGrid, Grid slotGrid, Anchors anchors, i64 slot0,
-    i64 queryOffset, const int* block, int T, int C, int H, int W, int ps, int Q, int K, int l2,
-    int c0, int cs, i64 slots, i64 count, int slotsPerBlock, float* P)
+extern "C" __global__ void aggregate_search(const DNLSAggregateSearch p)
 {
-    AggregateArgs x = { video, keys, inds, grad, queries, queryBatchStride, queryGrid, slotGrid, anchors,
-                        slot0, queryOffset, T, C, H, W, Q, K, count };
+    AggregateArgs x = { p.video, p.keys, p.indices, p.gradient, p.queries, p.queryBatchStride, p.queryGrid, p.slotGrid, p.anchors,
+                        p.slot0, p.queryOffset, p.T, p.C, p.H, p.W, p.Q, p.K, p.count };
     __shared__ Stage st;
     __shared__ i64 sLo[AGG_MAX_SLOTS + 1], sCut[AGG_MAX_SLOTS + 1];
-    if (side == 0) {
-        if (l2) aggregate_slots<0, 1>(x, block, ps, c0, cs, slots, slotsPerBlock, P, st, sLo, sCut);
-        else aggregate_slots<0, 0>(x, block, ps, c0, cs, slots, slotsPerBlock, P, st, sLo, sCut);
+    if (p.side == 0) {
+        if (p.l2) aggregate_slots<0, 1>(x, p.block, p.ps, p.c0, p.cs, p.slots, p.slotsPerBlock, p.P, st, sLo, sCut);
+        else aggregate_slots<0, 0>(x, p.block, p.ps, p.c0, p.cs, p.slots, p.slotsPerBlock, p.P, st, sLo, sCut);
     } else {
-        if (l2) aggregate_slots<1, 1>(x, block, ps, c0, cs, slots, slotsPerBlock, P, st, sLo, sCut);
-        else aggregate_slots<1, 0>(x, block, ps, c0, cs, slots, slotsPerBlock, P, st, sLo, sCut);
+        if (p.l2) aggregate_slots<1, 1>(x, p.block, p.ps, p.c0, p.cs, p.slots, p.slotsPerBlock, p.P, st, sLo, sCut);
+        else aggregate_slots<1, 0>(x, p.block, p.ps, p.c0, p.cs, p.slots, p.slotsPerBlock, p.P, st, sLo, sCut);
     }
 }
 
 // The hub slots of a table run (see aggregate_hub_tasks), after aggregate_search on the same run.
-extern "C" __global__ void __launch_bounds__(512, 2) aggregate_search_hubs(
-    int side, const float* video, const float* keys, const int* inds, const float* grad,
-    const int* queries, i64 queryBatchStride, Grid queryGrid, Grid slotGrid, Anchors anchors, i64 slot0,
-    i64 queryOffset, const int* block, int T, int C, int H, int W, int ps, int Q, int K, int l2,
-    int c0, int cs, i64 slots, i64 count, const int* big, float* P)
+extern "C" __global__ void __launch_bounds__(512, 2) aggregate_search_hubs(const DNLSAggregateSearch p)
 {
-    AggregateArgs x = { video, keys, inds, grad, queries, queryBatchStride, queryGrid, slotGrid, anchors,
-                        slot0, queryOffset, T, C, H, W, Q, K, count };
+    AggregateArgs x = { p.video, p.keys, p.indices, p.gradient, p.queries, p.queryBatchStride, p.queryGrid, p.slotGrid, p.anchors,
+                        p.slot0, p.queryOffset, p.T, p.C, p.H, p.W, p.Q, p.K, p.count };
     __shared__ Stage st;
     __shared__ float sPart[1024];  // blockDim ≤ 1024
     __shared__ int sList[1024], warpSums[33];
-    if (side == 0) {
-        if (l2) aggregate_hub_tasks<0, 1>(x, block, ps, c0, cs, slots, big, P, st, sPart, sList, warpSums);
-        else aggregate_hub_tasks<0, 0>(x, block, ps, c0, cs, slots, big, P, st, sPart, sList, warpSums);
+    if (p.side == 0) {
+        if (p.l2) aggregate_hub_tasks<0, 1>(x, p.block, p.ps, p.c0, p.cs, p.slots, p.big, p.P, st, sPart, sList, warpSums);
+        else aggregate_hub_tasks<0, 0>(x, p.block, p.ps, p.c0, p.cs, p.slots, p.big, p.P, st, sPart, sList, warpSums);
     } else {
-        if (l2) aggregate_hub_tasks<1, 1>(x, block, ps, c0, cs, slots, big, P, st, sPart, sList, warpSums);
-        else aggregate_hub_tasks<1, 0>(x, block, ps, c0, cs, slots, big, P, st, sPart, sList, warpSums);
+        if (p.l2) aggregate_hub_tasks<1, 1>(x, p.block, p.ps, p.c0, p.cs, p.slots, p.big, p.P, st, sPart, sList, warpSums);
+        else aggregate_hub_tasks<1, 0>(x, p.block, p.ps, p.c0, p.cs, p.slots, p.big, p.P, st, sPart, sList, warpSums);
     }
 }
 

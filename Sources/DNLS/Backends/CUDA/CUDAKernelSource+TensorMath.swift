@@ -58,25 +58,24 @@ extern "C" __global__ void tm_softmax_backward(const DNLSMathSoftmaxBackward p) 
     for (int j = 0; j < p.length; ++j) p.out[r * p.length + j] = yr[j] * (gr[j] - dot);
 }
 
-// out[o, i] = Σⱼ x[o, j, i], front to back, one thread per (o, i).
-extern "C" __global__ void tm_sum_axis(const float* x, float* out, i64 outer, i64 n, i64 inner) {
+// out[o, i] = Σⱼ input[o, j, i], front to back, one thread per (o, i).
+extern "C" __global__ void tm_sum_axis(const DNLSMathAxes p) {
     i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= outer * inner) return;
-    i64 o = e / inner, i = e % inner;
-    const float* p = x + o * n * inner + i;
+    if (e >= p.outer * p.inner) return;
+    i64 o = e / p.inner, i = e % p.inner;
+    const float* column = p.input + o * p.n * p.inner + i;
     double s = 0.0;  // a long Float sum would drift; the CPU accumulates in double too
-    for (i64 j = 0; j < n; ++j) s += p[j * inner];
-    out[e] = (float)s;
+    for (i64 j = 0; j < p.n; ++j) s += column[j * p.inner];
+    p.out[e] = (float)s;
 }
 
 // Sums `chunk` consecutive elements of a row per block: block (c, r) sums x[r·n + c·chunk …] into
 // out[r·chunks + c] (per-thread strided sums, then a tree).
-extern "C" __global__ void __launch_bounds__(TM_THREADS) tm_sum_chunks(const float* x, float* out, i64 n, i64 chunk,
-                                                                       i64 chunks) {
+extern "C" __global__ void __launch_bounds__(TM_THREADS) tm_sum_chunks(const DNLSMathSumChunks p) {
     __shared__ double part[TM_THREADS];
     i64 c = blockIdx.x, r = blockIdx.y;
-    const float* row = x + r * n;
-    i64 lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
+    const float* row = p.x + r * p.n;
+    i64 lo = c * p.chunk, hi = lo + p.chunk < p.n ? lo + p.chunk : p.n;
     double s = 0.0;
     for (i64 i = lo + threadIdx.x; i < hi; i += TM_THREADS) s += row[i];
     part[threadIdx.x] = s;
@@ -85,58 +84,55 @@ extern "C" __global__ void __launch_bounds__(TM_THREADS) tm_sum_chunks(const flo
         if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w];
         __syncthreads();
     }
-    if (threadIdx.x == 0) out[r * chunks + c] = (float)part[0];
+    if (threadIdx.x == 0) p.out[r * p.chunks + c] = (float)part[0];
 }
 
-// out[o, j, i] = g[o, i]: the adjoint of tm_sum_axis.
-extern "C" __global__ void tm_broadcast(const float* g, float* out, i64 outer, i64 n, i64 inner) {
+// out[o, j, i] = input[o, i]: the adjoint of tm_sum_axis.
+extern "C" __global__ void tm_broadcast(const DNLSMathAxes p) {
     i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= outer * n * inner) return;
-    i64 i = e % inner, o = e / (n * inner);
-    out[e] = g[o * inner + i];
+    if (e >= p.outer * p.n * p.inner) return;
+    i64 i = e % p.inner, o = e / (p.n * p.inner);
+    p.out[e] = p.input[o * p.inner + i];
 }
 
-// out[o, k, p] = Σ_c w[k, c] · x[o, c, p] + bias[k] (bias may be null).
-extern "C" __global__ void tm_channel_mix(const float* x, const float* w, const float* bias, float* out, i64 outer,
-                                          int C, int Cp, i64 P) {
+// out[o, k, q] = Σ_c weight[k, c] · x[o, c, q] + bias[k] (bias may be null).
+extern "C" __global__ void tm_channel_mix(const DNLSMathChannelMix p) {
     i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= outer * Cp * P) return;
-    i64 p = e % P, ok = e / P;
-    int k = (int)(ok % Cp);
-    i64 o = ok / Cp;
-    float s = bias ? bias[k] : 0.0f;
-    for (int c = 0; c < C; ++c) s += w[k * C + c] * x[(o * C + c) * P + p];
-    out[e] = s;
+    if (e >= p.outer * p.Cp * p.P) return;
+    i64 q = e % p.P, ok = e / p.P;
+    int k = (int)(ok % p.Cp);
+    i64 o = ok / p.Cp;
+    float s = p.bias ? p.bias[k] : 0.0f;
+    for (int c = 0; c < p.C; ++c) s += p.weight[k * p.C + c] * p.x[(o * p.C + c) * p.P + q];
+    p.out[e] = s;
 }
 
-// gx[o, c, p] = Σ_k w[k, c] · g[o, k, p].
-extern "C" __global__ void tm_channel_mix_input(const float* g, const float* w, float* out, i64 outer, int C, int Cp,
-                                                i64 P) {
+// out[o, c, q] = Σ_k weight[k, c] · gradient[o, k, q].
+extern "C" __global__ void tm_channel_mix_input(const DNLSMathChannelMixInput p) {
     i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= outer * C * P) return;
-    i64 p = e % P, oc = e / P;
-    int c = (int)(oc % C);
-    i64 o = oc / C;
+    if (e >= p.outer * p.C * p.P) return;
+    i64 q = e % p.P, oc = e / p.P;
+    int c = (int)(oc % p.C);
+    i64 o = oc / p.C;
     float s = 0.0f;
-    for (int k = 0; k < Cp; ++k) s += w[k * C + c] * g[(o * Cp + k) * P + p];
-    out[e] = s;
+    for (int k = 0; k < p.Cp; ++k) s += p.weight[k * p.C + c] * p.gradient[(o * p.Cp + k) * p.P + q];
+    p.out[e] = s;
 }
 
 // Partial sums of the weight and bias gradients: row `pair` (k·C + c for the weight, Cp·C + k for
-// the bias) of `out` gets, in column `chunk`, the sum over `chunk_size` consecutive (o, p) of
-// g[o, k, p] · x[o, c, p] (or of g[o, k, p] for the bias).
-extern "C" __global__ void __launch_bounds__(TM_THREADS) tm_channel_mix_partials(
-    const float* g, const float* x, float* out, i64 outer, int C, int Cp, i64 P, i64 chunk, i64 chunks) {
+// the bias) of `out` gets, in column `chunk`, the sum over `chunk` consecutive (o, q) of
+// gradient[o, k, q] · x[o, c, q] (or of gradient[o, k, q] for the bias).
+extern "C" __global__ void __launch_bounds__(TM_THREADS) tm_channel_mix_partials(const DNLSMathChannelMixPartials p) {
     __shared__ float part[TM_THREADS];
     i64 pair = blockIdx.y, c0 = blockIdx.x;
-    bool bias = pair >= (i64)Cp * C;
-    int k = bias ? (int)(pair - (i64)Cp * C) : (int)(pair / C), c = bias ? 0 : (int)(pair % C);
-    i64 n = outer * P, lo = c0 * chunk, hi = lo + chunk < n ? lo + chunk : n;
+    bool bias = pair >= (i64)p.Cp * p.C;
+    int k = bias ? (int)(pair - (i64)p.Cp * p.C) : (int)(pair / p.C), c = bias ? 0 : (int)(pair % p.C);
+    i64 n = p.outer * p.P, lo = c0 * p.chunk, hi = lo + p.chunk < n ? lo + p.chunk : n;
     float s = 0.0f;
     for (i64 m = lo + threadIdx.x; m < hi; m += TM_THREADS) {
-        i64 o = m / P, p = m % P;
-        float gk = g[(o * Cp + k) * P + p];
-        s += bias ? gk : gk * x[(o * C + c) * P + p];
+        i64 o = m / p.P, q = m % p.P;
+        float gk = p.gradient[(o * p.Cp + k) * p.P + q];
+        s += bias ? gk : gk * p.x[(o * p.C + c) * p.P + q];
     }
     part[threadIdx.x] = s;
     __syncthreads();
@@ -144,7 +140,7 @@ extern "C" __global__ void __launch_bounds__(TM_THREADS) tm_channel_mix_partials
         if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w];
         __syncthreads();
     }
-    if (threadIdx.x == 0) out[pair * chunks + c0] = part[0];
+    if (threadIdx.x == 0) p.out[pair * p.chunks + c0] = part[0];
 }
 """#
 }

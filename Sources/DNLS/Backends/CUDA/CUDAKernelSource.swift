@@ -71,7 +71,7 @@ __device__ __forceinline__ i64 location(const Geometry& g, int b, int t, int c, 
 
 // A query grid (QueryGrid): query q of the batch starting at `start` is at
 // (t0 + n / (rows·cols), h0 + stride·(n / cols % rows), w0 + stride·(n % cols)) with n = start + q.
-struct Grid { int on, t0, h0, w0, stride, frames, rows, cols; i64 start; };
+typedef DNLSGrid Grid;
 
 __device__ __forceinline__ void grid_position(const Grid& g, i64 q, int* p) {
     i64 n = g.start + q, plane = (i64)g.rows * g.cols, r = n % plane;
