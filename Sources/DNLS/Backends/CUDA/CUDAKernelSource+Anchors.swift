@@ -139,39 +139,56 @@ __device__ __forceinline__ i64 grid_slot(const Grid& g, int t, int h, int w, i64
 // FOLD_PS is the patch size, at compile time, so that the anchor loops unroll (the kernel exists
 // only in modules compiled with it).
 #ifdef FOLD_PS
-extern "C" __global__ void fold_slots(const DNLSFoldSlots p)
+// ON_GRID is grid.on at compile time: the anchor loop of each kind has no branch on it. The fields
+// are read into locals first, before the loops, as separate kernel parameters would be (read
+// inside the loops, the compiler was seen to reload them there and to unroll the loops less).
+template <bool ON_GRID> __device__ __forceinline__ void fold_pixel(const DNLSFoldSlots& p)
 {
+    const float* P = p.P;
+    const Grid grid = grid_value(p.grid);
+    const i64 pixel0 = p.pixel0, count = p.count;
+    const int* block = p.block;
+    const int T = p.T, C = p.C, H = p.H, W = p.W, reach = p.reach, c0 = p.c0, cs = p.cs;
+    const i64 firstRow = p.firstRow, rows = p.rows;
+    const int batches = p.batches;
+    const i64 rowsPerBatch = p.rowsPerBatch;
+    float* out = p.out;
     const int ps = FOLD_PS;
     PixelTask k;
-    if (!pixel_task(p.firstRow, p.rows, p.batches, p.rowsPerBatch, (p.cs + CGROUP - 1) / CGROUP, p.T, p.H, p.W, k)) return;
-    Geometry g = geometry(p.block, p.H, p.W, ps, 0);
-    int cn = min(CGROUP, p.cs - k.c0), pp = ps * ps;
+    if (!pixel_task(firstRow, rows, batches, rowsPerBatch, (cs + CGROUP - 1) / CGROUP, T, H, W, k)) return;
+    Geometry g = geometry(block, H, W, ps, 0);
+    int cn = min(CGROUP, cs - k.c0), pp = ps * ps;
     float acc[CGROUP];
 #pragma unroll
     for (int c = 0; c < CGROUP; ++c) acc[c] = 0.0f;
     // On a strided grid most anchor rows hold no query: they are left out before their entries.
     auto rowUsed = [&](int h) {
-        int dh = h - p.grid.h0;
-        return !p.grid.on || p.grid.stride == 1 || (dh >= 0 && dh % p.grid.stride == 0);
+        int dh = h - grid.h0;
+        return !ON_GRID || grid.stride == 1 || (dh >= 0 && dh % grid.stride == 0);
     };
-    each_anchor(g, k.y, k.x, p.H, p.W, ps, p.reach, rowUsed, [&](int a, int e, int h, int w) {
+    each_anchor(g, k.y, k.x, H, W, ps, reach, rowUsed, [&](int a, int e, int h, int w) {
         i64 slot;
-        if (p.grid.on) {
-            i64 q = grid_slot(p.grid, k.t, h, w, p.count);
+        if (ON_GRID) {
+            i64 q = grid_slot(grid, k.t, h, w, count);
             if (q < 0) return;
-            slot = k.b * p.count + q;
+            slot = k.b * count + q;
         } else {
-            slot = (k.plane * p.H + h) * p.W + w - p.pixel0;
-            if (slot < 0 || slot >= p.count) return;
+            slot = (k.plane * H + h) * W + w - pixel0;
+            if (slot < 0 || slot >= count) return;
         }
-        const float* src = p.P + (slot * p.cs + k.c0) * pp + a * ps + e;
+        const float* src = P + (slot * cs + k.c0) * pp + a * ps + e;
 #pragma unroll
         for (int c = 0; c < CGROUP; ++c) if (c < cn) acc[c] += src[c * pp];
     });
-    i64 HW = (i64)p.H * p.W;
-    float* dst = p.out + (k.plane * p.C + p.c0 + k.c0) * HW + (i64)k.y * p.W + k.x;
+    i64 HW = (i64)H * W;
+    float* dst = out + (k.plane * C + c0 + k.c0) * HW + (i64)k.y * W + k.x;
 #pragma unroll
     for (int c = 0; c < CGROUP; ++c) if (c < cn) dst[c * HW] += acc[c];
+}
+
+extern "C" __global__ void fold_slots(const DNLSFoldSlots p)
+{
+    if (p.grid.on) fold_pixel<true>(p); else fold_pixel<false>(p);
 }
 #endif
 

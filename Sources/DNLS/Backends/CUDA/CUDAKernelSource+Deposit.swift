@@ -10,25 +10,39 @@ enum { DEPOSIT_PATCHES = 0, DEPOSIT_WEIGHTS = 1, DEPOSIT_WEIGHTED_GRADIENT = 3 }
 // P into the video.
 extern "C" __global__ void aggregate_deposit(const DNLSAggregateDeposit p)
 {
+    // The fields as locals first: read once, before the loops (kept in registers, and loops
+    // specialise on them), as separate kernel parameters would be.
+    const int mode = p.mode;
+    const float* patches = p.patches;
+    const float* weights = p.weights;
+    const int K = p.K;
+    const Anchors anchors = p.anchors;
+    const i64 slot0 = p.slot0;
+    const int T = p.T, C = p.C, H = p.H, W = p.W, ps = p.ps;
+    const i64 S = p.S;
+    const int c0 = p.c0, cs = p.cs;
+    const i64 slots = p.slots;
+    const int slotsPerBlock = p.slotsPerBlock;
+    float* P = p.P;
     EntryTask k;
-    if (!entry_task(p.c0, p.cs, p.ps, p.slots, p.slotsPerBlock, k)) return;
+    if (!entry_task(c0, cs, ps, slots, slotsPerBlock, k)) return;
     Grid none = {};
     SlotWalk at;
-    at.start(p.anchors, none, p.slot0, k.n0, 1, p.T, p.H, p.W);
-    i64 Q = p.S / p.K;
-    int pp = p.ps * p.ps, entry = k.a * p.ps + k.e;
+    at.start(anchors, none, slot0, k.n0, 1, T, H, W);
+    i64 Q = S / K;
+    int pp = ps * ps, entry = k.a * ps + k.e;
     for (i64 n = k.n0; n < k.n1; ++n) {
-        i64 base = p.anchors.first - (i64)at.b * p.S;
+        i64 base = anchors.first - (i64)at.b * S;
         float acc = 0.0f;
-        for (int i = p.anchors.starts[p.slot0 + n], end = p.anchors.starts[p.slot0 + n + 1]; i < end; ++i) {
-            i64 s = base + p.anchors.members[i];
-            float wt = p.weights ? p.weights[(i64)at.b * p.S + s] : 1.0f;
-            if (p.mode == DEPOSIT_WEIGHTS) { acc += wt; continue; }
-            i64 row = p.mode == DEPOSIT_PATCHES ? (i64)at.b * p.S + s : (i64)at.b * Q + s / p.K;
-            acc += wt * p.patches[(row * p.C + k.c) * pp + entry];
+        for (int i = anchors.starts[slot0 + n], end = anchors.starts[slot0 + n + 1]; i < end; ++i) {
+            i64 s = base + anchors.members[i];
+            float wt = weights ? weights[(i64)at.b * S + s] : 1.0f;
+            if (mode == DEPOSIT_WEIGHTS) { acc += wt; continue; }
+            i64 row = mode == DEPOSIT_PATCHES ? (i64)at.b * S + s : (i64)at.b * Q + s / K;
+            acc += wt * patches[(row * C + k.c) * pp + entry];
         }
-        p.P[n * k.per + k.j] = acc;
-        at.next(p.anchors, none, 1, p.T, p.H, p.W);
+        P[n * k.per + k.j] = acc;
+        at.next(anchors, none, 1, T, H, W);
     }
 }
 

@@ -5,57 +5,72 @@ extension CUDAKernelSource {
 // constant so the list lives in registers); WHOLE = 1 writes every candidate at its enumeration slot.
 // Grid queries (grid.on) are computed here rather than read from a table, so that no table the
 // size of the queries is ever allocated.
-extern "C" __global__ void search_forward(const DNLSSearchForward p)
+// L2 is the metric (p.l2) at compile time: the candidate loop has no branch on it. The fields are
+// read into locals first, before the loops, as separate kernel parameters would be (read inside
+// the loops, the compiler was seen to reload them there and to unroll the loops less).
+template <bool L2> __device__ __forceinline__ void search_query(const DNLSSearchForward& p)
 {
+    const float* video = p.video;
+    const float* keys = p.keys;
+    const int* queries = p.queries;
+    const i64 queryBatchStride = p.queryBatchStride;
+    const Grid grid = grid_value(p.grid);
+    const float* fflow = p.forwardFlow;
+    const float* bflow = p.backwardFlow;
+    const int* block = p.block;
+    const int B = p.B, T = p.T, C = p.C, H = p.H, W = p.W, channels = p.channels, ps = p.ps, ws = p.ws, F = p.F, Q = p.Q, slots = p.slots;
+    const bool l2 = L2;
+    float* dists = p.distances;
+    int* inds = p.indices;
     i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (i64)p.B * p.Q) return;
-    int b = (int)(idx / p.Q), q = (int)(idx % p.Q);
-    Geometry g = geometry(p.block, p.H, p.W, p.ps, p.ws);
+    if (idx >= (i64)B * Q) return;
+    int b = (int)(idx / Q), q = (int)(idx % Q);
+    Geometry g = geometry(block, H, W, ps, ws);
     int gp[3];
-    const int* qp = p.queries + b * p.queryBatchStride + 3 * (i64)q;
-    if (p.grid.on) { grid_position(p.grid, q, gp); qp = gp; }
+    const int* qp = queries + b * queryBatchStride + 3 * (i64)q;
+    if (grid.on) { grid_position(grid, q, gp); qp = gp; }
     int qt = qp[0], qh = qp[1], qw = qp[2];
-    float empty = p.l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
-    i64 out = idx * p.slots;
+    float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
+    i64 out = idx * slots;
     // A query outside the video has no candidates: every slot empty, as for a candidate-less query.
-    bool inside = site_inside(qt, qh, qw, p.T, p.H, p.W);
+    bool inside = site_inside(qt, qh, qw, T, H, W);
 #if WHOLE
-    for (int s = 0; s < p.slots; ++s) store_slot(p.distances, p.indices, out + s, empty, -1, -1, -1);
+    for (int s = 0; s < slots; ++s) store_slot(dists, inds, out + s, empty, -1, -1, -1);
     if (!inside) return;
 #else
     if (!inside) {
-        for (int r = 0; r < KMAX; ++r) store_slot(p.distances, p.indices, out + r, empty, -1, -1, -1);
+        for (int r = 0; r < KMAX; ++r) store_slot(dists, inds, out + r, empty, -1, -1, -1);
         return;
     }
     TOPK(best);
 #endif
     int ch = qh, cw = qw;          // centre of the previous link of the chain
-    int perFrame = p.ws * p.ws;
-    for (int s = 0; s < p.F; ++s) {
-        int n = g.order[qt * p.F + s];
-        if (s > 0) chain_hop(n, qt, qh, qw, ch, cw, p.forwardFlow, p.backwardFlow, b, p.T, p.H, p.W);
-        for (int i = 0; i < p.ws; ++i) {
+    int perFrame = ws * ws;
+    for (int s = 0; s < F; ++s) {
+        int n = g.order[qt * F + s];
+        if (s > 0) chain_hop(n, qt, qh, qw, ch, cw, fflow, bflow, b, T, H, W);
+        for (int i = 0; i < ws; ++i) {
             int h = ch + g.window[i];
-            if (h < 0 || h >= p.H) continue;
-            for (int j = 0; j < p.ws; ++j) {
+            if (h < 0 || h >= H) continue;
+            for (int j = 0; j < ws; ++j) {
                 int w = cw + g.window[j];
-                if (w < 0 || w >= p.W) continue;
+                if (w < 0 || w >= W) continue;
                 float d = 0.0f;
-                for (int c = 0; c < p.channels; ++c)
-                    for (int a = 0; a < p.ps; ++a)
-                        for (int e = 0; e < p.ps; ++e) {
-                            i64 l0 = location(g, b, qt, c, qh + g.patch[a], qw + g.patch[e], p.T, p.C, p.H, p.W);
-                            i64 l1 = location(g, b, n, c, h + g.patch[a], w + g.patch[e], p.T, p.C, p.H, p.W);
-                            float v0 = l0 < 0 ? 0.0f : p.video[l0];
-                            float v1 = l1 < 0 ? 0.0f : p.keys[l1];
-                            if (p.l2) { float t = v0 - v1; d = __fadd_rn(d, __fmul_rn(t, t)); }
+                for (int c = 0; c < channels; ++c)
+                    for (int a = 0; a < ps; ++a)
+                        for (int e = 0; e < ps; ++e) {
+                            i64 l0 = location(g, b, qt, c, qh + g.patch[a], qw + g.patch[e], T, C, H, W);
+                            i64 l1 = location(g, b, n, c, h + g.patch[a], w + g.patch[e], T, C, H, W);
+                            float v0 = l0 < 0 ? 0.0f : video[l0];
+                            float v1 = l1 < 0 ? 0.0f : keys[l1];
+                            if (l2) { float t = v0 - v1; d = __fadd_rn(d, __fmul_rn(t, t)); }
                             else { d = __fadd_rn(d, __fmul_rn(v0, v1)); }
                         }
-                int en = s * perFrame + i * p.ws + j;
+                int en = s * perFrame + i * ws + j;
 #if WHOLE
-                store_slot(p.distances, p.indices, out + en, d, n, h, w);
+                store_slot(dists, inds, out + en, d, n, h, w);
 #else
-                best.offer(p.l2 ? d : -d, en);
+                best.offer(l2 ? d : -d, en);
 #endif
             }
         }
@@ -64,18 +79,24 @@ extern "C" __global__ void search_forward(const DNLSSearchForward p)
     // Decode the kept enumeration numbers back into positions by replaying the chain.
     for (int r = 0; r < KMAX; ++r) {
         i64 o = out + r;
-        if (r >= best.filled) { store_slot(p.distances, p.indices, o, empty, -1, -1, -1); continue; }
-        float d = p.l2 ? best.key[r] : -best.key[r];
-        int en = best.en[r], slot = en / perFrame, i = (en % perFrame) / p.ws, j = en % p.ws;
+        if (r >= best.filled) { store_slot(dists, inds, o, empty, -1, -1, -1); continue; }
+        float d = l2 ? best.key[r] : -best.key[r];
+        int en = best.en[r], slot = en / perFrame, i = (en % perFrame) / ws, j = en % ws;
         int c0 = qh, c1 = qw, n = qt;
         for (int s = 1; s <= slot; ++s) {
-            n = g.order[qt * p.F + s];
-            chain_hop(n, qt, qh, qw, c0, c1, p.forwardFlow, p.backwardFlow, b, p.T, p.H, p.W);
+            n = g.order[qt * F + s];
+            chain_hop(n, qt, qh, qw, c0, c1, fflow, bflow, b, T, H, W);
         }
-        store_slot(p.distances, p.indices, o, d, n, c0 + g.window[i], c1 + g.window[j]);
+        store_slot(dists, inds, o, d, n, c0 + g.window[i], c1 + g.window[j]);
     }
 #endif
 }
+
+extern "C" __global__ void search_forward(const DNLSSearchForward p)
+{
+    if (p.l2) search_query<true>(p); else search_query<false>(p);
+}
+
 
 #if !WHOLE
 // Writes a query's kept candidates as its KMAX output slots, decoding each enumeration number into

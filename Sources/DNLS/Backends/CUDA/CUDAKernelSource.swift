@@ -73,6 +73,15 @@ __device__ __forceinline__ i64 location(const Geometry& g, int b, int t, int c, 
 // (t0 + n / (rows·cols), h0 + stride·(n / cols % rows), w0 + stride·(n % cols)) with n = start + q.
 typedef DNLSGrid Grid;
 
+// A grid read field by field into a local: its values are then loaded where the copy is made (as
+// a separate kernel parameter's are), not again inside the loops that use them.
+__device__ __forceinline__ Grid grid_value(const Grid& g) {
+    Grid c;
+    c.on = g.on; c.t0 = g.t0; c.h0 = g.h0; c.w0 = g.w0; c.stride = g.stride;
+    c.frames = g.frames; c.rows = g.rows; c.cols = g.cols; c.start = g.start;
+    return c;
+}
+
 __device__ __forceinline__ void grid_position(const Grid& g, i64 q, int* p) {
     i64 n = g.start + q, plane = (i64)g.rows * g.cols, r = n % plane;
     p[0] = g.t0 + (int)(n / plane); p[1] = g.h0 + g.stride * (int)(r / g.cols); p[2] = g.w0 + g.stride * (int)(r % g.cols);
