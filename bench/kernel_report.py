@@ -28,9 +28,12 @@ import sys
 import tempfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "DNLS", "Backends", "CUDA")
-# (file, raw string) in the order of CUDAKernelSource.text; the parameter header is embedded whole.
+# (file, raw string) in the order of CUDAKernelSource.text; the headers (parameters, then rules:
+# `headers` in that text) are embedded whole.
 HEADER = os.path.join("..", "..", "..", "CDNLSKernels", "include", "dnls_kernels.h")
-PARTS = [(HEADER, "parameters"), ("CUDAKernelSource.swift", "common"), ("CUDAKernelSource+Search.swift", "search"),
+RULES = os.path.join("..", "..", "..", "CDNLSKernels", "include", "dnls_rules.h")
+HEADERS = (HEADER, RULES)
+PARTS = [(HEADER, "parameters"), (RULES, "rules"), ("CUDAKernelSource.swift", "common"), ("CUDAKernelSource+Search.swift", "search"),
          ("CUDAKernelSource+Anchors.swift", "anchors"), ("CUDAKernelSource+SearchBackward.swift", "searchBackward"),
          ("CUDAKernelSource+Patches.swift", "patches"), ("CUDAKernelSource+Deposit.swift", "deposit"),
          ("CUDAKernelSource+Checks.swift", "checks"), ("CUDAKernelSource+FailureRecord.swift", "failureRecord"),
@@ -53,7 +56,7 @@ def module_text(revision=None):
             source = read_source(name, revision)
         except (OSError, subprocess.CalledProcessError):
             continue  # a family that this revision does not have yet
-        if name == HEADER:
+        if name in HEADERS:
             text += source
             found.append(var)
             continue
@@ -63,8 +66,9 @@ def module_text(revision=None):
         text += match.group(1)
         found.append(var)
     declared = re.search(r"static var text: String \{\s*(.*?)\s*\}", read_source("CUDAKernelSource.swift", revision), re.S)
-    if declared and re.sub(r"\s", "", declared.group(1)) != "+".join(found):  # a revision before the header lacks "parameters"
-        sys.exit("CUDAKernelSource.text is no longer " + " + ".join(found) + ": update PARTS")
+    expected = "+".join(found).replace("parameters+rules", "headers")  # a revision before the headers lacks them
+    if declared and re.sub(r"\s", "", declared.group(1)) != expected:
+        sys.exit("CUDAKernelSource.text is no longer " + expected.replace("+", " + ") + ": update PARTS")
     return text
 
 

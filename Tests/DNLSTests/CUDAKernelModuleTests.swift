@@ -24,7 +24,7 @@ import Testing
         #expect(byModule.sorted() == whole.sorted(), "a family is missing from CUDAKernelModule.all")
         #expect(Set(byModule).count == byModule.count, "a kernel name is declared twice")
         for module in CUDAKernelModule.all {
-            #expect(module.source.hasPrefix(CUDAKernelSource.parameters + CUDAKernelSource.common), "\(module.name)")
+            #expect(module.source.hasPrefix(CUDAKernelSource.headers + CUDAKernelSource.common), "\(module.name)")
             for kernel in module.kernels {
                 #expect(CUDAKernelModule.declaring(kernel)?.name == module.name, "\(kernel)")
             }
@@ -78,11 +78,14 @@ import Testing
         #expect(Set(kernels) == Set(CUDAKernelEntry.allCases.map(\.rawValue)), "\(kernels)")
     }
 
-    /// The kernels compile the very header Swift imports: the embedded text is the file's.
-    @Test func theEmbeddedParameterHeaderIsTheHeaderFile() throws {
-        let header = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Sources/CDNLSKernels/include/dnls_kernels.h").standardized
-        let text = try String(contentsOf: header, encoding: .utf8)
-        #expect(!text.isEmpty && CUDAKernelSource.parameters == text)
+    /// The kernels compile the very headers Swift imports: the embedded texts are the files'.
+    @Test func theEmbeddedHeadersAreTheHeaderFiles() throws {
+        let include = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/CDNLSKernels/include").standardized
+        for (file, embedded) in [("dnls_kernels.h", CUDAKernelSource.parameters), ("dnls_rules.h", CUDAKernelSource.rules)] {
+            let text = try String(contentsOf: include.appendingPathComponent(file), encoding: .utf8)
+            #expect(!text.isEmpty && embedded == text, "\(file)")
+        }
+        #expect(CUDAKernelSource.text.hasPrefix(CUDAKernelSource.parameters + CUDAKernelSource.rules))
     }
 }

@@ -16,7 +16,7 @@ struct CUDAKernelModule: Sendable {
 
     init(name: String, family: String, after dependencies: [String] = []) {
         self.name = name
-        source = CUDAKernelSource.parameters + CUDAKernelSource.common + dependencies.joined() + family
+        source = CUDAKernelSource.headers + CUDAKernelSource.common + dependencies.joined() + family
         kernels = Self.entryPoints(in: family)
     }
 

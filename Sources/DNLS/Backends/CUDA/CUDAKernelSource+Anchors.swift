@@ -124,15 +124,6 @@ __device__ __forceinline__ bool entry_task(int c0, int cs, int ps, i64 slots, in
     return k.n0 < k.n1;
 }
 
-// As grid_query, without divisions for stride 1 (folds call it for every patch entry).
-__device__ __forceinline__ i64 grid_slot(const Grid& g, int t, int h, int w, i64 count) {
-    if (g.stride != 1) return grid_query(g, t, h, w, count);
-    int dt = t - g.t0, i = h - g.h0, j = w - g.w0;
-    if (dt < 0 || dt >= g.frames || i < 0 || j < 0 || i >= g.rows || j >= g.cols) return -1;
-    i64 q = ((i64)dt * g.rows + i) * g.cols + j - g.start;
-    return (q >= 0 && q < count) ? q : -1;
-}
-
 // Fold: out[b, t, c0 + c, y, x] += Σ P[slot, c, a, e] over each_anchor's entries and anchors, P
 // (slots, cs, ps, ps): slot = b·count + the grid query at the anchor (grid.on), or the anchor's
 // flat pixel − pixel0 when in [0, count) (dense). One thread per pixel and group of CGROUP channels.
@@ -169,7 +160,7 @@ template <bool ON_GRID> __device__ __forceinline__ void fold_pixel(const DNLSFol
     each_anchor(g, k.y, k.x, H, W, ps, reach, rowUsed, [&](int a, int e, int h, int w) {
         i64 slot;
         if (ON_GRID) {
-            i64 q = grid_slot(grid, k.t, h, w, count);
+            i64 q = grid_query(grid, k.t, h, w, count);
             if (q < 0) return;
             slot = k.b * count + q;
         } else {
@@ -197,8 +188,8 @@ __device__ __forceinline__ void site_position(const Grid& grid, const int* table
     if (!grid.on) { p[0] = table[3 * s]; p[1] = table[3 * s + 1]; p[2] = table[3 * s + 2]; return; }
     i64 n = grid.start + s;
     if (n >= 0x7fffffff) { grid_position(grid, s, p); return; }
-    int m = (int)n, plane = grid.rows * grid.cols, r = m % plane;
-    p[0] = grid.t0 + m / plane; p[1] = grid.h0 + grid.stride * (r / grid.cols); p[2] = grid.w0 + grid.stride * (r % grid.cols);
+    DNLSGridPoint32 at = grid_point(grid, (int)n);
+    p[0] = at.t; p[1] = at.h; p[2] = at.w;
 }
 
 // Flat pixel of a site position in batch item b, or -1 for an empty site (or one outside the video).

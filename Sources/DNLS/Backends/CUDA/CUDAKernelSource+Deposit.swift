@@ -7,12 +7,13 @@ enum { DEPOSIT_PATCHES = 0, DEPOSIT_WEIGHTS = 1, DEPOSIT_WEIGHTED_GRADIENT = 3 }
 // P[n, c − c0, a, e] = Σ over the sites s at anchor slot n (ascending) of weight · patches[b, s]
 // (PATCHES, patches (B, S, C, ps, ps)), weight alone (WEIGHTS, C = 1) or weight · patches[b, s / K]
 // (WEIGHTED_GRADIENT, patches (B, Q, C, ps, ps)); weight = weights[b, s] or 1. fold_slots then adds
-// P into the video.
-extern "C" __global__ void aggregate_deposit(const DNLSAggregateDeposit p)
+// P into the video. MODE is p.mode at compile time and WEIGHTED whether there are weights: the
+// loop over a slot's sites has no branch on either. The fields are read into locals first, before
+// the loops, as separate kernel parameters would be (read inside the loops, the compiler was seen to
+// reload them there and to unroll the loops less).
+template <int MODE, bool WEIGHTED> __device__ __forceinline__ void deposit_slots(const DNLSAggregateDeposit& p)
 {
-    // The fields as locals first: read once, before the loops (kept in registers, and loops
-    // specialise on them), as separate kernel parameters would be.
-    const int mode = p.mode;
+    const int mode = MODE;
     const float* patches = p.patches;
     const float* weights = p.weights;
     const int K = p.K;
@@ -36,13 +37,24 @@ extern "C" __global__ void aggregate_deposit(const DNLSAggregateDeposit p)
         float acc = 0.0f;
         for (int i = anchors.starts[slot0 + n], end = anchors.starts[slot0 + n + 1]; i < end; ++i) {
             i64 s = base + anchors.members[i];
-            float wt = weights ? weights[(i64)at.b * S + s] : 1.0f;
+            float wt = WEIGHTED ? weights[(i64)at.b * S + s] : 1.0f;
             if (mode == DEPOSIT_WEIGHTS) { acc += wt; continue; }
             i64 row = mode == DEPOSIT_PATCHES ? (i64)at.b * S + s : (i64)at.b * Q + s / K;
             acc += wt * patches[(row * C + k.c) * pp + entry];
         }
         P[n * k.per + k.j] = acc;
         at.next(anchors, none, 1, T, H, W);
+    }
+}
+
+extern "C" __global__ void aggregate_deposit(const DNLSAggregateDeposit p)
+{
+    bool weighted = p.weights != nullptr;
+    switch (p.mode) {
+    case DEPOSIT_PATCHES: weighted ? deposit_slots<DEPOSIT_PATCHES, true>(p) : deposit_slots<DEPOSIT_PATCHES, false>(p); break;
+    case DEPOSIT_WEIGHTS: weighted ? deposit_slots<DEPOSIT_WEIGHTS, true>(p) : deposit_slots<DEPOSIT_WEIGHTS, false>(p); break;
+    default:
+        weighted ? deposit_slots<DEPOSIT_WEIGHTED_GRADIENT, true>(p) : deposit_slots<DEPOSIT_WEIGHTED_GRADIENT, false>(p);
     }
 }
 

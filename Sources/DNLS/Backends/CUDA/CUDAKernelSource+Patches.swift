@@ -69,9 +69,8 @@ __device__ __forceinline__ void unfold_grid_body(
     int b = (int)(f / S);
     I s = f - (I)b * S;
     // The site's grid position, then stepped in raster order.
-    I plane = (I)grid.rows * grid.cols, n = (I)grid.start + s, r = n % plane;
-    int pt = grid.t0 + (int)(n / plane), ph = grid.h0 + grid.stride * (int)(r / grid.cols);
-    int pw = grid.w0 + grid.stride * (int)(r % grid.cols);
+    auto at = grid_point(grid, (I)grid.start + s);
+    int pt = (int)at.t, ph = (int)at.h, pw = (int)at.w;
     int lastW = grid.w0 + grid.stride * (grid.cols - 1), lastH = grid.h0 + grid.stride * (grid.rows - 1);
     i64 HW = (i64)H * W;
     float v[4];
@@ -88,9 +87,8 @@ __device__ __forceinline__ void unfold_grid_body(
                 j = 0;
                 if (++s == S) {
                     s = 0; ++b;
-                    n = (I)grid.start; r = n % plane;
-                    pt = grid.t0 + (int)(n / plane); ph = grid.h0 + grid.stride * (int)(r / grid.cols);
-                    pw = grid.w0 + grid.stride * (int)(r % grid.cols);
+                    at = grid_point(grid, (I)grid.start);
+                    pt = (int)at.t; ph = (int)at.h; pw = (int)at.w;
                 } else if (pw < lastW) {
                     pw += grid.stride;
                 } else {

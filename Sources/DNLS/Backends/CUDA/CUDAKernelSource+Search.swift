@@ -45,7 +45,6 @@ template <bool L2> __device__ __forceinline__ void search_query(const DNLSSearch
     TOPK(best);
 #endif
     int ch = qh, cw = qw;          // centre of the previous link of the chain
-    int perFrame = ws * ws;
     for (int s = 0; s < F; ++s) {
         int n = g.order[qt * F + s];
         if (s > 0) chain_hop(n, qt, qh, qw, ch, cw, fflow, bflow, b, T, H, W);
@@ -66,7 +65,7 @@ template <bool L2> __device__ __forceinline__ void search_query(const DNLSSearch
                             if (l2) { float t = v0 - v1; d = __fadd_rn(d, __fmul_rn(t, t)); }
                             else { d = __fadd_rn(d, __fmul_rn(v0, v1)); }
                         }
-                int en = s * perFrame + i * ws + j;
+                int en = dnls_candidate_number(s, i, j, ws);
 #if WHOLE
                 store_slot(dists, inds, out + en, d, n, h, w);
 #else
@@ -81,7 +80,8 @@ template <bool L2> __device__ __forceinline__ void search_query(const DNLSSearch
         i64 o = out + r;
         if (r >= best.filled) { store_slot(dists, inds, o, empty, -1, -1, -1); continue; }
         float d = l2 ? best.key[r] : -best.key[r];
-        int en = best.en[r], slot = en / perFrame, i = (en % perFrame) / ws, j = en % ws;
+        DNLSCandidate at = dnls_candidate(best.en[r], ws);
+        int slot = at.slot, i = at.row, j = at.col;
         int c0 = qh, c1 = qw, n = qt;
         for (int s = 1; s <= slot; ++s) {
             n = g.order[qt * F + s];
@@ -105,11 +105,11 @@ extern "C" __global__ void search_forward(const DNLSSearchForward p)
 __device__ __forceinline__ void store_kept(float* dists, int* inds, i64 out, const TopK& best,
                                            bool l2, const Geometry& g, int t, int h, int w, int F, int ws) {
     float empty = l2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
-    int perFrame = ws * ws;
 #pragma unroll
     for (int r = 0; r < KMAX; ++r) {
         if (r >= best.filled) { store_slot(dists, inds, out + r, empty, -1, -1, -1); continue; }
-        int e = best.en[r], slot = e / perFrame, i = e % perFrame / ws, j = e % ws;
+        DNLSCandidate at = dnls_candidate(best.en[r], ws);
+        int slot = at.slot, i = at.row, j = at.col;
         store_slot(dists, inds, out + r, l2 ? best.key[r] : -best.key[r], g.order[t * F + slot], h + g.window[i], w + g.window[j]);
     }
 }
@@ -244,10 +244,9 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
             int row = resolved(g.rows, y0 + p.dmin + r, p.H);
             keyRows[r] = row < 0 ? -1 : row * p.W;
         }
-        const int perFrame = BOX_WS * BOX_WS;
         i64 out = ((i64)b * p.Q + (mine ? q : 0)) * p.slots;
         // First candidate (enumeration number) of unit u of the tile; unitStart(unitsPerTile) = slots.
-        auto unitStart = [&](int u) { return u / BOX_GPF * perFrame + u % BOX_GPF * BOX_RG * BOX_WS; };
+        auto unitStart = [&](int u) { return dnls_candidate_number(u / BOX_GPF, u % BOX_GPF * BOX_RG, 0, BOX_WS); };
 #if WHOLE
         // Every slot of the segment's candidates starts empty; those in the image are then written.
         const float empty = BOX_L2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
@@ -357,7 +356,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
                     float dist = 0.0f;
 #pragma unroll
                     for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * TQP];
-                    int en = s * perFrame + i * BOX_WS + j;
+                    int en = dnls_candidate_number(s, i, j, BOX_WS);
 #if WHOLE
                     store_slot(p.distances, p.indices, out + en, dist, n, h + di, cw);
 #else

@@ -15,7 +15,7 @@ enum CUDAKernelSource {
     /// backend compiles one family at a time (``CUDAKernelModule``); `bench/kernel_report.py` reads
     /// this order.
     static var text: String {
-        parameters + common + search + anchors + searchBackward + patches + deposit + checks + failureRecord + tensorMath
+        headers + common + search + anchors + searchBackward + patches + deposit + checks + failureRecord + tensorMath
     }
 
     /// Geometry lookups, query grids, the register top-K and the flow chain, used by every family.
@@ -82,26 +82,30 @@ __device__ __forceinline__ Grid grid_value(const Grid& g) {
     return c;
 }
 
+// The position of grid query n (the grid's own numbering: grid.start not applied), in the
+// arithmetic of n's width (dnls_rules.h): int when the caller knows every number fits.
+__device__ __forceinline__ DNLSGridPoint32 grid_point(const Grid& g, int n) {
+    return dnls_grid_position32(n, g.t0, g.h0, g.w0, g.stride, g.rows, g.cols);
+}
+__device__ __forceinline__ DNLSGridPoint grid_point(const Grid& g, i64 n) {
+    return dnls_grid_position(n, g.t0, g.h0, g.w0, g.stride, g.rows, g.cols);
+}
+
+// The position of query q of the batch (grid.start applied) as (t, h, w).
 __device__ __forceinline__ void grid_position(const Grid& g, i64 q, int* p) {
-    i64 n = g.start + q, plane = (i64)g.rows * g.cols, r = n % plane;
-    p[0] = g.t0 + (int)(n / plane); p[1] = g.h0 + g.stride * (int)(r / g.cols); p[2] = g.w0 + g.stride * (int)(r % g.cols);
+    DNLSGridPoint at = grid_point(g, g.start + q);
+    p[0] = (int)at.t; p[1] = (int)at.h; p[2] = (int)at.w;
 }
 
 // The batch-relative query number anchored at (t, h, w), or -1 when no query of the batch is there.
 __device__ __forceinline__ i64 grid_query(const Grid& g, int t, int h, int w, i64 count) {
-    int dt = t - g.t0, dh = h - g.h0, dw = w - g.w0;
-    if (dt < 0 || dt >= g.frames || dh < 0 || dw < 0 || dh % g.stride || dw % g.stride) return -1;
-    int i = dh / g.stride, j = dw / g.stride;
-    if (i >= g.rows || j >= g.cols) return -1;
-    i64 q = ((i64)dt * g.rows + i) * g.cols + j - g.start;
-    return (q >= 0 && q < count) ? q : -1;
+    i64 n = dnls_grid_query32(t, h, w, g.t0, g.h0, g.w0, g.stride, g.frames, g.rows, g.cols);
+    i64 q = n - g.start;
+    return (n >= 0 && q >= 0 && q < count) ? q : -1;
 }
 
-__device__ __forceinline__ bool ahead(float ka, int ea, float kb, int eb) {
-    if (isnan(ka)) return isnan(kb) && ea < eb;
-    if (isnan(kb)) return true;
-    return ka < kb || (ka == kb && ea < eb);
-}
+// The ranking (dnls_rules.h): key, then candidate number; NaN last.
+__device__ __forceinline__ bool ahead(float ka, int ea, float kb, int eb) { return dnls_ahead(ka, ea, kb, eb); }
 
 // One output slot of a search: the score and the neighbour's (t, h, w).
 __device__ __forceinline__ void store_slot(float* dists, int* inds, i64 o, float d, int t, int h, int w) {
@@ -142,11 +146,8 @@ struct TopK {
 };
 #define TOPK(name) float name##Keys[KMAX]; int name##Ens[KMAX]; TopK name{name##Keys, name##Ens, 0, 0.0f}
 
-// One flow hop: clamp(floor(x + d + 0.5), 0, n - 1), in float as on the host.
-__device__ __forceinline__ int hop(int x, float d, int n) {
-    float moved = floorf(((float)x + d) + 0.5f);
-    return (int)fminf(fmaxf(moved, 0.0f), (float)(n - 1));
-}
+// One flow hop (dnls_rules.h): clamp(floor(x + d + 0.5), 0, n - 1), in float as on the host.
+__device__ __forceinline__ int hop(int x, float d, int n) { return (int)dnls_flow_hop((float)x, d, (float)(n - 1)); }
 
 // One link of the flow chain: moves the centre (ch, cw) of the previous link into frame n.
 // The backward chain (n < qt) starts again at the query when it reaches frame qt - 1.
