@@ -33,13 +33,11 @@ struct SearchProblem<Scalar: PatchScalar>: Sendable {
     var emptyDistance: Scalar { metric == .l2 ? .infinity : -.infinity }
 
     /// True when candidate `a` (distance, enumeration number) ranks ahead of `b`: nearer first,
-    /// enumeration order breaks ties, NaN ranks after every number.
+    /// enumeration order breaks ties, NaN ranks after every number (the ranking the kernels share,
+    /// on keys: distances, or negated similarities).
     @inline(__always)
     func ranksAhead(_ da: Scalar, _ ea: Int, of db: Scalar, _ eb: Int) -> Bool {
-        if da.isNaN { return db.isNaN && ea < eb }
-        if db.isNaN { return true }
-        if da == db { return ea < eb }
-        return metric == .l2 ? da < db : da > db
+        metric == .l2 ? Scalar.ranksAhead(da, ea, of: db, eb) : Scalar.ranksAhead(-da, ea, of: -db, eb)
     }
 }
 

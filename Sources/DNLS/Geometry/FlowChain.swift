@@ -60,10 +60,10 @@ struct FlowChain<Scalar: PatchScalar> {
         }
     }
 
-    /// `clamp(floor(x + d + 0.5), 0, length − 1)` computed in the flow's precision.
+    /// `clamp(floor(x + d + 0.5), 0, length − 1)` computed in the flow's precision (the rule the
+    /// kernels share, ``PatchScalar/flowHop(_:_:last:)``).
     @inline(__always)
     static func hop(_ x: Int, _ d: Scalar, _ length: Int) -> Int {
-        let moved = (Scalar(x) + d + 0.5).rounded(.down)
-        return Int(Swift.min(Swift.max(moved, 0), Scalar(length - 1)))
+        Int(Scalar.flowHop(Scalar(x), d, last: Scalar(length - 1)))
     }
 }

@@ -1,3 +1,5 @@
+internal import CDNLSKernels
+
 /// A frame, row and column position in a video.
 public struct Position: Sendable, Hashable, CustomStringConvertible {
     /// Frame, row and column.
@@ -66,21 +68,18 @@ public struct QueryGrid: Sendable, Hashable {
     public var count: Int { frames * rows * columns }
 
     /// Position of query number `q` (raster order). `q` must be in `0..<count`.
-    @inlinable
     public func position(_ q: Int) -> Position {
-        let perFrame = rows * columns
-        let t = q / perFrame, r = q - t * perFrame
-        let i = r / columns, j = r - i * columns
-        return Position(t: origin.t + t, h: origin.h + stride * i, w: origin.w + stride * j)
+        // The numbering the CUDA kernels use too (dnls_rules.h).
+        let p = dnls_grid_position(Int64(q), Int64(origin.t), Int64(origin.h), Int64(origin.w), Int64(stride),
+                                   Int64(rows), Int64(columns))
+        return Position(t: Int(p.t), h: Int(p.h), w: Int(p.w))
     }
 
     /// Query number at a position, or `nil` when the position is not on the grid.
     public func queryNumber(at p: Position) -> Int? {
-        let dt = p.t - origin.t, dh = p.h - origin.h, dw = p.w - origin.w
-        guard dt >= 0, dt < frames, dh >= 0, dw >= 0, dh % stride == 0, dw % stride == 0 else { return nil }
-        let i = dh / stride, j = dw / stride
-        guard i < rows, j < columns else { return nil }
-        return (dt * rows + i) * columns + j
+        let n = dnls_grid_query(Int64(p.t), Int64(p.h), Int64(p.w), Int64(origin.t), Int64(origin.h), Int64(origin.w),
+                                Int64(stride), Int64(frames), Int64(rows), Int64(columns))
+        return n < 0 ? nil : Int(n)
     }
 
     /// Checks that `batch` is a range of query numbers of this grid.

@@ -99,6 +99,11 @@ public struct PatchSearch: Sendable, Hashable {
         try window.validate(videoFrames: shape.frames, height: shape.height, width: shape.width)
         let window = window.effective(videoFrames: shape.frames)
         let candidates = window.candidateCount(videoFrames: shape.frames)
+        // Candidate numbers are 32-bit on every backend (they rank ties and index a whole window).
+        guard candidates <= Int(Int32.max) else {
+            throw .invalidArgument(argument: "window", expected: "at most 2³¹ − 1 candidates per query (frames × ws²)",
+                                   actual: candidates == .max ? "more than \(Int.max)" : "\(candidates)")
+        }
         if let k, k < 1 || k > candidates {
             throw .invalidArgument(argument: "k", expected: "1…\(candidates) (the window's candidates) or nil",
                                    actual: "\(k)")

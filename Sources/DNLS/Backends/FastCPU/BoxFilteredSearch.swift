@@ -40,7 +40,6 @@ struct BoxFilteredSearch {
         // Each query's cell in the box-sum image.
         let cells = queries.map { ($0.h - hq0) * nqx + ($0.w - wq0) }
         let range = window.frameRange(queryFrame: chunk.frame, videoFrames: s.frames)
-        let perFrame = window.size * window.size
         for slot in 0..<range.count {
             let n = window.frame(slot: slot, queryFrame: chunk.frame, range: range)
             fillTile(kTile, from: p.keys, base: frameBase(n), rows: y0 + dmin, nky, columns: x0 + dmin, nkx)
@@ -58,7 +57,7 @@ struct BoxFilteredSearch {
                     for y in 0..<nqy {
                         boxSum(boxSums + y * nqx, rowSums + y * nqx, count: nqx, taps: ps, step: dil * nqx)
                     }
-                    let enumeration = slot * perFrame + i * window.size + j
+                    let enumeration = CandidateNumber.of(slot: slot, row: i, col: j, windowSize: window.size)
                     // Candidate (h + di, w + dj) is in the frame for h in rows, w in columns.
                     let rows = max(0, -di)..<min(H, H - di), columns = max(0, -dj)..<min(W, W - dj)
                     if let top {
@@ -83,7 +82,7 @@ struct BoxFilteredSearch {
         for (qi, q) in queries.enumerated() {
             for r in 0..<Int(top.filled[qi]) {
                 let e = Int(top.enumerations[qi * top.k + r])
-                let slot = e / perFrame, i = (e % perFrame) / window.size, j = e % window.size
+                let (slot, i, j) = CandidateNumber.position(of: e, windowSize: window.size)
                 let n = window.frame(slot: slot, queryFrame: chunk.frame, range: range)
                 p.store(out, batch: chunk.batch, query: q.number, slot: r, distance: p.key(top.keys[qi * top.k + r]),
                         at: Position(t: n, h: q.h + window.offset(i), w: q.w + window.offset(j)))

@@ -14,7 +14,6 @@ struct DirectSearch {
         let ws = window.size, wstride = window.stride
         let side = (ws - 1) * wstride + g.span
         let range = window.frameRange(queryFrame: chunk.frame, videoFrames: s.frames)
-        let perFrame = ws * ws
         let chain = FlowChain(p.flows, frames: s.frames, height: H, width: W)
         let l2 = p.metric == .l2
 
@@ -66,7 +65,7 @@ struct DirectSearch {
                         for j in 0..<ws {
                             let w = centre.w + window.offset(j)
                             guard w >= 0, w < W else { continue }
-                            let enumeration = slot * perFrame + i * ws + j
+                            let enumeration = CandidateNumber.of(slot: slot, row: i, col: j, windowSize: ws)
                             if let top {
                                 top.offer(qi, key: p.key(sums[j]), enumeration: Int32(enumeration))
                             } else {
@@ -79,7 +78,7 @@ struct DirectSearch {
                 guard let top else { continue }
                 for r in 0..<Int(top.filled[qi]) {
                     let e = Int(top.enumerations[qi * top.k + r])
-                    let slot = e / perFrame, i = (e % perFrame) / ws, j = e % ws
+                    let (slot, i, j) = CandidateNumber.position(of: e, windowSize: ws)
                     let centre = centres[slot]
                     p.store(out, batch: chunk.batch, query: q.number, slot: r, distance: p.key(top.keys[qi * top.k + r]),
                             at: Position(t: centre.t, h: centre.h + window.offset(i), w: centre.w + window.offset(j)))

@@ -104,9 +104,7 @@ struct TopK {
 
     @inline(__always)
     static func ahead(_ ka: Float, _ ea: Int32, of kb: Float, _ eb: Int32) -> Bool {
-        if ka.isNaN { return kb.isNaN && ea < eb }
-        if kb.isNaN { return true }
-        return ka < kb || (ka == kb && ea < eb)
+        Float.ranksAhead(ka, Int(ea), of: kb, Int(eb))
     }
 
     /// Offers candidate `enumeration` with `key` to query `q`.
