@@ -103,7 +103,7 @@ struct CUDABackend: PatchBackend {
     }
 
     /// Explicit query positions on the device, `(B, Q, 3)`, and the stride between batch items; `nil`
-    /// for grid queries, which kernels compute from the `Grid` argument (no table the size of the
+    /// for grid queries, which kernels compute from the grid in their parameters (no table the size of the
     /// queries). A caller's GPU tensor is used in place; only host lists are uploaded.
     func queryTable(_ queries: QueryList) throws(DNLSError) -> (Tensor<Int32>?, Int) {
         switch queries.source {

@@ -4,7 +4,10 @@
 /// (``Border/resolve(_:length:)`` for every row and column a kernel can touch, ``PatchGeometry/offset(_:)``,
 /// ``SearchWindow/offset(_:)`` and the frame visiting orders), and kernels only look values up.
 /// Layout of the block (all `int`): rows `[3H]` (row `x ∈ [−H, 2H)` at `x + H`), columns `[3W]`,
-/// patch offsets `[ps]`, window offsets `[ws]`, frame orders `[T · F]`.
+/// patch offsets `[ps]`, window offsets `[ws]`, frame orders `[T · F]`. The rules computed rather
+/// than looked up (grid numbering, the flow hop, the ranking, candidate numbers) come from
+/// `dnls_rules.h`, which the CPU backends call too; each kernel takes one parameter struct from
+/// `dnls_kernels.h`, which Swift fills.
 ///
 /// Every output element is written by exactly one thread and every sum runs in a fixed order, so
 /// results are bitwise reproducible; scatter-adds sum each anchor's sites (a device-built, sorted
