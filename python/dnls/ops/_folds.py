@@ -71,7 +71,7 @@ def _unfold_setup(ctx, inputs, output):
 def _unfold_gradient(ctx, patch_gradient):
     if patch_gradient is None:
         return None, None, None
-    return _unfold_backward_op(patch_gradient.contiguous(), ctx.grid, ctx.video_shape, ctx.geom), None, None
+    return call(_unfold_backward_op, patch_gradient.contiguous(), ctx.grid, ctx.video_shape, ctx.geom), None, None
 
 
 differentiable(_unfold_op, _unfold_setup, _unfold_gradient)
@@ -144,7 +144,7 @@ def _fold_setup(ctx, inputs, output):
 def _fold_gradient(ctx, video_gradient):
     if video_gradient is None:
         return None, None, None, None
-    return _fold_backward_op(video_gradient.contiguous(), ctx.grid, ctx.geom), None, None, None
+    return call(_fold_backward_op, video_gradient.contiguous(), ctx.grid, ctx.geom), None, None, None
 
 
 differentiable(_fold_op, _fold_setup, _fold_gradient)

@@ -81,7 +81,7 @@ def _scatter_gradient(ctx, patch_gradient):
     (indices,) = ctx.saved_tensors
     if patch_gradient is None:
         return None, None, None
-    return _scatter_backward_op(patch_gradient.contiguous(), indices, ctx.video_shape, ctx.geom), None, None
+    return call(_scatter_backward_op, patch_gradient.contiguous(), indices, ctx.video_shape, ctx.geom), None, None
 
 
 differentiable(_scatter_op, _scatter_setup, _scatter_gradient)
@@ -172,8 +172,8 @@ def _gather_gradient(ctx, video_gradient, weight_sum_gradient):
         return None, None, None, None, None
     if video_gradient is None:
         video_gradient = patches.new_zeros(ctx.video_shape)
-    patch_gradient, weight_gradient = _gather_backward_op(
-        video_gradient.contiguous(), optional_contiguous(weight_sum_gradient), patches, weights, indices, ctx.geom)
+    patch_gradient, weight_gradient = call(_gather_backward_op, video_gradient.contiguous(),
+                                           optional_contiguous(weight_sum_gradient), patches, weights, indices, ctx.geom)
     return patch_gradient, (weight_gradient if weights is not None else None), None, None, None
 
 
@@ -268,8 +268,8 @@ def _wpsum_gradient(ctx, output_gradient):
     video, weights, indices = ctx.saved_tensors
     if output_gradient is None:
         return None, None, None, None
-    video_gradient, weight_gradient = _wpsum_backward_op(output_gradient.contiguous(), video, weights, indices,
-                                                         ctx.geom)
+    video_gradient, weight_gradient = call(_wpsum_backward_op, output_gradient.contiguous(), video, weights,
+                                           indices, ctx.geom)
     return video_gradient, weight_gradient, None, None
 
 

@@ -102,8 +102,8 @@ def _search_gradient(ctx, distance_gradient, _indices_gradient):
     video, keys, queries, indices = ctx.saved_tensors
     if distance_gradient is None:
         return None, None, None, None, None, None, None
-    video_gradient, keys_gradient = _search_backward_op(distance_gradient.contiguous(), indices, video, keys, queries,
-                                                        ctx.grid, ctx.params)
+    video_gradient, keys_gradient = call(_search_backward_op, distance_gradient.contiguous(), indices, video, keys,
+                                         queries, ctx.grid, ctx.params)
     return video_gradient, (keys_gradient if keys is not None else None), None, None, None, None, None
 
 
