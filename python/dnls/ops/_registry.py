@@ -94,33 +94,30 @@ def differentiable(op: torch._ops.OpOverload, setup: Callable, backward: Callabl
     backward needs, ``backward(ctx, *output_gradients)`` returns one gradient (or ``None``) per
     input. Without a gradient to track, a call goes straight to the operator's kernel."""
 
-    def forward(ctx, *args):
+    def below_autograd(*args):
         with _below_autograd():
-            output = op(*args)
-        setup(ctx, args, output)
-        return output
+            return op(*args)
 
-    kernel_of_op = _kernels[op]
+    def autograd_function(name: str, run: Callable) -> type:
+        def forward(ctx, *args):
+            output = run(*args)
+            setup(ctx, args, output)
+            return output
 
-    def direct_forward(ctx, *args):
-        # Reached from `call`'s fast path only: the kernel itself, as the dispatcher would pick.
-        output = kernel_of_op(*args)
-        setup(ctx, args, output)
-        return output
+        return type(name, (torch.autograd.Function,), {"forward": staticmethod(forward),
+                                                        "backward": staticmethod(backward)})
 
-    function = type(f"{op._opname}_autograd", (torch.autograd.Function,),
-                    {"forward": staticmethod(forward), "backward": staticmethod(backward)})
-    direct = type(f"{op._opname}_autograd_direct", (torch.autograd.Function,),
-                  {"forward": staticmethod(direct_forward), "backward": staticmethod(backward)})
+    # Through the dispatcher (below the autograd keys), for calls that came through it; and the
+    # kernel itself, for `call`'s fast path, where the dispatcher would pick that kernel anyway.
+    function = autograd_function(f"{op._opname}_autograd", below_autograd)
+    _functions[op] = autograd_function(f"{op._opname}_autograd_direct", _kernels[op])
 
     def kernel(*args):
         if _needs_grad(args):
             return function.apply(*args)
-        with _below_autograd():
-            return op(*args)
+        return below_autograd(*args)
 
     LIBRARY.impl(op._opname, kernel, "Autograd")
-    _functions[op] = direct
 
 
 def backward_only(op: torch._ops.OpOverload, forward_name: str) -> None:
