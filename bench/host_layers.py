@@ -10,6 +10,12 @@ per call of N back-to-back calls, without waiting for the device, at four layers
 3. `dispatcher`: `torch.ops.dnls.<op>` below the autograd keys (torch's dispatcher, then the kernel);
 4. `public`: the public function (`dnls.ops.<op>`, its argument checks, then the dispatcher).
 
+Back-to-back calls measure the device instead of the host once the device is the slower of the
+two (a call of many tiny kernels takes 2–3 µs of device time per kernel): `public_burst` is the
+host time per call of the public function in short bursts (`--burst` calls after a
+synchronisation, far fewer launches than the launch queue holds), median over many bursts, which
+is the host's enqueue time alone.
+
 Then, from one call under `torch.profiler` with CUDA activities, the device kernels that call
 launched and the CUDA runtime/driver calls it made (names and counts).
 
@@ -19,7 +25,9 @@ Run where PyTorch, a GPU and the `dnls` package are:
 import argparse
 import collections
 import json
+import statistics
 import sys
+import time
 
 import torch
 
@@ -87,6 +95,24 @@ def library_only(function, tensor, key, args):
     return replay, workspace
 
 
+def burst_us_per_call(fn, burst, rounds, device):
+    """Host microseconds per call of `fn` over bursts of `burst` calls, each started on an idle
+    device (median over `rounds` bursts): the enqueue time, never waiting for a full launch queue."""
+    for _ in range(10):
+        fn()
+    samples = []
+    for _ in range(rounds):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        for _ in range(burst):
+            fn()
+        samples.append((time.perf_counter() - start) / burst * 1e6)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return statistics.median(samples)
+
+
 def profile_one(fn, device):
     """Device kernels and CUDA API calls of one call of `fn` (torch.profiler)."""
     activities = [torch.profiler.ProfilerActivity.CPU]
@@ -112,6 +138,8 @@ def main():
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--checking", default="deferred", choices=["eager", "deferred"])
+    parser.add_argument("--burst", type=int, default=16, help="calls per burst for the host-only figure")
+    parser.add_argument("--bursts", type=int, default=300, help="bursts to take the median of")
     parser.add_argument("--json")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -138,20 +166,21 @@ def main():
             del kept
             for layer in ("kernel", "dispatcher", "public"):
                 row[f"{layer}_us"] = per_call_us(layers[layer], args.calls, device)
+            row["public_burst_us"] = burst_us_per_call(public, args.burst, args.bursts, device)
             row["kernels"], row["api"] = profile_one(public, device)
             rows.append(row)
             log(f"{name}: library {row['library_us']:.1f}, kernel {row['kernel_us']:.1f}, dispatcher "
-                f"{row['dispatcher_us']:.1f}, public {row['public_us']:.1f} µs; kernels {row['kernels']}; "
+                f"{row['dispatcher_us']:.1f}, public {row['public_us']:.1f}, public in bursts {row['public_burst_us']:.1f} µs; kernels {row['kernels']}; "
                 f"api {row['api']}")
         other = torch.rand(1, 2, 8, 8, device=device)
         native = per_call_us(lambda: torch.add(other, other), args.calls, device)
         log(f"torch.add (native): {native:.1f} µs")
-    print("| op | library | Python kernel | dispatcher | public |")
-    print("|---|---|---|---|---|")
+    print(f"| op | library | Python kernel | dispatcher | public | public, bursts of {args.burst} |")
+    print("|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['op']} | {row['library_us']:.1f} µs | {row['kernel_us']:.1f} µs | {row['dispatcher_us']:.1f} µs "
-              f"| {row['public_us']:.1f} µs |")
-    print(f"| torch.add (native) | | | | {native:.1f} µs |")
+              f"| {row['public_us']:.1f} µs | {row['public_burst_us']:.1f} µs |")
+    print(f"| torch.add (native) | | | | {native:.1f} µs | |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"device": str(device), "rows": rows, "torch_add_us": native}, f, indent=1)
