@@ -25,9 +25,7 @@ Run where PyTorch, a GPU and the `dnls` package are:
 import argparse
 import collections
 import json
-import statistics
 import sys
-import time
 
 import torch
 
@@ -95,24 +93,6 @@ def library_only(function, tensor, key, args):
     return replay, workspace
 
 
-def burst_us_per_call(fn, burst, rounds, device):
-    """Host microseconds per call of `fn` over bursts of `burst` calls, each started on an idle
-    device (median over `rounds` bursts): the enqueue time, never waiting for a full launch queue."""
-    for _ in range(10):
-        fn()
-    samples = []
-    for _ in range(rounds):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        for _ in range(burst):
-            fn()
-        samples.append((time.perf_counter() - start) / burst * 1e6)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return statistics.median(samples)
-
-
 def profile_one(fn, device):
     """Device kernels and CUDA API calls of one call of `fn` (torch.profiler)."""
     activities = [torch.profiler.ProfilerActivity.CPU]
@@ -166,7 +146,9 @@ def main():
             del kept
             for layer in ("kernel", "dispatcher", "public"):
                 row[f"{layer}_us"] = per_call_us(layers[layer], args.calls, device)
-            row["public_burst_us"] = burst_us_per_call(public, args.burst, args.bursts, device)
+            # Each round of wall_us_per_call starts on an idle device: rounds of a short burst are
+            # the host's enqueue time alone.
+            row["public_burst_us"] = per_call_us(public, args.burst, device, rounds=args.bursts)
             row["kernels"], row["api"] = profile_one(public, device)
             rows.append(row)
             log(f"{name}: library {row['library_us']:.1f}, kernel {row['kernel_us']:.1f}, dispatcher "

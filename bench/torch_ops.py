@@ -41,21 +41,22 @@ def log(text):
     print(f"torch_ops: {text}", file=sys.stderr, flush=True)
 
 
-def wall_us_per_call(fn, calls, device):
-    """Microseconds of host time per call of `fn`, over `calls` back-to-back calls (median of 5 rounds)."""
+def wall_us_per_call(fn, calls, device, rounds=5):
+    """Microseconds of host time per call of `fn`, over `calls` back-to-back calls (median of
+    `rounds` rounds, each started on an idle device)."""
     for _ in range(10):
         fn()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    rounds = []
-    for _ in range(5):
+    samples = []
+    for _ in range(rounds):
         start = time.perf_counter()
         for _ in range(calls):
             fn()
-        rounds.append((time.perf_counter() - start) / calls * 1e6)
+        samples.append((time.perf_counter() - start) / calls * 1e6)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
-    return statistics.median(rounds)
+    return statistics.median(samples)
 
 
 def tiny_cases(device):
