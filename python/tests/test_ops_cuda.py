@@ -199,3 +199,45 @@ def test_bad_index_inside_a_graph_is_reported_by_synchronize(gen):
     graph.replay()
     with pytest.raises(ValueError, match="indices"):
         ops.synchronize(v.device)
+
+
+@pytest.mark.parametrize("queries,neighbours", [(700, 3), (5000, 5)])  # one block's scan; the multi-block path
+def test_deferred_errors_name_the_same_entry_as_eager_ones(gen, queries, neighbours):
+    T, C, H, W = 3, 2, 12, 12
+    v = torch.randn((1, T, C, H, W), generator=gen).to(CUDA)
+    extent = torch.tensor([T, H, W])
+    valid = (torch.rand((1, queries, neighbours, 3), generator=gen) * extent).long().clamp_max(extent - 1)
+    entries = queries * neighbours
+    first, later = entries * 2 // 3, entries - 2  # the lowest failing entry must win, wherever it lies
+    bad = valid.clone().view(-1, 3)
+    bad[later] = torch.tensor([0, H + 7, 1])
+    bad[first] = torch.tensor([1, 2, W + 3])
+    bad = bad.view_as(valid).int().to(CUDA)
+    weights = torch.rand((1, queries, neighbours), generator=gen).to(CUDA)
+    nan = weights.clone().view(-1)
+    nan[later] = float("inf")
+    nan[first] = float("nan")
+    nan = nan.view_as(weights)
+    q, k = divmod(first, neighbours)
+    indices = valid.int().to(CUDA)
+    calls = [(lambda d: ops.scatter(v.to(d), bad.to(d), patch_size=3), f"(1, 2, {W + 3}) at entry {first}"),
+             (lambda d: ops.wpsum(v.to(d), nan.to(d), indices.to(d), patch_size=3), f"at [0, {q}, {k}]")]
+    for call, names in calls:
+        with pytest.raises(ValueError) as eager:
+            call(CUDA)
+        with pytest.raises(ValueError) as host:
+            call("cpu")
+        with ops.checking("deferred"):
+            call(CUDA)
+            ops.scatter(v, indices + 100, patch_size=3)  # a later failure does not replace the first
+        with pytest.raises(ValueError) as deferred:
+            ops.synchronize(v.device)
+        def detail(error):  # the message after the reporting function's name
+            return str(error.value).split(": ", 1)[1]
+        assert names in detail(eager)
+        assert detail(deferred) == detail(eager) == detail(host)
+        ops.synchronize(v.device)  # reported once
+    with ops.checking("deferred"):
+        ops.scatter(v, indices, patch_size=3)
+        ops.wpsum(v, weights, indices, patch_size=3)
+    ops.synchronize(v.device)  # nothing failed

@@ -291,6 +291,24 @@ typedef struct DNLSRecordFirstTriple {
     DNLS_DEVICE(int) record;
 } DNLSRecordFirstTriple;
 
+/* Deferred checking of a small tensor in one launch: one block finds the lowest invalid triple and
+   records it (check `id`) in the stream's failure record. */
+typedef struct DNLSRecordInvalidTriple {
+    DNLS_DEVICE(const int) triples;
+    dnls_i64 entries;
+    int T, H, W, allowMissing, id;
+    DNLS_DEVICE(int) record;
+} DNLSRecordInvalidTriple;
+
+/* Deferred checking of a small tensor in one launch: one block finds the lowest NaN or infinity and
+   records it (check `id`) in the stream's failure record. */
+typedef struct DNLSRecordNonfinite {
+    DNLS_DEVICE(const float) values;
+    dnls_i64 count;
+    int id;
+    DNLS_DEVICE(int) record;
+} DNLSRecordNonfinite;
+
 /* The lowest index of a NaN or infinity among count values. */
 typedef struct DNLSFirstNonfinite {
     DNLS_DEVICE(const float) values;

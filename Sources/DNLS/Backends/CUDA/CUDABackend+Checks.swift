@@ -57,17 +57,24 @@ extension CUDABackend {
     func checkTriples(_ triples: Tensor<Int32>, video s: VideoShape, argument: String, allowMissing: Bool) throws(DNLSError) {
         let entries = triples.count / 3
         guard entries > 0 else { return }
+        let check = DeviceCheck.triples(argument: argument, frames: s.frames, height: s.height, width: s.width,
+                                        allowMissing: allowMissing)
+        if device.inputChecking == .deferred, entries <= Self.smallCheckEntries {
+            guard !device.isPlanning else { return }
+            let (id, record) = try deferredRecord(check)
+            try launch(.recordInvalidTriple, blocks: 1, threads: Self.checkThreads, parameters: DNLSRecordInvalidTriple(
+                triples: pointer(triples), entries: Int64(entries), T: Int32(s.frames), H: Int32(s.height), W: Int32(s.width),
+                allowMissing: allowMissing ? 1 : 0, id: id, record: pointer(record)))
+            return
+        }
         let report = try failureReport()
         try launch(.firstInvalidTriple, blocks: checkBlocks(entries), threads: Self.checkThreads, parameters: DNLSFirstInvalidTriple(
             triples: pointer(triples), entries: Int64(entries), T: Int32(s.frames), H: Int32(s.height), W: Int32(s.width),
             allowMissing: allowMissing ? 1 : 0, first: pointer(report)))
-        let check = DeviceCheck.triples(argument: argument, frames: s.frames, height: s.height, width: s.width,
-                                        allowMissing: allowMissing)
         if device.inputChecking == .deferred {
             // The triple goes straight from the tensor into the failure record: one launch less.
             guard !device.isPlanning else { return }
-            let id = runtime.checkRegistry.withLock { $0.identifier(of: check) }
-            let record = try runtime.failureRecord(on: stream)
+            let (id, record) = try deferredRecord(check)
             try launch(.recordFirstTriple, blocks: 1, threads: 1, parameters: DNLSRecordFirstTriple(
                 triples: pointer(triples), report: pointer(report), id: id, record: pointer(record)))
             return
@@ -82,10 +89,29 @@ extension CUDABackend {
     func checkFinite(_ values: Tensor<Float>, argument: String) throws(DNLSError) {
         let count = values.count
         guard count > 0 else { return }
+        let check = DeviceCheck.finite(argument: argument, shape: values.shape)
+        if device.inputChecking == .deferred, count <= Self.smallCheckEntries {
+            guard !device.isPlanning else { return }
+            let (id, record) = try deferredRecord(check)
+            try launch(.recordNonfinite, blocks: 1, threads: Self.checkThreads, parameters: DNLSRecordNonfinite(
+                values: pointer(values), count: Int64(count), id: id, record: pointer(record)))
+            return
+        }
         let report = try failureReport()
         try launch(.firstNonfinite, blocks: checkBlocks(count), threads: Self.checkThreads,
                    parameters: DNLSFirstNonfinite(values: pointer(values), count: Int64(count), first: pointer(report)))
-        try conclude(report, .finite(argument: argument, shape: values.shape))
+        try conclude(report, check)
+    }
+
+    /// Entries up to which a deferred check is one launch of one block that records its failure
+    /// itself (no report to preset, no second launch): each launch or fill costs the host about
+    /// 4 µs, more than one block takes to scan this many entries.
+    static let smallCheckEntries = 16384
+
+    /// The check's identifier (registered on first use) and the failure record, for a deferred check.
+    private func deferredRecord(_ check: DeviceCheck) throws(DNLSError) -> (Int32, Tensor<Int32>) {
+        let id = runtime.checkRegistry.withLock { $0.identifier(of: check) }
+        return (id, try runtime.failureRecord(on: stream))
     }
 
     /// A check's report: the first failing entry as one 64-bit word (two `Int32`, preset to all
@@ -107,8 +133,7 @@ extension CUDABackend {
             let words = try report.hostElements()
             if let entry = Self.firstFailure(words) { throw check.error(entry: entry, triple: (words[2], words[3], words[4])) }
         case .deferred:
-            let id = runtime.checkRegistry.withLock { $0.identifier(of: check) }
-            let record = try runtime.failureRecord(on: stream)
+            let (id, record) = try deferredRecord(check)
             try launch(.recordFailure, blocks: 1, threads: 1,
                        parameters: DNLSRecordFailure(report: pointer(report), id: id, record: pointer(record)))
         }
