@@ -60,6 +60,8 @@ public struct ConformanceSuite: Sendable {
             ("differentiable tensor operations match the CPU", "tensor math", Self.checkTensorMath),
             ("gradients of a learned non-local weighting match the CPU reference", "differentiation",
              Self.checkDifferentiation),
+            ("small deposits without an anchor table match the CPU and the anchor table", "direct deposits",
+             Self.checkDirectDeposits),
         ]
     }
 
@@ -68,9 +70,10 @@ public struct ConformanceSuite: Sendable {
 
     /// Runs every case, calling `progress` with each case's name and whether it passed.
     public func run(progress: (String, Bool, [String]) -> Void = { _, _, _ in }) -> Report {
-        let poison = Diagnostics.poisonsDeviceAllocations
+        let poison = Diagnostics.poisonsDeviceAllocations, tuning = CUDATuning.current
         Diagnostics.poisonsDeviceAllocations = device != .cpu
-        defer { Diagnostics.poisonsDeviceAllocations = poison }
+        if device != .cpu { CUDATuning.current = .stress }
+        defer { Diagnostics.poisonsDeviceAllocations = poison; CUDATuning.current = tuning }
         var report = Report()
         func record(_ name: String, _ problems: [String], failure: @autoclosure () -> String) {
             if problems.isEmpty { report.passed += 1 } else {

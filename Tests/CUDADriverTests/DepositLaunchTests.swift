@@ -7,8 +7,13 @@ import Testing
 /// name). Part of the serialised `FakeDriverTests`.
 extension FakeDriverTests {
     /// A gather's video and its weight sum deposit the same sites: they share one anchor table per
-    /// pass (one count, scan and sort), each then aggregated and folded on its own.
+    /// pass (one count, scan and sort), each then aggregated and folded on its own. (The stress
+    /// tuning sends even this small gather through the table.)
     @Test func aGatherBuildsOneAnchorTableForTheVideoAndItsWeightSum() throws {
+        try CUDATuning.with(.stress) { try gatherThroughTheTable() }
+    }
+
+    private func gatherThroughTheTable() throws {
         let device = try fakeDevice(ordinal: 14)
         let (Q, K) = (64, 2)
         var triples: [Int32] = []
@@ -28,4 +33,25 @@ extension FakeDriverTests {
         }
     }
 
+    /// A small gather (a few sites × entries per pixel) adds the video and its weight sum in one
+    /// deposit_direct launch, with no anchor table; a large one builds the table.
+    @Test func aSmallGatherAddsDirectlyInOneLaunch() throws {
+        let device = try fakeDevice(ordinal: 14)
+        let gather = PatchGather(geometry: PatchGeometry(patchSize: 3))
+        for (Q, direct) in [(4, true), (200, false)] {
+            let K = 2
+            var triples: [Int32] = []
+            for q in 0..<Q * K { triples += [Int32(q % 2), Int32(q / 8 % 8), Int32(q % 8)] }
+            let indices = try Tensor<Int32>(shape: [1, Q, K, 3], scalars: triples).to(device)
+            let patches = try randomVideo([1, Q, K, 2, 3, 3]).to(device)
+            let weights = try Tensor<Float>(repeating: 0.5, shape: [1, Q, K]).to(device)
+            _ = try gather(patches, weights: weights, indices: indices, videoShape: [1, 2, 2, 8, 8])
+            Fake.launchedNames = []
+            _ = try gather(patches, weights: weights, indices: indices, videoShape: [1, 2, 2, 8, 8])
+            let launched = Fake.launchedNames
+            #expect(launched.filter { $0 == "deposit_direct" }.count == (direct ? 1 : 0), "Q \(Q): \(launched)")
+            #expect(launched.contains("anchor_count") == !direct, "Q \(Q): \(launched)")
+            #expect(!launched.contains("aggregate_deposit") == direct, "Q \(Q): \(launched)")
+        }
+    }
 }

@@ -89,7 +89,7 @@ struct QuickSweepPassTests {
     @Test func quickSweepHasACaseOfSeveralTiles() {
         for seed: UInt64 in [1, 7, 36] {
             let cases = ConformanceSuite(device: .cpu, scale: .quick, seed: seed).cases
-            #expect(cases.contains { $0.batch * $0.frames * $0.height * $0.width > AnchorPlan.checkingTilePixels },
+            #expect(cases.contains { $0.batch * $0.frames * $0.height * $0.width > CUDATuning.stress.anchorTilePixels },
                     "seed \(seed)")
         }
     }

@@ -267,6 +267,24 @@ typedef struct DNLSAggregateDeposit {
     DNLS_DEVICE(float) P;
 } DNLSAggregateDeposit;
 
+/* Small deposits without an anchor table: out[b, t, c, y, x] += what `mode` adds (as above) over
+ * every site s of batch item b (ascending) and each entry of its patch that reads (y, x), and, when
+ * weightSum is given, weightSum[b, t, 0, y, x] += the weights over the same. Sites are a grid's
+ * (grid.on) or a table's ((B or 1, S, 3), siteBatchStride apart). */
+typedef struct DNLSDepositDirect {
+    int mode;
+    DNLS_DEVICE(const float) patches;
+    DNLS_DEVICE(const float) weights;
+    DNLS_DEVICE(const int) sites;
+    dnls_i64 siteBatchStride;
+    DNLSGrid grid;
+    DNLS_DEVICE(const int) block;
+    int B, T, C, H, W, ps, K;
+    dnls_i64 S;
+    DNLS_DEVICE(float) out;
+    DNLS_DEVICE(float) weightSum;
+} DNLSDepositDirect;
+
 /* Input checks: the lowest failing entry into a report word preset to all ones ("none"). */
 
 /* Triples entries outside the T × H × W video (the marker (−1, −1, −1) allowed when allowMissing). */

@@ -82,6 +82,9 @@ def video_shape(name: str, shape) -> list[int]:
     """A video shape ``(T, C, H, W)`` or ``(B, T, C, H, W)`` as a list of non-negative ints."""
     if isinstance(shape, torch.Size):
         shape = list(shape)
+    if type(shape) in (list, tuple) and len(shape) in (4, 5) and all(type(s) is int and 0 <= s < 1 << 63 for s in shape) \
+            and math.prod(shape) < 1 << 60:
+        return list(shape)  # the common case: plain ints within the limits (nothing to convert)
     if not isinstance(shape, (list, tuple)) or len(shape) not in (4, 5):
         raise ValueError(f"{name}: expected (T, C, H, W) or (B, T, C, H, W), got {shape!r}")
     shape = [integer(name, s, minimum=0, bits=64) for s in shape]

@@ -7,13 +7,10 @@
 /// into the rows they read (``destinationRows(_:height:offsets:)``). Passes run tile by tile, chunk
 /// by chunk; the cut depends on the shapes alone, so every pixel sums in the same order on every run.
 struct AnchorPlan: Sendable, Equatable {
-    /// 2 Mi pixels: 8 MiB of table starts.
-    static let defaultTilePixels = 1 << 21
-    /// 4 Mi sites: 16 MiB of table members.
-    static let defaultChunkSites = 1 << 22
-    /// Tiles and chunks under the conformance suite's checking mode: small, so that its small
-    /// shapes take several passes.
-    static let checkingTilePixels = 1 << 12, checkingChunkSites = 1 << 14
+    /// 2 Mi pixels: 8 MiB of table starts (``CUDATuning/standard``).
+    static let defaultTilePixels = CUDATuning.standard.anchorTilePixels
+    /// 4 Mi sites: 16 MiB of table members (``CUDATuning/standard``).
+    static let defaultChunkSites = CUDATuning.standard.anchorChunkSites
     /// All scratch of one backward or deposit (tables and aggregated patches), in bytes.
     static let scratchBudget = 60 << 20
     /// Items one block of the scan kernels covers.

@@ -36,14 +36,13 @@ extension CUDABackend {
     /// No anchor table (a null `starts`): slots come from a grid instead.
     static let noAnchors = DNLSAnchors()
 
-    /// The anchor plan of `sites` flat sites for this video: small tiles and chunks under the
-    /// conformance suite's checking mode (poisoned buffers), so that its small shapes run the
-    /// multi-pass path that only large videos take otherwise.
+    /// The anchor plan of `sites` flat sites for this video, cut as ``CUDATuning/current`` says
+    /// (small tiles and chunks under the conformance suite's stress tuning, so that its small
+    /// shapes run the multi-pass path that only large videos take otherwise).
     func anchorPlan(sites: Int, shape s: VideoShape) -> AnchorPlan {
-        let stress = Diagnostics.poisonsDeviceAllocations
+        let tuning = CUDATuning.current
         return AnchorPlan(planes: s.batch * s.frames, height: s.height, width: s.width, sites: sites,
-                          tilePixels: stress ? AnchorPlan.checkingTilePixels : AnchorPlan.defaultTilePixels,
-                          chunkSites: stress ? AnchorPlan.checkingChunkSites : AnchorPlan.defaultChunkSites)
+                          tilePixels: tuning.anchorTilePixels, chunkSites: tuning.anchorChunkSites)
     }
 
     /// Runs `body` once per pass of `plan` over the sites at `positions` (`(B or 1, S, 3)` Int32 on

@@ -74,7 +74,12 @@ extension CUDABackend {
         }
         weightSum = nil
         let single = VideoShape(batch: s.batch, frames: s.frames, channels: 1, height: s.height, width: s.width, batched: true)
-        if Self.foldsDirectly(sites, mode: 0, weights: weights) {
+        if depositsDirectly(sites, geometry: g, elements: s.count + single.count) {
+            try video.makeDeviceStorageUnique()
+            try sum.makeDeviceStorageUnique()
+            try directDeposit(mode: 0, patches: patches, weights: weights, sites: sites, geometry: g, into: video, shape: s,
+                              weightSum: sum)
+        } else if Self.foldsDirectly(sites, mode: 0, weights: weights) {
             try gatherDeposit(mode: 0, patches: patches, weights: weights, sites: sites, geometry: g, into: &video, shape: s)
             try gatherDeposit(mode: 1, patches: nil, weights: weights, sites: sites, geometry: g, into: &sum, shape: single)
         } else {
@@ -152,8 +157,40 @@ extension CUDABackend {
                      into: video)
             return
         }
+        if depositsDirectly(sites, geometry: g, elements: s.count) {
+            try directDeposit(mode: mode, patches: patches, weights: weights, sites: sites, geometry: g, into: video, shape: s,
+                              weightSum: nil)
+            return
+        }
         try tableDeposit([DepositTarget(mode: mode, patches: patches, out: video, shape: s)], weights: weights, sites: sites,
                          geometry: g)
+    }
+
+    /// Whether a deposit of `sites` into `elements` output elements is small enough to add
+    /// directly (``CUDATuning/depositsDirectly(entriesPerElement:elements:)``).
+    func depositsDirectly(_ sites: PatchSites, geometry g: PatchGeometry, elements: Int) -> Bool {
+        let (entries, overflow) = (sites.queries * sites.k).multipliedReportingOverflow(by: g.patchSize * g.patchSize)
+        return !overflow && CUDATuning.current.depositsDirectly(entriesPerElement: entries, elements: elements)
+    }
+
+    /// The deposit_direct kernel: adds what `mode` adds (as in
+    /// ``gatherDeposit(mode:patches:weights:sites:geometry:into:shape:)``) into `video` and, when
+    /// given, the weights into `weightSum` `(B, T, 1, H, W)`, in one launch and without an anchor
+    /// table. Both tensors' storage must be unique already.
+    func directDeposit(mode: Int32, patches: Tensor<Float>?, weights: Tensor<Float>?, sites: PatchSites, geometry g: PatchGeometry,
+                       into video: Tensor<Float>, shape s: VideoShape, weightSum: Tensor<Float>?) throws(DNLSError) {
+        let S = sites.queries * sites.k
+        guard S > 0 else { return }
+        let block = try runtime.geometryBlock(g, window: nil, shape: s)
+        let patches = try patches?.to(device), weights = try weights?.to(device)
+        let (table, stride) = try siteTable(sites)
+        if case .grid = sites.source {} else if table == nil { return }  // no sites: nothing to add
+        let sumCount = weightSum == nil ? 0 : s.batch * s.frames * s.height * s.width
+        try launch(.depositDirect, count: s.count + sumCount, parameters: DNLSDepositDirect(
+            mode: mode, patches: pointer(patches), weights: pointer(weights), sites: pointer(table), siteBatchStride: Int64(stride),
+            grid: kernelGrid(sites), block: pointer(block), B: Int32(s.batch), T: Int32(s.frames), C: Int32(s.channels),
+            H: Int32(s.height), W: Int32(s.width), ps: Int32(g.patchSize), K: Int32(sites.k), S: Int64(S),
+            out: pointer(video), weightSum: pointer(weightSum)))
     }
 
     /// Whether a deposit is a plain fold: unweighted patches (mode 0) at grid sites.

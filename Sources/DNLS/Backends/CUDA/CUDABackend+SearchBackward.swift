@@ -48,9 +48,9 @@ extension CUDABackend {
 
         // Query side.
         if case let .grid(grid, start) = p.queries.source {
-            // Under the conformance suite's checking mode, small chunks run the multi-chunk path.
+            // Under the conformance suite's stress tuning, small chunks run the multi-chunk path.
             let fits = AnchorPlan.scratchBudget / 4 / max(1, s.batch * Cp * entries)
-            let chunk = max(1, min(Q, Diagnostics.poisonsDeviceAllocations ? min(fits, 97) : fits))
+            let chunk = max(1, min(Q, fits, CUDATuning.current.searchBackwardChunk ?? fits))
             let P: Tensor<Float> = try scratch([s.batch * chunk * Cp * entries])
             for q0 in stride(from: 0, to: Q, by: chunk) {
                 let n = min(chunk, Q - q0)

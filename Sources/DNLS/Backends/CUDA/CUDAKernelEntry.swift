@@ -34,6 +34,7 @@ enum CUDAKernelEntry: String, CaseIterable, Sendable {
     case weightedSumWeightGradient = "weighted_sum_weight_gradient"
     // Deposits (`deposit`)
     case aggregateDeposit = "aggregate_deposit"
+    case depositDirect = "deposit_direct"
     // Input checks and the deferred-failure record (`checks`)
     case firstInvalidTriple = "first_invalid_triple"
     case copyFirstTriple = "copy_first_triple"

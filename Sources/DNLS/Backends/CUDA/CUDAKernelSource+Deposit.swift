@@ -58,5 +58,47 @@ extern "C" __global__ void aggregate_deposit(const DNLSAggregateDeposit p)
     }
 }
 
+
+// A deposit too small to pay for an anchor table (a few sites × entries per output element): one
+// thread per element of out, then (when weightSum is given) one per pixel of weightSum, each adding
+// what the sites of its batch item put there, sites ascending, entries row-major. One launch, no
+// table, every element written by one thread: deterministic.
+extern "C" __global__ void deposit_direct(const DNLSDepositDirect p)
+{
+    const int T = p.T, C = p.C, H = p.H, W = p.W, ps = p.ps, K = p.K;
+    const i64 S = p.S, HW = (i64)H * W, videoCount = (i64)p.B * T * C * HW;
+    i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    const bool toSum = i >= videoCount;
+    const i64 j = toSum ? i - videoCount : i;
+    if (toSum && (p.weightSum == nullptr || j >= (i64)p.B * T * HW)) return;
+    const int channels = toSum ? 1 : C;
+    const int x = (int)(j % W), y = (int)(j / W % H);
+    const i64 r = j / HW, bt = r / channels;
+    const int c = (int)(r - bt * channels), t = (int)(bt % T), b = (int)(bt / T);
+    const bool weightOnly = toSum || p.mode == DEPOSIT_WEIGHTS;
+    const Geometry g = geometry(p.block, H, W, ps, 0);
+    const Grid grid = grid_value(p.grid);
+    const int* table = p.sites == nullptr ? nullptr : p.sites + b * p.siteBatchStride;
+    const int pp = ps * ps;
+    const i64 Q = S / K;
+    float acc = 0.0f;
+    for (i64 s = 0; s < S; ++s) {
+        int at[3];
+        site_position(grid, table, s, at);
+        if (!site_inside(at, T, H, W) || at[0] != t) continue;
+        float wt = p.weights != nullptr ? p.weights[(i64)b * S + s] : 1.0f;
+        i64 row = p.mode == DEPOSIT_WEIGHTED_GRADIENT ? (i64)b * Q + s / K : (i64)b * S + s;
+        const float* patch = weightOnly ? nullptr : p.patches + (row * C + c) * pp;
+        for (int a = 0; a < ps; ++a) {
+            if (resolved(g.rows, at[1] + g.patch[a], H) != y) continue;
+            for (int e = 0; e < ps; ++e) {
+                if (resolved(g.cols, at[2] + g.patch[e], W) != x) continue;
+                acc += weightOnly ? wt : wt * patch[a * ps + e];
+            }
+        }
+    }
+    float* dst = toSum ? p.weightSum : p.out;
+    dst[j] += acc;
+}
 """#
 }
