@@ -220,8 +220,14 @@ def test_deferred_errors_name_the_same_entry_as_eager_ones(gen, queries, neighbo
     nan = nan.view_as(weights)
     q, k = divmod(first, neighbours)
     indices = valid.int().to(CUDA)
-    calls = [(lambda d: ops.scatter(v.to(d), bad.to(d), patch_size=3), f"(1, 2, {W + 3}) at entry {first}"),
-             (lambda d: ops.wpsum(v.to(d), nan.to(d), indices.to(d), patch_size=3), f"at [0, {q}, {k}]")]
+    patches = torch.randn((1, queries, neighbours, C, 3, 3), generator=gen).to(CUDA)
+    bad_triple = f"(1, 2, {W + 3}) at entry {first}"
+    # With bad indices and bad weights in one call the indices' error wins, as on the host.
+    calls = [(lambda d: ops.scatter(v.to(d), bad.to(d), patch_size=3), bad_triple),
+             (lambda d: ops.wpsum(v.to(d), nan.to(d), indices.to(d), patch_size=3), f"at [0, {q}, {k}]"),
+             (lambda d: ops.wpsum(v.to(d), nan.to(d), bad.to(d), patch_size=3), bad_triple),
+             (lambda d: ops.gather(patches.to(d), bad.to(d), v.shape, weights=nan.to(d)), bad_triple),
+             (lambda d: ops.gather(patches.to(d), indices.to(d), v.shape, weights=nan.to(d)), f"at [0, {q}, {k}]")]
     for call, names in calls:
         with pytest.raises(ValueError) as eager:
             call(CUDA)
@@ -240,4 +246,5 @@ def test_deferred_errors_name_the_same_entry_as_eager_ones(gen, queries, neighbo
     with ops.checking("deferred"):
         ops.scatter(v, indices, patch_size=3)
         ops.wpsum(v, weights, indices, patch_size=3)
+        ops.gather(patches, indices, v.shape, weights=weights)
     ops.synchronize(v.device)  # nothing failed

@@ -269,8 +269,8 @@ typedef struct DNLSAggregateDeposit {
 
 /* Small deposits without an anchor table: out[b, t, c, y, x] += what `mode` adds (as above) over
  * every site s of batch item b (ascending) and each entry of its patch that reads (y, x), and, when
- * weightSum is given, weightSum[b, t, 0, y, x] += the weights over the same. Sites are a grid's
- * (grid.on) or a table's ((B or 1, S, 3), siteBatchStride apart). */
+ * weightSum is given, weightSum[b, t, 0, y, x] += the weights over the same (= with overwrite).
+ * Sites are a grid's (grid.on) or a table's ((B or 1, S, 3), siteBatchStride apart). */
 typedef struct DNLSDepositDirect {
     int mode;
     DNLS_DEVICE(const float) patches;
@@ -281,6 +281,7 @@ typedef struct DNLSDepositDirect {
     DNLS_DEVICE(const int) block;
     int B, T, C, H, W, ps, K;
     dnls_i64 S;
+    int overwrite;
     DNLS_DEVICE(float) out;
     DNLS_DEVICE(float) weightSum;
 } DNLSDepositDirect;
@@ -309,23 +310,26 @@ typedef struct DNLSRecordFirstTriple {
     DNLS_DEVICE(int) record;
 } DNLSRecordFirstTriple;
 
-/* Deferred checking of a small tensor in one launch: one block finds the lowest invalid triple and
-   records it (check `id`) in the stream's failure record. */
-typedef struct DNLSRecordInvalidTriple {
-    DNLS_DEVICE(const int) triples;
-    dnls_i64 entries;
-    int T, H, W, allowMissing, id;
-    DNLS_DEVICE(int) record;
-} DNLSRecordInvalidTriple;
-
-/* Deferred checking of a small tensor in one launch: one block finds the lowest NaN or infinity and
-   records it (check `id`) in the stream's failure record. */
-typedef struct DNLSRecordNonfinite {
-    DNLS_DEVICE(const float) values;
+/* One small deferred check: kind 0, the triples of `data` (count entries) in [0,T)×[0,H)×[0,W), the
+   marker (-1,-1,-1) allowed when allowMissing; kind 1, the count floats of `data` finite. */
+typedef struct DNLSCheckEntry {
+    int kind, id;
+    DNLS_DEVICE(const void) data;
     dnls_i64 count;
-    int id;
+    int T, H, W, allowMissing;
+} DNLSCheckEntry;
+
+/* The most small checks one record_checks launch runs. */
+#define DNLS_BATCHED_CHECKS 4
+
+/* Deferred checking of up to DNLS_BATCHED_CHECKS small tensors in one launch of one block: check by
+   check, in order, the lowest failing entry is recorded (check `id`) in the stream's failure record,
+   which keeps the first failure recorded. */
+typedef struct DNLSRecordChecks {
+    int count;
+    DNLSCheckEntry checks[DNLS_BATCHED_CHECKS];
     DNLS_DEVICE(int) record;
-} DNLSRecordNonfinite;
+} DNLSRecordChecks;
 
 /* The lowest index of a NaN or infinity among count values. */
 typedef struct DNLSFirstNonfinite {

@@ -85,6 +85,12 @@ protocol PatchBackend<Scalar>: Sendable {
     func depositPatches(_ patches: Tensor<Scalar>, weights: Tensor<Scalar>?, sites: PatchSites, geometry: PatchGeometry,
                         into video: inout Tensor<Scalar>, shape: VideoShape, weightSum: inout Tensor<Scalar>?) throws(DNLSError)
 
+    /// ``depositPatches(_:weights:sites:geometry:into:shape:weightSum:)`` into a new zero video of
+    /// `shape` and weight sum: the video `shape.videoShape(channels: C)` and the weight sum
+    /// `shape.videoShape(channels: 1)` (outputs of roles `.video` and `.weightSum`).
+    func gatherPatches(_ patches: Tensor<Scalar>, weights: Tensor<Scalar>?, sites: PatchSites, geometry: PatchGeometry,
+                       shape: VideoShape) throws(DNLSError) -> (video: Tensor<Scalar>, weightSum: Tensor<Scalar>)
+
     /// Gradients of a gather w.r.t. its patches (`weight · G` read at each entry) and its weights
     /// (`⟨patch, G⟩ + Σ Gw` over the entries), `nil` when it had no weights.
     func gatherBackward(videoGradient: Tensor<Scalar>, weightSumGradient: Tensor<Scalar>?, patches: Tensor<Scalar>,
@@ -209,5 +215,18 @@ extension HostPatchKernels {
         let (v, w) = weightedSumBackward(video.scalars, shape: s, weights: weights.scalars, sites: sites, geometry: g,
                                          gradient: gradient.scalars)
         return (Tensor(uncheckedShape: s.dims, scalars: v), Tensor(uncheckedShape: [s.batch, sites.queries, sites.k], scalars: w))
+    }
+}
+
+extension PatchBackend {
+    /// Zero outputs, then the deposit: what a backend without a faster way does.
+    func gatherPatches(_ patches: Tensor<Scalar>, weights: Tensor<Scalar>?, sites: PatchSites, geometry: PatchGeometry,
+                       shape: VideoShape) throws(DNLSError) -> (video: Tensor<Scalar>, weightSum: Tensor<Scalar>) {
+        var video = try Tensor<Scalar>.zeroOutput(.video, shape: shape.videoShape(channels: shape.channels), on: patches.device)
+        var sum: Tensor<Scalar>? = try Tensor<Scalar>.zeroOutput(.weightSum, shape: shape.videoShape(channels: 1),
+                                                                 on: patches.device)
+        try depositPatches(patches, weights: weights, sites: sites, geometry: geometry, into: &video, shape: shape,
+                           weightSum: &sum)
+        return (video, sum!)
     }
 }

@@ -21,11 +21,11 @@ public struct PatchGather: Sendable, Hashable {
         let shape = try VideoShape(dims: videoShape, argument: "videoShape")
         try requireRoom(for: [(shape.dims, MemoryLayout<S>.stride), (shape.videoShape(channels: 1), MemoryLayout<S>.stride)],
                         on: patches.device)
-        var video = try Tensor<S>.zeroOutput(.video, shape: videoShape, on: patches.device)
-        var weightSum = try Tensor<S>.zeroOutput(.weightSum, shape: shape.videoShape(channels: 1), on: patches.device)
-        try accumulate(patches, weights: weights, indices: indices, into: &video, weightSum: &weightSum,
-                       implementation: implementation)
-        return (video, weightSum)
+        try geometry.validate(height: shape.height, width: shape.width)
+        let (engine, sites) = try prepare(patches, weights: weights, indices: indices, shape: shape,
+                                          outputs: ("video", patches.device), ("weightSum", patches.device),
+                                          implementation: implementation)
+        return try engine.gatherPatches(patches, weights: weights, sites: sites, geometry: geometry, shape: shape)
     }
 
     /// Accumulates into existing tensors (for batches of queries): `video` `(B, T, C, H, W)` and
@@ -38,16 +38,9 @@ public struct PatchGather: Sendable, Hashable {
         guard weightSum.shape == shape.videoShape(channels: 1) else {
             throw .shapeMismatch(argument: "weightSum", expected: "\(shape.videoShape(channels: 1))", actual: weightSum.shape)
         }
-        let sites = try neighbourSites(indices, video: shape)
-        try shape.check(patches, argument: "patches", trailing: patchDims(sites, shape, geometry), meaning: "Q, K, C, ps, ps")
-        var devices = [("video", video.device), ("patches", patches.device), ("indices", indices.device)]
-        if let weights {
-            try shape.check(weights, argument: "weights", trailing: [sites.queries, sites.k], meaning: "Q, K")
-            try requireFinite(weights, argument: "weights")
-            devices.append(("weights", weights.device))
-        }
-        devices.append(("weightSum", weightSum.device))
-        let engine = try backend(S.self, device: try commonDevice(devices), implementation: implementation)
+        let (engine, sites) = try prepare(patches, weights: weights, indices: indices, shape: shape,
+                                          outputs: ("video", video.device), ("weightSum", weightSum.device),
+                                          implementation: implementation)
         // Move the weight sum out of the caller's variable so the kernel adds into it in place.
         let sumShape = weightSum.shape
         var sum: Tensor<S>? = weightSum
@@ -55,6 +48,26 @@ public struct PatchGather: Sendable, Hashable {
         try engine.depositPatches(patches, weights: weights, sites: sites, geometry: geometry, into: &video,
                                   shape: shape, weightSum: &sum)
         weightSum = sum!.withShape(sumShape)
+    }
+
+    /// The checks of a gather into a video of `shape` (its geometry validated already; the video
+    /// and weight sum on the devices of `outputs`), and the backend and sites that run it.
+    private func prepare<S: PatchScalar>(_ patches: Tensor<S>, weights: Tensor<S>?, indices: Tensor<Int32>, shape: VideoShape,
+                                         outputs video: (String, Device), _ weightSum: (String, Device),
+                                         implementation: Implementation) throws(DNLSError) -> (any PatchBackend<S>, PatchSites) {
+        let sites = try batchingInputChecks { () throws(DNLSError) in
+            let sites = try neighbourSites(indices, video: shape)
+            try shape.check(patches, argument: "patches", trailing: patchDims(sites, shape, geometry), meaning: "Q, K, C, ps, ps")
+            if let weights {
+                try shape.check(weights, argument: "weights", trailing: [sites.queries, sites.k], meaning: "Q, K")
+                try requireFinite(weights, argument: "weights")
+            }
+            return sites
+        }
+        var devices = [video, ("patches", patches.device), ("indices", indices.device)]
+        if let weights { devices.append(("weights", weights.device)) }
+        devices.append(weightSum)
+        return (try backend(S.self, device: try commonDevice(devices), implementation: implementation), sites)
     }
 
     /// Gradients w.r.t. the patches `(B, Q, K, C, ps, ps)` and the weights `(B, Q, K)` (the latter
@@ -67,15 +80,18 @@ public struct PatchGather: Sendable, Hashable {
     {
         let shape = try VideoShape(video: videoGradient, argument: "videoGradient")
         try geometry.validate(height: shape.height, width: shape.width)
-        let sites = try neighbourSites(indices, video: shape)
-        let dims = patchDims(sites, shape, geometry)
-        try shape.check(patches, argument: "patches", trailing: dims, meaning: "Q, K, C, ps, ps")
-        var devices = [("videoGradient", videoGradient.device), ("patches", patches.device), ("indices", indices.device)]
-        if let weights {
-            try shape.check(weights, argument: "weights", trailing: [sites.queries, sites.k], meaning: "Q, K")
-            try requireFinite(weights, argument: "weights")
-            devices.append(("weights", weights.device))
+        let sites = try batchingInputChecks { () throws(DNLSError) in
+            let sites = try neighbourSites(indices, video: shape)
+            try shape.check(patches, argument: "patches", trailing: patchDims(sites, shape, geometry), meaning: "Q, K, C, ps, ps")
+            if let weights {
+                try shape.check(weights, argument: "weights", trailing: [sites.queries, sites.k], meaning: "Q, K")
+                try requireFinite(weights, argument: "weights")
+            }
+            return sites
         }
+        let dims = patchDims(sites, shape, geometry)
+        var devices = [("videoGradient", videoGradient.device), ("patches", patches.device), ("indices", indices.device)]
+        if let weights { devices.append(("weights", weights.device)) }
         if let weightSumGradient {
             guard weightSumGradient.shape == shape.videoShape(channels: 1) else {
                 throw .shapeMismatch(argument: "weightSumGradient", expected: "\(shape.videoShape(channels: 1))",

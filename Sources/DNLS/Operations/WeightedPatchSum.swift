@@ -41,9 +41,12 @@ public struct WeightedPatchSum: Sendable, Hashable {
     {
         let shape = try VideoShape(video: video, argument: "video")
         try geometry.validate(height: shape.height, width: shape.width)
-        let sites = try neighbourSites(indices, video: shape)
-        try shape.check(weights, argument: "weights", trailing: [sites.queries, sites.k], meaning: "Q, K")
-        try requireFinite(weights, argument: "weights")
+        let sites = try batchingInputChecks { () throws(DNLSError) in
+            let sites = try neighbourSites(indices, video: shape)
+            try shape.check(weights, argument: "weights", trailing: [sites.queries, sites.k], meaning: "Q, K")
+            try requireFinite(weights, argument: "weights")
+            return sites
+        }
         let device = try commonDevice([("video", video.device), ("weights", weights.device), ("indices", indices.device)])
         return (shape, sites, try backend(S.self, device: device, implementation: implementation))
     }

@@ -1,5 +1,6 @@
 """Patch search: ``dnls::search`` and its backward ``dnls::search_backward``."""
 
+import functools
 from typing import Optional
 
 import torch
@@ -27,13 +28,27 @@ def _shapes(video: Tensor, queries: Optional[Tensor], grid, params) -> tuple:
     """Shapes of the distances and indices."""
     if video.dim() not in (4, 5):
         raise ValueError(f"video: expected (B, T, C, H, W) or (T, C, H, W), got shape {tuple(video.shape)}")
-    frames, height, width = video.shape[-4], video.shape[-2], video.shape[-1]
+    if queries is None:
+        try:
+            return _grid_shapes(video.shape, tuple(grid), tuple(params))
+        except TypeError:  # symbolic sizes (unhashable): computed below
+            pass
+    return _computed_shapes(video.shape, queries, grid, params)
+
+
+@functools.lru_cache(maxsize=4096)
+def _grid_shapes(shape: torch.Size, grid: tuple, params: tuple) -> tuple:
+    return _computed_shapes(shape, None, grid, params)
+
+
+def _computed_shapes(shape, queries: Optional[Tensor], grid, params) -> tuple:
+    frames, height, width = shape[-4], shape[-2], shape[-1]
     if queries is not None:
         q = queries.shape[-2] if queries.dim() >= 2 else 0
     else:
         q = _common.query_count(grid, params[:4], frames, height, width, "dnls.search")
     k = _common.search_slots(params, frames, height, width)
-    lead = tuple(video.shape[:-4])
+    lead = tuple(shape[:-4])
     return (*lead, q, k), (*lead, q, k, 3)
 
 

@@ -61,12 +61,12 @@ extension CUDABackend {
                                         allowMissing: allowMissing)
         if device.inputChecking == .deferred, entries <= Self.smallCheckEntries {
             guard !device.isPlanning else { return }
-            let (id, record) = try deferredRecord(check)
-            try launch(.recordInvalidTriple, blocks: 1, threads: Self.checkThreads, parameters: DNLSRecordInvalidTriple(
-                triples: pointer(triples), entries: Int64(entries), T: Int32(s.frames), H: Int32(s.height), W: Int32(s.width),
-                allowMissing: allowMissing ? 1 : 0, id: id, record: pointer(record)))
+            try recordSmallCheck(DNLSCheckEntry(
+                kind: 0, id: checkIdentifier(check), data: pointer(triples), count: Int64(entries), T: Int32(s.frames),
+                H: Int32(s.height), W: Int32(s.width), allowMissing: allowMissing ? 1 : 0))
             return
         }
+        try DeferredCheckBatch.current?.flush()  // the gathered checks come first, as they were made first
         let report = try failureReport()
         try launch(.firstInvalidTriple, blocks: checkBlocks(entries), threads: Self.checkThreads, parameters: DNLSFirstInvalidTriple(
             triples: pointer(triples), entries: Int64(entries), T: Int32(s.frames), H: Int32(s.height), W: Int32(s.width),
@@ -92,11 +92,11 @@ extension CUDABackend {
         let check = DeviceCheck.finite(argument: argument, shape: values.shape)
         if device.inputChecking == .deferred, count <= Self.smallCheckEntries {
             guard !device.isPlanning else { return }
-            let (id, record) = try deferredRecord(check)
-            try launch(.recordNonfinite, blocks: 1, threads: Self.checkThreads, parameters: DNLSRecordNonfinite(
-                values: pointer(values), count: Int64(count), id: id, record: pointer(record)))
+            try recordSmallCheck(DNLSCheckEntry(kind: 1, id: checkIdentifier(check), data: pointer(values), count: Int64(count),
+                                                T: 0, H: 0, W: 0, allowMissing: 0))
             return
         }
+        try DeferredCheckBatch.current?.flush()
         let report = try failureReport()
         try launch(.firstNonfinite, blocks: checkBlocks(count), threads: Self.checkThreads,
                    parameters: DNLSFirstNonfinite(values: pointer(values), count: Int64(count), first: pointer(report)))
@@ -110,8 +110,27 @@ extension CUDABackend {
 
     /// The check's identifier (registered on first use) and the failure record, for a deferred check.
     private func deferredRecord(_ check: DeviceCheck) throws(DNLSError) -> (Int32, Tensor<Int32>) {
-        let id = runtime.checkRegistry.withLock { $0.identifier(of: check) }
-        return (id, try runtime.failureRecord(on: stream))
+        (checkIdentifier(check), try runtime.failureRecord(on: stream))
+    }
+
+    private func checkIdentifier(_ check: DeviceCheck) -> Int32 {
+        runtime.checkRegistry.withLock { $0.identifier(of: check) }
+    }
+
+    /// A small deferred check: into the operation's batch (``DeferredCheckBatch``) when there is
+    /// one with room, else launched alone.
+    private func recordSmallCheck(_ check: DNLSCheckEntry) throws(DNLSError) {
+        if let batch = DeferredCheckBatch.current, batch.add(check, for: self) { return }
+        try recordChecks([check])
+    }
+
+    /// One record_checks launch of up to `DNLS_BATCHED_CHECKS` small checks, in order.
+    func recordChecks(_ checks: [DNLSCheckEntry]) throws(DNLSError) {
+        precondition(!checks.isEmpty && checks.count <= Int(DNLS_BATCHED_CHECKS))
+        let record = try runtime.failureRecord(on: stream)
+        func at(_ i: Int) -> DNLSCheckEntry { i < checks.count ? checks[i] : DNLSCheckEntry() }
+        try launch(.recordChecks, blocks: 1, threads: Self.checkThreads, parameters: DNLSRecordChecks(
+            count: Int32(checks.count), checks: (at(0), at(1), at(2), at(3)), record: pointer(record)))
     }
 
     /// A check's report: the first failing entry as one 64-bit word (two `Int32`, preset to all

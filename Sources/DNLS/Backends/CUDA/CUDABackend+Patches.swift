@@ -93,6 +93,24 @@ extension CUDABackend {
         weightSum = sum
     }
 
+    /// A small gather writes its outputs in one direct deposit (no zero fills first); any other
+    /// adds into zero outputs.
+    func gatherPatches(_ patches: Tensor<Float>, weights: Tensor<Float>?, sites: PatchSites, geometry g: PatchGeometry,
+                       shape s: VideoShape) throws(DNLSError) -> (video: Tensor<Float>, weightSum: Tensor<Float>) {
+        let single = VideoShape(batch: s.batch, frames: s.frames, channels: 1, height: s.height, width: s.width, batched: true)
+        guard sites.queries * sites.k > 0, depositsDirectly(sites, geometry: g, elements: s.count + single.count) else {
+            var video = try zeroOutput(.video, s.videoShape(channels: s.channels))
+            var sum: Tensor<Float>? = try zeroOutput(.weightSum, s.videoShape(channels: 1))
+            try depositPatches(patches, weights: weights, sites: sites, geometry: g, into: &video, shape: s, weightSum: &sum)
+            return (video, sum!)
+        }
+        let video: Tensor<Float> = try output(.video, s.videoShape(channels: s.channels))
+        let sum: Tensor<Float> = try output(.weightSum, s.videoShape(channels: 1))
+        try directDeposit(mode: 0, patches: patches, weights: weights, sites: sites, geometry: g, into: video, shape: s,
+                          weightSum: sum, overwriting: true)
+        return (video, sum)
+    }
+
     func weightedPatchSum(_ video: Tensor<Float>, shape s: VideoShape, weights: Tensor<Float>, sites: PatchSites,
                      geometry g: PatchGeometry) throws(DNLSError) -> Tensor<Float> {
         let ps = g.patchSize
@@ -176,9 +194,11 @@ extension CUDABackend {
     /// The deposit_direct kernel: adds what `mode` adds (as in
     /// ``gatherDeposit(mode:patches:weights:sites:geometry:into:shape:)``) into `video` and, when
     /// given, the weights into `weightSum` `(B, T, 1, H, W)`, in one launch and without an anchor
-    /// table. Both tensors' storage must be unique already.
+    /// table. Both tensors' storage must be unique already. `overwriting` stores the sums
+    /// instead of adding them (the outputs' contents are then never read).
     func directDeposit(mode: Int32, patches: Tensor<Float>?, weights: Tensor<Float>?, sites: PatchSites, geometry g: PatchGeometry,
-                       into video: Tensor<Float>, shape s: VideoShape, weightSum: Tensor<Float>?) throws(DNLSError) {
+                       into video: Tensor<Float>, shape s: VideoShape, weightSum: Tensor<Float>?,
+                       overwriting: Bool = false) throws(DNLSError) {
         let S = sites.queries * sites.k
         guard S > 0 else { return }
         let block = try runtime.geometryBlock(g, window: nil, shape: s)
@@ -190,7 +210,7 @@ extension CUDABackend {
             mode: mode, patches: pointer(patches), weights: pointer(weights), sites: pointer(table), siteBatchStride: Int64(stride),
             grid: kernelGrid(sites), block: pointer(block), B: Int32(s.batch), T: Int32(s.frames), C: Int32(s.channels),
             H: Int32(s.height), W: Int32(s.width), ps: Int32(g.patchSize), K: Int32(sites.k), S: Int64(S),
-            out: pointer(video), weightSum: pointer(weightSum)))
+            overwrite: overwriting ? 1 : 0, out: pointer(video), weightSum: pointer(weightSum)))
     }
 
     /// Whether a deposit is a plain fold: unweighted patches (mode 0) at grid sites.

@@ -41,8 +41,7 @@ enum CUDAKernelEntry: String, CaseIterable, Sendable {
     case recordFirstTriple = "record_first_triple"
     case firstNonfinite = "first_nonfinite"
     case recordFailure = "record_failure"
-    case recordInvalidTriple = "record_invalid_triple"
-    case recordNonfinite = "record_nonfinite"
+    case recordChecks = "record_checks"
     // Differentiable tensor math (`tensorMath`)
     case mathFill = "tm_fill"
     case mathCombine = "tm_combine"

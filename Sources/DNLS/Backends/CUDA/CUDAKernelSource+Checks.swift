@@ -48,10 +48,11 @@ extern "C" __global__ void first_nonfinite(const DNLSFirstNonfinite p)
     }
 }
 
-// Deferred checking of a small tensor in one launch (one block, no report to preset): the block's
-// lowest failing entry, kept with atomicMin in shared memory, goes into record = [id, entry lo,
-// entry hi, t, h, w] unless the record already holds a failure. Thread 0 records a failing
-// triple or value's position the same way as record_failure does from a report.
+// Deferred checking of small tensors in one launch (one block, no report to preset): check by
+// check, the block's lowest failing entry, kept with atomicMin in shared memory, goes into record =
+// [id, entry lo, entry hi, t, h, w] unless the record already holds a failure (an earlier check's,
+// or an earlier call's). Thread 0 records a failing triple or value's position the same way as
+// record_failure does from a report.
 __device__ void record_lowest(unsigned long long e, int id, int* record, const int* triple)
 {
     if (e == ~0ull || atomicCAS(record, 0, id) != 0) return;
@@ -59,31 +60,32 @@ __device__ void record_lowest(unsigned long long e, int id, int* record, const i
     record[3] = triple ? triple[0] : 0; record[4] = triple ? triple[1] : 0; record[5] = triple ? triple[2] : 0;
 }
 
-extern "C" __global__ void record_invalid_triple(const DNLSRecordInvalidTriple p)
+extern "C" __global__ void record_checks(const DNLSRecordChecks p)
 {
     __shared__ unsigned long long lowest;
-    if (threadIdx.x == 0) lowest = ~0ull;
-    __syncthreads();
-    for (i64 e = threadIdx.x; e < p.entries; e += blockDim.x) {
-        int t = p.triples[3 * e], h = p.triples[3 * e + 1], w = p.triples[3 * e + 2];
-        bool inside = t >= 0 && t < p.T && h >= 0 && h < p.H && w >= 0 && w < p.W;
-        bool marker = p.allowMissing && t == -1 && h == -1 && w == -1;
-        if (!inside && !marker) { atomicMin(&lowest, (unsigned long long)e); break; }
+    for (int k = 0; k < p.count; ++k) {
+        const DNLSCheckEntry c = p.checks[k];
+        if (threadIdx.x == 0) lowest = ~0ull;
+        __syncthreads();
+        if (c.kind == 0) {
+            const int* triples = (const int*)c.data;
+            for (i64 e = threadIdx.x; e < c.count; e += blockDim.x) {
+                int t = triples[3 * e], h = triples[3 * e + 1], w = triples[3 * e + 2];
+                bool inside = t >= 0 && t < c.T && h >= 0 && h < c.H && w >= 0 && w < c.W;
+                bool marker = c.allowMissing && t == -1 && h == -1 && w == -1;
+                if (!inside && !marker) { atomicMin(&lowest, (unsigned long long)e); break; }
+            }
+        } else {
+            const float* values = (const float*)c.data;
+            for (i64 i = threadIdx.x; i < c.count; i += blockDim.x) {
+                if (!isfinite(values[i])) { atomicMin(&lowest, (unsigned long long)i); break; }
+            }
+        }
+        __syncthreads();
+        if (threadIdx.x == 0 && lowest != ~0ull)
+            record_lowest(lowest, c.id, p.record, c.kind == 0 ? (const int*)c.data + 3 * lowest : nullptr);
+        __syncthreads();
     }
-    __syncthreads();
-    if (threadIdx.x == 0 && lowest != ~0ull) record_lowest(lowest, p.id, p.record, p.triples + 3 * lowest);
-}
-
-extern "C" __global__ void record_nonfinite(const DNLSRecordNonfinite p)
-{
-    __shared__ unsigned long long lowest;
-    if (threadIdx.x == 0) lowest = ~0ull;
-    __syncthreads();
-    for (i64 i = threadIdx.x; i < p.count; i += blockDim.x) {
-        if (!isfinite(p.values[i])) { atomicMin(&lowest, (unsigned long long)i); break; }
-    }
-    __syncthreads();
-    if (threadIdx.x == 0) record_lowest(lowest, p.id, p.record, nullptr);
 }
 
 """#

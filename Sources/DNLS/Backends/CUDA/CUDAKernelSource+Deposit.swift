@@ -61,8 +61,8 @@ extern "C" __global__ void aggregate_deposit(const DNLSAggregateDeposit p)
 
 // A deposit too small to pay for an anchor table (a few sites × entries per output element): one
 // thread per element of out, then (when weightSum is given) one per pixel of weightSum, each adding
-// what the sites of its batch item put there, sites ascending, entries row-major. One launch, no
-// table, every element written by one thread: deterministic.
+// (or, with overwrite, storing) what the sites of its batch item put there, sites ascending, entries
+// row-major. One launch, no table, every element written by one thread: deterministic.
 extern "C" __global__ void deposit_direct(const DNLSDepositDirect p)
 {
     const int T = p.T, C = p.C, H = p.H, W = p.W, ps = p.ps, K = p.K;
@@ -98,7 +98,7 @@ extern "C" __global__ void deposit_direct(const DNLSDepositDirect p)
         }
     }
     float* dst = toSum ? p.weightSum : p.out;
-    dst[j] += acc;
+    dst[j] = p.overwrite ? acc : dst[j] + acc;
 }
 """#
 }
