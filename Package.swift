@@ -36,8 +36,11 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-emit-clang-header-path", "include/dnls.h"])],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=Sources/DNLSC/exports.map", "-Xlinker", "--gc-sections"])]
         ),
+        // Seeded random tensors, the tolerance rule and the top-K comparison, shared by the tests and
+        // the conformance suite.
+        .target(name: "DNLSTestSupport", dependencies: ["DNLS"]),
         // The conformance suite: every backend against the CPU reference; run by `swift test` and `dnls selftest`.
-        .target(name: "DNLSConformance", dependencies: ["DNLS", "DNLSDifferentiation"]),
+        .target(name: "DNLSConformance", dependencies: ["DNLS", "DNLSDifferentiation", "DNLSTestSupport"]),
         // PNG (libpng's simplified API) and JPEG (libjpeg, errors returned by setjmp in C) for the
         // tool. libpng, libjpeg and zlib are linked statically, so the `dnls` binary needs none of
         // them at run time; building needs their -dev packages (libpng-dev, libjpeg-dev, zlib1g-dev).
@@ -59,12 +62,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "DNLSTests", dependencies: ["DNLS", "DNLSConformance", "CUDADriver", "CCUDA"]),
+        .testTarget(name: "DNLSTests", dependencies: ["DNLS", "DNLSConformance", "DNLSTestSupport", "CUDADriver", "CCUDA"]),
         .testTarget(name: "DNLSToolTests", dependencies: ["dnls", "DNLS", "DNLSImageIO", "CImageCodecs"]),
         .testTarget(name: "CUDADriverTests",
                     dependencies: ["CUDADriver", "CCUDA", "CDNLSKernels", "DNLS", "DNLSConformance", "DNLSC", "CDNLSABI",
                                    "CABITestSupport"]),
-        .testTarget(name: "DNLSDifferentiationTests", dependencies: ["DNLSDifferentiation", "DNLS", "DNLSConformance"]),
+        .testTarget(name: "DNLSDifferentiationTests", dependencies: ["DNLSDifferentiation", "DNLS", "DNLSConformance", "DNLSTestSupport"]),
         .testTarget(name: "DNLSCTests", dependencies: ["DNLSC", "CDNLSABI", "DNLS", "CABITestSupport"]),
         // Descriptors and call records that own their buffers, for the C ABI tests.
         .target(name: "CABITestSupport", dependencies: ["CDNLSABI"], path: "Tests/CABITestSupport"),

@@ -6,23 +6,23 @@ import Synchronization
 /// Contexts are shared per device ordinal (``shared(ordinal:)``). Every call that touches the
 /// device first makes the context current on the calling thread, so a context may be used from
 /// any thread.
-public final class CUDAContext: @unchecked Sendable {
+package final class CUDAContext: @unchecked Sendable {
     /// The driver's entry points.
-    public let driver: DriverFunctions
+    package let driver: DriverFunctions
     /// Device ordinal, as in `.cuda(n)`.
-    public let ordinal: Int
+    package let ordinal: Int
     /// Marketing name of the GPU, e.g. "NVIDIA H100 80GB HBM3".
-    public let name: String
+    package let name: String
     /// Compute capability, e.g. 9.0 for Hopper.
-    public let computeCapability: (major: Int, minor: Int)
+    package let computeCapability: (major: Int, minor: Int)
     /// Number of streaming multiprocessors.
-    public let multiprocessors: Int
+    package let multiprocessors: Int
     /// Largest dynamic shared memory a block can opt in to, in bytes.
-    public let maxSharedMemoryPerBlock: Int
+    package let maxSharedMemoryPerBlock: Int
     /// Driver version as reported by `cuDriverGetVersion` (e.g. 13000 for 13.0).
-    public let driverVersion: Int
+    package let driverVersion: Int
     /// Bytes of this context's live ``DeviceBuffer``s, and their high-water mark.
-    public let allocations = AllocationCounter()
+    package let allocations = AllocationCounter()
     let device: CUdevice
     let context: CUcontext
     /// The memory pool DNLS created on this device for its buffers (stream-ordered allocation),
@@ -34,7 +34,7 @@ public final class CUDAContext: @unchecked Sendable {
     private static let loadedDriver = Mutex<Result<DriverFunctions, CUDAError>?>(nil)
 
     /// The context of GPU `ordinal`, created on first use with the system's driver.
-    public static func shared(ordinal: Int) throws(CUDAError) -> CUDAContext {
+    package static func shared(ordinal: Int) throws(CUDAError) -> CUDAContext {
         let result: Result<CUDAContext, CUDAError> = contexts.withLock { table in
             if let context = table[ordinal] { return .success(context) }
             do throws(CUDAError) {
@@ -49,7 +49,7 @@ public final class CUDAContext: @unchecked Sendable {
     }
 
     /// The system driver, loaded once.
-    public static func systemDriver() throws(CUDAError) -> DriverFunctions {
+    package static func systemDriver() throws(CUDAError) -> DriverFunctions {
         let result: Result<DriverFunctions, CUDAError> = loadedDriver.withLock { cached in
             if let cached { return cached }
             let loaded: Result<DriverFunctions, CUDAError>
@@ -61,7 +61,7 @@ public final class CUDAContext: @unchecked Sendable {
     }
 
     /// Initialises the driver, selects GPU `ordinal` and retains its primary context.
-    public init(ordinal: Int, driver: DriverFunctions) throws(CUDAError) {
+    package init(ordinal: Int, driver: DriverFunctions) throws(CUDAError) {
         self.driver = driver
         self.ordinal = ordinal
         try driver.check(driver.cuInit(0), "cuInit")
@@ -137,18 +137,18 @@ public final class CUDAContext: @unchecked Sendable {
     }
 
     /// Makes this context current on the calling thread.
-    public func makeCurrent() throws(CUDAError) {
+    package func makeCurrent() throws(CUDAError) {
         try driver.check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
     }
 
     /// Waits for all work on the device to finish.
-    public func synchronize() throws(CUDAError) {
+    package func synchronize() throws(CUDAError) {
         try makeCurrent()
         try driver.check(driver.cuCtxSynchronize(), "cuCtxSynchronize")
     }
 
     /// Free and total device memory in bytes.
-    public func memoryInfo() throws(CUDAError) -> (free: Int, total: Int) {
+    package func memoryInfo() throws(CUDAError) -> (free: Int, total: Int) {
         try makeCurrent()
         var free = 0, total = 0
         try driver.check(driver.cuMemGetInfo(&free, &total), "cuMemGetInfo")
@@ -157,7 +157,7 @@ public final class CUDAContext: @unchecked Sendable {
 
     /// Whether buffers come from DNLS's own memory pool on this device (`cuMemAllocFromPoolAsync`)
     /// rather than `cuMemAlloc`.
-    public var usesMemoryPool: Bool { memoryPool != nil }
+    package var usesMemoryPool: Bool { memoryPool != nil }
 
     /// Device memory in use by allocations, in bytes: `current` now, `peak` the most since the last
     /// ``resetPeakMemoryInUse()`` (or since the context was created).
@@ -166,7 +166,7 @@ public final class CUDAContext: @unchecked Sendable {
     /// `USED_MEM_HIGH` (memory kept in the pool for reuse is not in use); otherwise the bytes of this
     /// context's live ``DeviceBuffer``s (``allocations``). Frees are stream-ordered: synchronise first
     /// for a figure that includes every free queued so far.
-    public func memoryInUse() throws(CUDAError) -> (current: Int, peak: Int) {
+    package func memoryInUse() throws(CUDAError) -> (current: Int, peak: Int) {
         guard let pool = memoryPool, let getAttribute = driver.cuMemPoolGetAttribute else {
             return (allocations.current, allocations.peak)
         }
@@ -180,7 +180,7 @@ public final class CUDAContext: @unchecked Sendable {
     }
 
     /// Starts a new peak: from now on ``memoryInUse()``'s `peak` is the most in use since this call.
-    public func resetPeakMemoryInUse() throws(CUDAError) {
+    package func resetPeakMemoryInUse() throws(CUDAError) {
         allocations.resetPeak()
         guard let pool = memoryPool, let setAttribute = driver.cuMemPoolSetAttribute else { return }
         try makeCurrent()
@@ -191,25 +191,25 @@ public final class CUDAContext: @unchecked Sendable {
     }
 
     /// The architecture name NVRTC compiles for, e.g. `sm_90`.
-    public var architecture: String { "sm_\(computeCapability.major)\(computeCapability.minor)" }
+    package var architecture: String { "sm_\(computeCapability.major)\(computeCapability.minor)" }
 }
 
 /// Live bytes of a context's ``DeviceBuffer``s and their high-water mark, updated atomically (any
 /// thread may allocate or free).
-public final class AllocationCounter: Sendable {
+package final class AllocationCounter: Sendable {
     private let live = Atomic<Int>(0)
     private let high = Atomic<Int>(0)
 
     /// Creates a counter at zero.
-    public init() {}
+    package init() {}
 
     /// Bytes allocated and not yet freed.
-    public var current: Int { live.load(ordering: .relaxed) }
+    package var current: Int { live.load(ordering: .relaxed) }
     /// The most bytes live at once since creation or the last ``resetPeak()``.
-    public var peak: Int { high.load(ordering: .relaxed) }
+    package var peak: Int { high.load(ordering: .relaxed) }
 
     /// Counts an allocation of `bytes`.
-    public func allocated(_ bytes: Int) {
+    package func allocated(_ bytes: Int) {
         let now = live.wrappingAdd(bytes, ordering: .relaxed).newValue
         var seen = high.load(ordering: .relaxed)
         while now > seen {
@@ -220,8 +220,8 @@ public final class AllocationCounter: Sendable {
     }
 
     /// Counts a free of `bytes`.
-    public func freed(_ bytes: Int) { live.wrappingSubtract(bytes, ordering: .relaxed) }
+    package func freed(_ bytes: Int) { live.wrappingSubtract(bytes, ordering: .relaxed) }
 
     /// Sets the high-water mark to the bytes live now.
-    public func resetPeak() { high.store(live.load(ordering: .relaxed), ordering: .relaxed) }
+    package func resetPeak() { high.store(live.load(ordering: .relaxed), ordering: .relaxed) }
 }

@@ -1,7 +1,7 @@
 import CCUDA
 
 /// What went wrong in the CUDA driver layer, with the driver's own words where it gave any.
-public enum CUDAError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum CUDAError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A shared library was not found; `searched` lists every place that was tried, in order.
     case libraryNotFound(library: String, searched: [String])
     /// The library was found but lacks a symbol DNLS needs (too old a driver or NVRTC).
@@ -20,7 +20,7 @@ public enum CUDAError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidArgument(String)
 
     /// The error in a sentence, with the driver's own words where it gave any.
-    public var description: String {
+    package var description: String {
         switch self {
         case let .libraryNotFound(library, searched):
             return "\(library) not found; looked in: " + (searched.isEmpty ? "(nowhere)" : searched.joined(separator: ", "))

@@ -9,26 +9,26 @@ import CCUDA
 /// it. Elsewhere it falls back to `cuMemAlloc`/`cuMemFree`. Either way the context's
 /// ``CUDAContext/allocations`` counts it. Every copy and fill is stream-ordered; none waits for the
 /// host except ``download(into:on:)``, whose caller asks for the bytes.
-public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
+package struct DeviceBuffer: ~Copyable, @unchecked Sendable {
     /// The context the memory belongs to.
-    public let context: CUDAContext
+    package let context: CUDAContext
     /// Device address of the first byte.
-    public let address: CUdeviceptr
+    package let address: CUdeviceptr
     /// Size in bytes.
-    public let byteCount: Int
+    package let byteCount: Int
     /// Whether the memory came from the context's pool (and goes back with `cuMemFreeAsync`).
-    public let isPooled: Bool
+    package let isPooled: Bool
     /// Whether the memory belongs to someone else (``init(borrowing:byteCount:context:)``): never
     /// freed or counted here.
-    public let isBorrowed: Bool
+    package let isBorrowed: Bool
     /// The stream the memory was allocated on and is freed on (`nil`: the legacy default stream).
     /// Holding it keeps a stream DNLS created alive until its last buffer is freed.
-    public let stream: CUDAStream?
+    package let stream: CUDAStream?
 
     /// Allocates `byteCount` bytes (at least one, so that every buffer has an address), ordered on
     /// `stream` (the legacy default stream when `nil`).
     /// - Throws: ``CUDAError/outOfMemory(bytes:)`` when the device has no room for it.
-    public init(context: CUDAContext, byteCount: Int, stream: CUDAStream? = nil) throws(CUDAError) {
+    package init(context: CUDAContext, byteCount: Int, stream: CUDAStream? = nil) throws(CUDAError) {
         guard byteCount >= 0 else { throw .invalidArgument("negative allocation size \(byteCount)") }
         try context.makeCurrent()
         var address: CUdeviceptr = 0
@@ -55,7 +55,7 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
     /// Memory that someone else allocated and frees (a host framework's tensor, a caller's
     /// workspace): the buffer reads and writes it but never frees it. The owner keeps it alive, and
     /// orders its reuse after the work queued on it, for as long as the buffer is in use.
-    public init(borrowing address: CUdeviceptr, byteCount: Int, context: CUDAContext) {
+    package init(borrowing address: CUdeviceptr, byteCount: Int, context: CUDAContext) {
         self.context = context
         self.address = address
         self.byteCount = max(0, byteCount)
@@ -77,7 +77,7 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
 
     /// Queues a copy of host bytes into the start of the buffer on `stream`. The bytes may be
     /// released when this returns: the driver stages pageable memory before it does.
-    public func upload(_ bytes: UnsafeRawBufferPointer, on stream: CUDAStream?) throws(CUDAError) {
+    package func upload(_ bytes: UnsafeRawBufferPointer, on stream: CUDAStream?) throws(CUDAError) {
         guard bytes.count <= byteCount else { throw .invalidArgument("upload of \(bytes.count) bytes into \(byteCount)") }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         try context.makeCurrent()
@@ -86,7 +86,7 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
 
     /// Copies the start of the buffer into host memory after the work queued on `stream` so far,
     /// and waits for it (the one call of this type that blocks the host).
-    public func download(into bytes: UnsafeMutableRawBufferPointer, on stream: CUDAStream?) throws(CUDAError) {
+    package func download(into bytes: UnsafeMutableRawBufferPointer, on stream: CUDAStream?) throws(CUDAError) {
         guard bytes.count <= byteCount else { throw .invalidArgument("download of \(bytes.count) bytes from \(byteCount)") }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         try context.makeCurrent()
@@ -95,7 +95,7 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
     }
 
     /// Queues a copy of the start of another device buffer into the start of this one on `stream`.
-    public func copy(from source: borrowing DeviceBuffer, on stream: CUDAStream?) throws(CUDAError) {
+    package func copy(from source: borrowing DeviceBuffer, on stream: CUDAStream?) throws(CUDAError) {
         let bytes = min(byteCount, source.byteCount)
         guard bytes > 0 else { return }
         try context.makeCurrent()
@@ -104,7 +104,7 @@ public struct DeviceBuffer: ~Copyable, @unchecked Sendable {
 
     /// Queues a fill of the first `words` 32-bit words (all of them when `nil`) with `pattern` (a
     /// NaN to poison outputs, zero, all ones) on `stream`.
-    public func fill(pattern: UInt32, words: Int? = nil, on stream: CUDAStream?) throws(CUDAError) {
+    package func fill(pattern: UInt32, words: Int? = nil, on stream: CUDAStream?) throws(CUDAError) {
         let count = min(words ?? byteCount / 4, byteCount / 4)
         guard count > 0 else { return }
         try context.makeCurrent()

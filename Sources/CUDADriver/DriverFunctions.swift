@@ -4,101 +4,101 @@ import CCUDA
 ///
 /// ``load(from:)`` fills it from `libcuda.so.1`; tests fill it with fakes to exercise the error
 /// paths on machines without a GPU.
-public struct DriverFunctions: @unchecked Sendable {
+package struct DriverFunctions: @unchecked Sendable {
     /// The driver entry point `cuInit`.
-    public var cuInit: PFN_cuInit
+    package var cuInit: PFN_cuInit
     /// The driver entry point `cuDriverGetVersion`.
-    public var cuDriverGetVersion: PFN_cuDriverGetVersion
+    package var cuDriverGetVersion: PFN_cuDriverGetVersion
     /// The driver entry point `cuDeviceGetCount`.
-    public var cuDeviceGetCount: PFN_cuDeviceGetCount
+    package var cuDeviceGetCount: PFN_cuDeviceGetCount
     /// The driver entry point `cuDeviceGet`.
-    public var cuDeviceGet: PFN_cuDeviceGet
+    package var cuDeviceGet: PFN_cuDeviceGet
     /// The driver entry point `cuDeviceGetName`.
-    public var cuDeviceGetName: PFN_cuDeviceGetName
+    package var cuDeviceGetName: PFN_cuDeviceGetName
     /// The driver entry point `cuDeviceGetAttribute`.
-    public var cuDeviceGetAttribute: PFN_cuDeviceGetAttribute
+    package var cuDeviceGetAttribute: PFN_cuDeviceGetAttribute
     /// The driver entry point `cuDeviceTotalMem`.
-    public var cuDeviceTotalMem: PFN_cuDeviceTotalMem
+    package var cuDeviceTotalMem: PFN_cuDeviceTotalMem
     /// The driver entry point `cuDevicePrimaryCtxRetain`.
-    public var cuDevicePrimaryCtxRetain: PFN_cuDevicePrimaryCtxRetain
+    package var cuDevicePrimaryCtxRetain: PFN_cuDevicePrimaryCtxRetain
     /// The driver entry point `cuDevicePrimaryCtxRelease`.
-    public var cuDevicePrimaryCtxRelease: PFN_cuDevicePrimaryCtxRelease
+    package var cuDevicePrimaryCtxRelease: PFN_cuDevicePrimaryCtxRelease
     /// The driver entry point `cuCtxSetCurrent`.
-    public var cuCtxSetCurrent: PFN_cuCtxSetCurrent
+    package var cuCtxSetCurrent: PFN_cuCtxSetCurrent
     /// The driver entry point `cuCtxSynchronize`.
-    public var cuCtxSynchronize: PFN_cuCtxSynchronize
+    package var cuCtxSynchronize: PFN_cuCtxSynchronize
     /// The driver entry point `cuMemGetInfo`.
-    public var cuMemGetInfo: PFN_cuMemGetInfo
+    package var cuMemGetInfo: PFN_cuMemGetInfo
     /// The driver entry point `cuMemAlloc`.
-    public var cuMemAlloc: PFN_cuMemAlloc
+    package var cuMemAlloc: PFN_cuMemAlloc
     /// The driver entry point `cuMemFree`.
-    public var cuMemFree: PFN_cuMemFree
+    package var cuMemFree: PFN_cuMemFree
     /// The driver entry point `cuMemcpyHtoDAsync`.
-    public var cuMemcpyHtoDAsync: PFN_cuMemcpyHtoDAsync
+    package var cuMemcpyHtoDAsync: PFN_cuMemcpyHtoDAsync
     /// The driver entry point `cuMemcpyDtoHAsync`.
-    public var cuMemcpyDtoHAsync: PFN_cuMemcpyDtoHAsync
+    package var cuMemcpyDtoHAsync: PFN_cuMemcpyDtoHAsync
     /// The driver entry point `cuMemcpyDtoDAsync`.
-    public var cuMemcpyDtoDAsync: PFN_cuMemcpyDtoDAsync
+    package var cuMemcpyDtoDAsync: PFN_cuMemcpyDtoDAsync
     /// The driver entry point `cuMemsetD32Async`.
-    public var cuMemsetD32Async: PFN_cuMemsetD32Async
+    package var cuMemsetD32Async: PFN_cuMemsetD32Async
     /// The driver entry point `cuModuleLoadData`.
-    public var cuModuleLoadData: PFN_cuModuleLoadData
+    package var cuModuleLoadData: PFN_cuModuleLoadData
     /// The driver entry point `cuModuleUnload`.
-    public var cuModuleUnload: PFN_cuModuleUnload
+    package var cuModuleUnload: PFN_cuModuleUnload
     /// The driver entry point `cuModuleGetFunction`.
-    public var cuModuleGetFunction: PFN_cuModuleGetFunction
+    package var cuModuleGetFunction: PFN_cuModuleGetFunction
     /// The driver entry point `cuFuncSetAttribute`.
-    public var cuFuncSetAttribute: PFN_cuFuncSetAttribute
+    package var cuFuncSetAttribute: PFN_cuFuncSetAttribute
     /// The driver entry point `cuLaunchKernel`.
-    public var cuLaunchKernel: PFN_cuLaunchKernel
+    package var cuLaunchKernel: PFN_cuLaunchKernel
     /// The driver entry point `cuStreamCreate`.
-    public var cuStreamCreate: PFN_cuStreamCreate
+    package var cuStreamCreate: PFN_cuStreamCreate
     /// The driver entry point `cuStreamDestroy`.
-    public var cuStreamDestroy: PFN_cuStreamDestroy
+    package var cuStreamDestroy: PFN_cuStreamDestroy
     /// The driver entry point `cuStreamSynchronize`.
-    public var cuStreamSynchronize: PFN_cuStreamSynchronize
+    package var cuStreamSynchronize: PFN_cuStreamSynchronize
     /// The driver entry point `cuStreamWaitEvent`.
-    public var cuStreamWaitEvent: PFN_cuStreamWaitEvent
+    package var cuStreamWaitEvent: PFN_cuStreamWaitEvent
     /// The driver entry point `cuEventCreate`.
-    public var cuEventCreate: PFN_cuEventCreate
+    package var cuEventCreate: PFN_cuEventCreate
     /// The driver entry point `cuEventDestroy`.
-    public var cuEventDestroy: PFN_cuEventDestroy
+    package var cuEventDestroy: PFN_cuEventDestroy
     /// The driver entry point `cuEventRecord`.
-    public var cuEventRecord: PFN_cuEventRecord
+    package var cuEventRecord: PFN_cuEventRecord
     /// The driver entry point `cuEventSynchronize`.
-    public var cuEventSynchronize: PFN_cuEventSynchronize
+    package var cuEventSynchronize: PFN_cuEventSynchronize
     /// The driver entry point `cuEventQuery`.
-    public var cuEventQuery: PFN_cuEventQuery
+    package var cuEventQuery: PFN_cuEventQuery
     /// The driver entry point `cuEventElapsedTime`.
-    public var cuEventElapsedTime: PFN_cuEventElapsedTime
+    package var cuEventElapsedTime: PFN_cuEventElapsedTime
     /// The driver entry point `cuGetErrorName`.
-    public var cuGetErrorName: PFN_cuGetErrorName
+    package var cuGetErrorName: PFN_cuGetErrorName
     /// The driver entry point `cuGetErrorString`.
-    public var cuGetErrorString: PFN_cuGetErrorString
+    package var cuGetErrorString: PFN_cuGetErrorString
     /// The driver entry point `cuMemFreeAsync`, or `nil` when the driver lacks it.
-    public var cuMemFreeAsync: PFN_cuMemFreeAsync? = nil
+    package var cuMemFreeAsync: PFN_cuMemFreeAsync? = nil
     /// The driver entry point `cuMemAllocFromPoolAsync`, or `nil` when the driver lacks it.
-    public var cuMemAllocFromPoolAsync: PFN_cuMemAllocFromPoolAsync? = nil
+    package var cuMemAllocFromPoolAsync: PFN_cuMemAllocFromPoolAsync? = nil
     /// The driver entry point `cuMemPoolCreate`, or `nil` when the driver lacks it.
-    public var cuMemPoolCreate: PFN_cuMemPoolCreate? = nil
+    package var cuMemPoolCreate: PFN_cuMemPoolCreate? = nil
     /// The driver entry point `cuMemPoolDestroy`, or `nil` when the driver lacks it.
-    public var cuMemPoolDestroy: PFN_cuMemPoolDestroy? = nil
+    package var cuMemPoolDestroy: PFN_cuMemPoolDestroy? = nil
     /// The driver entry point `cuMemPoolSetAttribute`, or `nil` when the driver lacks it.
-    public var cuMemPoolSetAttribute: PFN_cuMemPoolSetAttribute? = nil
+    package var cuMemPoolSetAttribute: PFN_cuMemPoolSetAttribute? = nil
     /// The driver entry point `cuMemPoolGetAttribute`, or `nil` when the driver lacks it.
-    public var cuMemPoolGetAttribute: PFN_cuMemPoolGetAttribute? = nil
+    package var cuMemPoolGetAttribute: PFN_cuMemPoolGetAttribute? = nil
     /// The driver entry point `cuStreamIsCapturing`, or `nil` when the driver lacks it.
-    public var cuStreamIsCapturing: PFN_cuStreamIsCapturing? = nil
+    package var cuStreamIsCapturing: PFN_cuStreamIsCapturing? = nil
 
     /// Whether every entry point of stream-ordered allocation from a pool of DNLS's own is present.
-    public var hasMemoryPools: Bool {
+    package var hasMemoryPools: Bool {
         cuMemFreeAsync != nil && cuMemAllocFromPoolAsync != nil && cuMemPoolCreate != nil && cuMemPoolDestroy != nil
             && cuMemPoolSetAttribute != nil && cuMemPoolGetAttribute != nil
     }
 
     /// Places `libcuda.so.1` is looked for, in order: the loader's search path, then the usual
     /// driver folders.
-    public static let searchPaths = [
+    package static let searchPaths = [
         "libcuda.so.1",
         "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
         "/usr/lib64/libcuda.so.1",
@@ -107,7 +107,7 @@ public struct DriverFunctions: @unchecked Sendable {
     ]
 
     /// Opens the driver library and resolves every entry point.
-    public static func load() throws(CUDAError) -> DriverFunctions {
+    package static func load() throws(CUDAError) -> DriverFunctions {
         try load(from: DynamicLibrary.open("the CUDA driver (libcuda.so.1)", candidates: searchPaths))
     }
 
@@ -159,7 +159,7 @@ public struct DriverFunctions: @unchecked Sendable {
     }
 
     /// Turns a driver result into a typed error carrying the driver's name and message for it.
-    public func check(_ result: CUresult, _ call: @autoclosure () -> String) throws(CUDAError) {
+    package func check(_ result: CUresult, _ call: @autoclosure () -> String) throws(CUDAError) {
         guard result != 0 else { return }
         var name: UnsafePointer<CChar>? = nil
         var message: UnsafePointer<CChar>? = nil

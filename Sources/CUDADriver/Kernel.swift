@@ -1,16 +1,16 @@
 import CCUDA
 
 /// A loaded kernel entry point. Its module stays loaded for the life of the ``KernelCache``.
-public struct CUDAKernel: @unchecked Sendable {
+package struct CUDAKernel: @unchecked Sendable {
     /// The context the kernel's module is loaded in.
-    public let context: CUDAContext
+    package let context: CUDAContext
     /// The driver's handle of the entry point.
-    public let function: CUfunction
+    package let function: CUfunction
     /// The entry point's name, for errors.
-    public let name: String
+    package let name: String
 
     /// Lets the kernel use up to `bytes` of dynamic shared memory (needed above 48 KiB).
-    public func allowSharedMemory(bytes: Int) throws(CUDAError) {
+    package func allowSharedMemory(bytes: Int) throws(CUDAError) {
         try context.makeCurrent()
         try context.driver.check(
             context.driver.cuFuncSetAttribute(function, Int32(DNLS_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES),
@@ -20,7 +20,7 @@ public struct CUDAKernel: @unchecked Sendable {
     /// Launches the kernel on `stream` (the default stream when `nil`) with `parameters` as its
     /// one parameter: a C struct, passed by value, that the kernel declares with the same layout
     /// (the structs of a header both sides compile).
-    public func launch<Parameters: BitwiseCopyable>(grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int = 0,
+    package func launch<Parameters: BitwiseCopyable>(grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int = 0,
                                                     stream: CUDAStream? = nil, parameters: Parameters) throws(CUDAError) {
         var parameters = parameters
         try withUnsafeMutableBytes(of: &parameters) { (bytes) throws(CUDAError) in

@@ -5,16 +5,16 @@ import Glibc
 #endif
 
 /// CUDA C++ source of one module and the options it is compiled with.
-public struct KernelSource: Sendable, Hashable {
+package struct KernelSource: Sendable, Hashable {
     /// A name for logs and errors, e.g. "search".
-    public var name: String
+    package var name: String
     /// The CUDA C++ text.
-    public var source: String
+    package var source: String
     /// Specialisation constants, passed as `-D NAME=VALUE`.
-    public var constants: [String: String]
+    package var constants: [String: String]
 
     /// A module's source with its specialisation constants.
-    public init(name: String, source: String, constants: [String: String] = [:]) {
+    package init(name: String, source: String, constants: [String: String] = [:]) {
         self.name = name
         self.source = source
         self.constants = constants
@@ -27,16 +27,16 @@ public struct KernelSource: Sendable, Hashable {
 /// version; compiled binaries are also kept on disk under `$XDG_CACHE_HOME/dnls` (or
 /// `~/.cache/dnls`), so a later process skips NVRTC. A cached binary the driver rejects is
 /// compiled again.
-public final class KernelCache: @unchecked Sendable {
+package final class KernelCache: @unchecked Sendable {
     /// The GPU the kernels are compiled for and loaded on.
-    public let context: CUDAContext
+    package let context: CUDAContext
     private let nvrtc: Result<NVRTCFunctions, CUDAError>
     private let directory: String?
     private let modules = Mutex<[String: CUmodule]>([:])
 
     /// A cache for `context`. NVRTC is looked for now (unless given); if it is missing, a cache
     /// whose modules are all on disk still works, and compiling reports where NVRTC was looked for.
-    public init(context: CUDAContext, nvrtc: Result<NVRTCFunctions, CUDAError>? = nil, directory: String? = KernelCache.defaultDirectory()) {
+    package init(context: CUDAContext, nvrtc: Result<NVRTCFunctions, CUDAError>? = nil, directory: String? = KernelCache.defaultDirectory()) {
         self.context = context
         self.directory = directory
         if let nvrtc {
@@ -55,14 +55,14 @@ public final class KernelCache: @unchecked Sendable {
     }
 
     /// `$XDG_CACHE_HOME/dnls`, else `$HOME/.cache/dnls`, else none.
-    public static func defaultDirectory() -> String? {
+    package static func defaultDirectory() -> String? {
         if let xdg = environment("XDG_CACHE_HOME"), !xdg.isEmpty { return xdg + "/dnls" }
         if let home = environment("HOME"), !home.isEmpty { return home + "/.cache/dnls" }
         return nil
     }
 
     /// The entry point `function` of `source`, compiling and loading the module on first use.
-    public func kernel(_ function: String, in source: KernelSource) throws(CUDAError) -> CUDAKernel {
+    package func kernel(_ function: String, in source: KernelSource) throws(CUDAError) -> CUDAKernel {
         let module = try self.module(source)
         try context.makeCurrent()
         var handle: CUfunction? = nil

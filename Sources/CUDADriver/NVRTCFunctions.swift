@@ -1,25 +1,25 @@
 import CCUDA
 
 /// The NVRTC entry points DNLS calls, as a table of C function pointers.
-public struct NVRTCFunctions: @unchecked Sendable {
+package struct NVRTCFunctions: @unchecked Sendable {
     /// The NVRTC entry point `nvrtcGetErrorString`.
-    public var nvrtcGetErrorString: PFN_nvrtcGetErrorString
+    package var nvrtcGetErrorString: PFN_nvrtcGetErrorString
     /// The NVRTC entry point `nvrtcVersion`.
-    public var nvrtcVersion: PFN_nvrtcVersion
+    package var nvrtcVersion: PFN_nvrtcVersion
     /// The NVRTC entry point `nvrtcCreateProgram`.
-    public var nvrtcCreateProgram: PFN_nvrtcCreateProgram
+    package var nvrtcCreateProgram: PFN_nvrtcCreateProgram
     /// The NVRTC entry point `nvrtcDestroyProgram`.
-    public var nvrtcDestroyProgram: PFN_nvrtcDestroyProgram
+    package var nvrtcDestroyProgram: PFN_nvrtcDestroyProgram
     /// The NVRTC entry point `nvrtcCompileProgram`.
-    public var nvrtcCompileProgram: PFN_nvrtcCompileProgram
+    package var nvrtcCompileProgram: PFN_nvrtcCompileProgram
     /// The NVRTC entry point `nvrtcGetProgramLogSize`.
-    public var nvrtcGetProgramLogSize: PFN_nvrtcGetProgramLogSize
+    package var nvrtcGetProgramLogSize: PFN_nvrtcGetProgramLogSize
     /// The NVRTC entry point `nvrtcGetProgramLog`.
-    public var nvrtcGetProgramLog: PFN_nvrtcGetProgramLog
+    package var nvrtcGetProgramLog: PFN_nvrtcGetProgramLog
     /// The NVRTC entry point `nvrtcGetCUBINSize`.
-    public var nvrtcGetCUBINSize: PFN_nvrtcGetCUBINSize
+    package var nvrtcGetCUBINSize: PFN_nvrtcGetCUBINSize
     /// The NVRTC entry point `nvrtcGetCUBIN`.
-    public var nvrtcGetCUBIN: PFN_nvrtcGetCUBIN
+    package var nvrtcGetCUBIN: PFN_nvrtcGetCUBIN
 
     /// Library names NVRTC ships under, newest first.
     static let names = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"]
@@ -28,7 +28,7 @@ public struct NVRTCFunctions: @unchecked Sendable {
     /// search path, `/usr/local/cuda*/lib64`, `$CUDA_HOME/lib64`, and the library folder of an
     /// installed `nvidia-cuda-nvrtc` Python wheel (`nvidia/cuda_nvrtc/lib`, or `nvidia/cu13/lib`
     /// for CUDA 13 wheels) in the usual Python environments.
-    public static func searchPaths() -> [String] {
+    package static func searchPaths() -> [String] {
         var paths: [String] = []
         if let explicit = environment("DNLS_NVRTC_PATH"), !explicit.isEmpty {
             paths += explicit.hasSuffix(".so") || explicit.contains(".so.") ? [explicit] : names.map { explicit + "/" + $0 }
@@ -67,7 +67,7 @@ public struct NVRTCFunctions: @unchecked Sendable {
     }
 
     /// Opens NVRTC from the first place that has it and resolves every entry point.
-    public static func load() throws(CUDAError) -> NVRTCFunctions {
+    package static func load() throws(CUDAError) -> NVRTCFunctions {
         let lib = try DynamicLibrary.open("NVRTC (libnvrtc.so)", candidates: searchPaths())
         return NVRTCFunctions(
             nvrtcGetErrorString: try lib.symbol("nvrtcGetErrorString", as: PFN_nvrtcGetErrorString.self),
@@ -82,7 +82,7 @@ public struct NVRTCFunctions: @unchecked Sendable {
     }
 
     /// Turns an NVRTC result into a typed error.
-    public func check(_ result: nvrtcResult, _ call: @autoclosure () -> String) throws(CUDAError) {
+    package func check(_ result: nvrtcResult, _ call: @autoclosure () -> String) throws(CUDAError) {
         guard result != 0 else { return }
         let message = nvrtcGetErrorString(result).map { String(cString: $0) } ?? "NVRTC error"
         throw .nvrtc(call: call(), code: result, message: message)

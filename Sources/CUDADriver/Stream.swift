@@ -3,16 +3,16 @@ import CCUDA
 /// A CUDA stream: one DNLS created (destroyed with its last reference) or one someone else owns
 /// (borrowed: never destroyed here). `nil` wherever a `CUDAStream?` is taken means the legacy
 /// default stream.
-public final class CUDAStream: @unchecked Sendable {
+package final class CUDAStream: @unchecked Sendable {
     /// The context the stream belongs to.
-    public let context: CUDAContext
+    package let context: CUDAContext
     /// The driver's handle.
-    public let handle: CUstream
+    package let handle: CUstream
     /// Whether DNLS created the stream and destroys it.
-    public let isOwned: Bool
+    package let isOwned: Bool
 
     /// Creates a stream on `context` (flags 0: it synchronises with the legacy default stream).
-    public init(context: CUDAContext) throws(CUDAError) {
+    package init(context: CUDAContext) throws(CUDAError) {
         try context.makeCurrent()
         var stream: CUstream? = nil
         try context.driver.check(context.driver.cuStreamCreate(&stream, 0), "cuStreamCreate")
@@ -24,7 +24,7 @@ public final class CUDAStream: @unchecked Sendable {
 
     /// Wraps a stream someone else created on `context` (for example a PyTorch stream); its owner
     /// keeps it alive while work queued here runs.
-    public init(borrowing handle: CUstream, context: CUDAContext) {
+    package init(borrowing handle: CUstream, context: CUDAContext) {
         self.context = context
         self.handle = handle
         isOwned = false
@@ -35,7 +35,7 @@ public final class CUDAStream: @unchecked Sendable {
     }
 
     /// Waits for the stream's work to finish.
-    public func synchronize() throws(CUDAError) {
+    package func synchronize() throws(CUDAError) {
         try context.makeCurrent()
         try context.driver.check(context.driver.cuStreamSynchronize(handle), "cuStreamSynchronize")
     }
@@ -43,14 +43,14 @@ public final class CUDAStream: @unchecked Sendable {
 
 extension CUDAContext {
     /// Waits for the work queued on `stream` (the legacy default stream when `nil`) to finish.
-    public func synchronize(_ stream: CUDAStream?) throws(CUDAError) {
+    package func synchronize(_ stream: CUDAStream?) throws(CUDAError) {
         try makeCurrent()
         try driver.check(driver.cuStreamSynchronize(stream?.handle), "cuStreamSynchronize")
     }
 
     /// Makes later work on `stream` wait, on the device, until `event` has happened; the host does
     /// not wait.
-    public func wait(for event: CUDAEvent, on stream: CUDAStream?) throws(CUDAError) {
+    package func wait(for event: CUDAEvent, on stream: CUDAStream?) throws(CUDAError) {
         try makeCurrent()
         try driver.check(driver.cuStreamWaitEvent(stream?.handle, event.handle, 0), "cuStreamWaitEvent")
     }
@@ -58,7 +58,7 @@ extension CUDAContext {
     /// Whether `stream` is capturing a CUDA graph now (for instance inside PyTorch's
     /// `torch.cuda.graph`). While it is, the driver refuses host-side queries such as
     /// `cuEventQuery`, and waits on events recorded outside the capture must be external.
-    public func isCapturing(_ stream: CUDAStream?) throws(CUDAError) -> Bool {
+    package func isCapturing(_ stream: CUDAStream?) throws(CUDAError) -> Bool {
         guard let query = driver.cuStreamIsCapturing else { return false }
         try makeCurrent()
         var status: Int32 = 0
@@ -68,7 +68,7 @@ extension CUDAContext {
 
     /// Makes a graph being captured on `stream` wait for `event`, recorded before the capture
     /// began, as an external event node: every replay waits for it on the device.
-    public func waitInCapture(for event: CUDAEvent, on stream: CUDAStream?) throws(CUDAError) {
+    package func waitInCapture(for event: CUDAEvent, on stream: CUDAStream?) throws(CUDAError) {
         try makeCurrent()
         // CU_EVENT_WAIT_EXTERNAL = 1.
         try driver.check(driver.cuStreamWaitEvent(stream?.handle, event.handle, 1), "cuStreamWaitEvent")
@@ -76,14 +76,14 @@ extension CUDAContext {
 }
 
 /// A CUDA event, for timing work on a stream.
-public final class CUDAEvent: @unchecked Sendable {
+package final class CUDAEvent: @unchecked Sendable {
     /// The context the event belongs to.
-    public let context: CUDAContext
+    package let context: CUDAContext
     /// The driver's handle.
-    public let handle: CUevent
+    package let handle: CUevent
 
     /// Creates an event on `context`.
-    public init(context: CUDAContext) throws(CUDAError) {
+    package init(context: CUDAContext) throws(CUDAError) {
         try context.makeCurrent()
         var event: CUevent? = nil
         try context.driver.check(context.driver.cuEventCreate(&event, 0), "cuEventCreate")
@@ -97,14 +97,14 @@ public final class CUDAEvent: @unchecked Sendable {
     }
 
     /// Records the event on `stream` (the default stream when `nil`).
-    public func record(on stream: CUDAStream? = nil) throws(CUDAError) {
+    package func record(on stream: CUDAStream? = nil) throws(CUDAError) {
         try context.makeCurrent()
         try context.driver.check(context.driver.cuEventRecord(handle, stream?.handle), "cuEventRecord")
     }
 
     /// Whether the work before the event's last ``record(on:)`` has finished (asks the driver; never
     /// waits).
-    public func hasCompleted() throws(CUDAError) -> Bool {
+    package func hasCompleted() throws(CUDAError) -> Bool {
         try context.makeCurrent()
         let result = context.driver.cuEventQuery(handle)
         if result == DNLS_CUDA_ERROR_NOT_READY { return false }
@@ -113,7 +113,7 @@ public final class CUDAEvent: @unchecked Sendable {
     }
 
     /// Milliseconds between `start` and this event, after both have completed.
-    public func milliseconds(since start: CUDAEvent) throws(CUDAError) -> Float {
+    package func milliseconds(since start: CUDAEvent) throws(CUDAError) -> Float {
         try context.makeCurrent()
         try context.driver.check(context.driver.cuEventSynchronize(handle), "cuEventSynchronize")
         var ms: Float = 0

@@ -118,7 +118,7 @@ extension ConformanceSuite {
 
     /// The workspace of a search (forward and backward), a weighted patch sum and a fold-unfold
     /// pair on 8 frames of 1920×1080, C3, planned on placeholders: none of it is run or read.
-    public static func plannedHD8Workspace(on device: Device) throws(DNLSError) -> Int {
+    package static func plannedHD8Workspace(on device: Device) throws(DNLSError) -> Int {
         let hd = [1, 8, 3, 1080, 1920], g = PatchGeometry(patchSize: 7)
         let video = try Tensor<Float>(unsafeDeviceAddress: 256, shape: hd, on: device)
         let search = PatchSearch(geometry: g, window: SearchWindow(size: 21, temporalRadius: 2), k: 10)

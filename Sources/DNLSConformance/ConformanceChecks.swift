@@ -1,8 +1,9 @@
 import DNLS
+import DNLSTestSupport
 
 extension ConformanceCase {
     /// Runs every operation of this case on `device` and on the CPU reference; returns what differed.
-    public func check(on device: Device, implementation: Implementation) -> [String] {
+    package func check(on device: Device, implementation: Implementation) -> [String] {
         var problems = Problems()
         do {
             try checkAll(device: device, implementation: device == .cpu ? implementation : .automatic, &problems)
@@ -15,9 +16,9 @@ extension ConformanceCase {
     private func checkAll(device: Device, implementation impl: Implementation, _ problems: inout Problems) throws {
         var rng = SplitMix64(seed: seed)
         let shape = [batch, frames, channels, height, width]
-        let video = random(shape, &rng), keys = random(shape, &rng)
+        let video = floats(shape, &rng), keys = floats(shape, &rng)
         let flowShape = [batch, frames, 2, height, width]
-        let flows = self.flows ? Flows(forward: random(flowShape, &rng, -3..<3), backward: random(flowShape, &rng, -3..<3))
+        let flows = self.flows ? Flows(forward: floats(flowShape, &rng, -3, 3), backward: floats(flowShape, &rng, -3, 3))
                                : Flows<Float>.none
         let grid = try QueryGrid(region: region, stride: queryStride)
         let queries = Queries.grid(grid)
@@ -36,14 +37,17 @@ extension ConformanceCase {
         let table = try whole(video, keys: keys, queries: queries, flows: flows, implementation: .reference)
         let run = { () throws in try search(dVideo, keys: dKeys, queries: queries, flows: dFlows, implementation: impl) }
         let got = try run(), again = try run()
-        try compareSearch(got, reference, table: table, slots: K, candidates: candidates, queries: Q, &problems)
+        if let mismatch = try searchMismatch(got, reference, wholeWindow: k == nil ? nil : table, metric: metric,
+                                             tolerance: .float32) {
+            problems.add("search: \(mismatch)")
+        }
         try problems.expectIdentical("search distances", got.distances, again.distances)
         try problems.expectIdentical("search indices", got.indices, again.indices)
 
         // Search backward, for the reference's neighbours: cross search and self-search.
         let indices = reference.indices
         let dIndices = try indices.to(device)
-        let gradient = random([batch, Q, K], &rng, -1..<1)
+        let gradient = floats([batch, Q, K], &rng, -1, 1)
         let dGradient = try gradient.to(device)
         let cross = try search.backward(distanceGradient: gradient, indices: indices, video: video, keys: keys,
                                         queries: queries, implementation: .reference)
@@ -78,7 +82,7 @@ extension ConformanceCase {
         let patches = try scatter(video, indices: indices, implementation: .reference)
         try problems.expectPair("scatter", try scatter(dVideo, indices: dIndices, implementation: impl),
                                 try scatter(dVideo, indices: dIndices, implementation: impl), patches)
-        let patchGradient = random(patches.shape, &rng, -1..<1)
+        let patchGradient = floats(patches.shape, &rng, -1, 1)
         let dPatchGradient = try patchGradient.to(device)
         try problems.expectPair(
             "scatter backward",
@@ -88,7 +92,7 @@ extension ConformanceCase {
 
         // Gather with weights, forward and backward.
         let gather = PatchGather(geometry: geometry)
-        let weights = random([batch, Q, K], &rng, 0..<1)
+        let weights = floats([batch, Q, K], &rng, 0, 1)
         let dWeights = try weights.to(device)
         let gathered = try gather(patchGradient, weights: weights, indices: indices, videoShape: shape, implementation: .reference)
         let gatherRun = { () throws in
@@ -97,8 +101,8 @@ extension ConformanceCase {
         let g1 = try gatherRun(), g2 = try gatherRun()
         try problems.expectPair("gather (video)", g1.video, g2.video, gathered.video)
         try problems.expectPair("gather (weight sum)", g1.weightSum, g2.weightSum, gathered.weightSum)
-        let videoGradient = random(shape, &rng, -1..<1)
-        let sumGradient = random([batch, frames, 1, height, width], &rng, -1..<1)
+        let videoGradient = floats(shape, &rng, -1, 1)
+        let sumGradient = floats([batch, frames, 1, height, width], &rng, -1, 1)
         let dVideoGradient = try videoGradient.to(device), dSumGradient = try sumGradient.to(device)
         let gatherBack = try gather.backward(videoGradient: videoGradient, weightSumGradient: sumGradient, patches: patchGradient,
                                              weights: weights, indices: indices, implementation: .reference)
@@ -115,7 +119,7 @@ extension ConformanceCase {
         let sums = try wpsum(video, weights: weights, indices: indices, implementation: .reference)
         try problems.expectPair("wpsum", try wpsum(dVideo, weights: dWeights, indices: dIndices, implementation: impl),
                                 try wpsum(dVideo, weights: dWeights, indices: dIndices, implementation: impl), sums)
-        let sumsGradient = random(sums.shape, &rng, -1..<1)
+        let sumsGradient = floats(sums.shape, &rng, -1, 1)
         let dSumsGradient = try sumsGradient.to(device)
         let wBack = try wpsum.backward(outputGradient: sumsGradient, video: video, weights: weights, indices: indices,
                                        implementation: .reference)
@@ -150,48 +154,11 @@ extension ConformanceCase {
                 try unfold.backward(patchGradient: unfolded, grid: grid, batch: batchRange, videoShape: shape, implementation: .reference))
         }
     }
+}
 
-    /// Top-K results agree when the empty slots match, the sorted distances agree, and every
-    /// returned neighbour really has the returned distance (ties may resolve differently only
-    /// when sums round differently). The whole window must match slot by slot.
-    private func compareSearch(_ got: SearchResult<Float>, _ want: SearchResult<Float>, table: SearchResult<Float>,
-                               slots: Int, candidates: Int, queries: Int, _ problems: inout Problems) throws {
-        let gd = try got.distances.to(.cpu).scalars, gi = try got.indices.to(.cpu).scalars
-        let wd = want.distances.scalars, wi = want.indices.scalars
-        let td = table.distances.scalars, ti = table.indices.scalars
-        for bq in 0..<(batch * queries) {
-            var truth: [[Int32]: Float] = [:]
-            for e in 0..<candidates where ti[3 * (bq * candidates + e)] >= 0 {
-                let o = 3 * (bq * candidates + e)
-                truth[[ti[o], ti[o + 1], ti[o + 2]]] = td[bq * candidates + e]
-            }
-            for m in 0..<slots {
-                let o = bq * slots + m
-                guard problems.expect(Problems.close(gd[o], wd[o]), "search distance [\(bq), \(m)]: \(gd[o]) vs \(wd[o])"),
-                      problems.expect((gi[3 * o] < 0) == (wi[3 * o] < 0), "search empty slot [\(bq), \(m)]")
-                else { return }
-                guard gi[3 * o] >= 0 else { continue }
-                let position = [gi[3 * o], gi[3 * o + 1], gi[3 * o + 2]]
-                if k == nil {
-                    guard problems.expect(position == [wi[3 * o], wi[3 * o + 1], wi[3 * o + 2]], "search index [\(bq), \(m)]")
-                    else { return }
-                } else {
-                    guard let d = truth[position] else {
-                        problems.add("search neighbour [\(bq), \(m)] \(position) is not in the window")
-                        return
-                    }
-                    guard problems.expect(Problems.close(gd[o], d),
-                                          "search neighbour [\(bq), \(m)] \(position) has distance \(d), not \(gd[o])")
-                    else { return }
-                }
-            }
-        }
-    }
-
-    private func random(_ shape: [Int], _ rng: inout SplitMix64, _ range: Range<Float> = 0..<1) -> Tensor<Float> {
-        let count = shape.reduce(1, *)
-        return try! Tensor(shape: shape, scalars: (0..<count).map { _ in Float.random(in: range, using: &rng) })
-    }
+/// Uniform Float values in [lo, hi).
+private func floats(_ shape: [Int], _ rng: inout SplitMix64, _ lo: Double = 0, _ hi: Double = 1) -> Tensor<Float> {
+    randomTensor(shape, &rng, lo, hi)
 }
 
 /// What a case found wrong.
@@ -206,21 +173,13 @@ struct Problems {
         return condition
     }
 
-    /// Float32-rounding agreement; NaN never passes unless both are NaN.
-    static func close(_ a: Float, _ b: Float, scale: Float = 1) -> Bool {
-        if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
-        if a == b { return true }
-        return abs(a - b) <= 1e-4 * max(scale, abs(b), 1)
-    }
-
     /// Elementwise agreement within Float32 rounding, relative to the largest reference value.
     mutating func expectClose(_ what: String, _ got: Tensor<Float>, _ want: Tensor<Float>) throws {
         let g = try got.to(.cpu).scalars, w = want.scalars
         guard expect(got.shape == want.shape, "\(what): shape \(got.shape) vs \(want.shape)") else { return }
         let scale = w.reduce(Float(0)) { max($0, abs($1)) }
-        for i in 0..<g.count where !Problems.close(g[i], w[i], scale: scale) {
+        if let i = Tolerance.float32.scaled(Double(scale)).firstMismatch(g, w) {
             add("\(what): element \(i) is \(g[i]), reference \(w[i])")
-            return
         }
     }
 

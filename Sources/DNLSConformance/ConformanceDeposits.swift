@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 
 extension ConformanceSuite {
     /// The suite runs its cases under the CUDA backend's stress tuning, where every deposit goes
@@ -10,9 +11,7 @@ extension ConformanceSuite {
     static func checkDirectDeposits(_ device: Device) -> [String] {
         var problems = Problems()
         var rng = SplitMix64(seed: 47)
-        func random(_ shape: [Int], from low: Float = 0) throws(DNLSError) -> Tensor<Float> {
-            try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float.random(in: low..<1, using: &rng) })
-        }
+        func random(_ shape: [Int], from low: Double = 0) -> Tensor<Float> { randomTensor(shape, &rng, low, 1) }
         for variant in 0..<8 {
             let batch = 1 + variant % 2, (T, C, H, W) = (2, 1 + variant % 3, 7 + variant % 3, 9)
             let ps = [3, 5, 3, 1][variant % 4], dilation = variant % 3 == 2 ? 2 : 1
@@ -27,10 +26,10 @@ extension ConformanceSuite {
                     triples += [Int32(rng.next() % UInt64(T)), Int32(rng.next() % UInt64(H)), Int32(rng.next() % UInt64(W))]
                 }
                 let indices = try Tensor<Int32>(shape: [batch, Q, K, 3], scalars: triples)
-                let patches = try random([batch, Q, K, C, ps, ps], from: -1)
-                let weights = try random([batch, Q, K])
-                let video = try random([batch, T, C, H, W], from: -1)
-                let gradient = try random([batch, Q, 1, C, ps, ps], from: -1)
+                let patches = random([batch, Q, K, C, ps, ps], from: -1)
+                let weights = random([batch, Q, K])
+                let video = random([batch, T, C, H, W], from: -1)
+                let gradient = random([batch, Q, 1, C, ps, ps], from: -1)
                 let videoShape = [batch, T, C, H, W]
                 let (gather, wpsum) = (PatchGather(geometry: g), WeightedPatchSum(geometry: g))
                 // Every output, from the given device (under `tuning` on a GPU) or the CPU reference.

@@ -1,5 +1,6 @@
 import _Differentiation
 import DNLS
+import DNLSTestSupport
 import DNLSDifferentiation
 
 /// A learned non-local weighting differentiated end to end: features by a channel mixing, a
@@ -55,7 +56,7 @@ struct DifferentiationProbe<S: PatchScalar> {
 extension ConformanceSuite {
     /// The probe's loss and gradients on `device` (`Float`) against the CPU reference in
     /// `Double`, and bitwise equal on two runs.
-    public static func checkDifferentiation(_ device: Device) -> [String] {
+    package static func checkDifferentiation(_ device: Device) -> [String] {
         do {
             return try differentiationProblems(device)
         } catch {
@@ -66,13 +67,12 @@ extension ConformanceSuite {
     private static func differentiationProblems(_ device: Device) throws(DNLSError) -> [String] {
         let shape = [2, 3, 3, 14, 17], features = 4
         var rng = SplitMix64(seed: 17)
-        func random(_ shape: [Int], _ scale: Double, _ offset: Double = 0) throws(DNLSError) -> Tensor<Double> {
-            try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in
-                offset + scale * (Double(rng.next() >> 11) * 0x1.0p-53 - 0.5) })
+        func random(_ shape: [Int], _ scale: Double, _ offset: Double = 0) -> Tensor<Double> {
+            randomTensor(shape, &rng, offset - scale / 2, offset + scale / 2)
         }
-        let clean = try random(shape, 1, 0.5), noise = try random(shape, 0.4)
+        let clean = random(shape, 1, 0.5), noise = random(shape, 0.4)
         let exact = DifferentiationProbe<Double>.Inputs(
-            video: clean + noise, weight: try random([features, 3], 0.6), bias: try random([features], 0.2),
+            video: clean + noise, weight: random([features, 3], 0.6), bias: random([features], 0.2),
             temperature: try Tensor(shape: [1], scalars: [0.3]))
         let reference = try DifferentiationProbe<Double>(shape: shape, features: features, target: clean, on: .cpu,
                                                          implementation: .reference)

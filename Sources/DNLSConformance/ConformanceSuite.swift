@@ -7,9 +7,9 @@ import DNLS
 /// on a GPU, fills every new device buffer with NaN first so that an element a kernel forgets to
 /// write cannot pass. `swift test` runs the quick sweep on the fast CPU backend; `dnls selftest`
 /// runs the full sweep on the chosen device.
-public struct ConformanceSuite: Sendable {
+package struct ConformanceSuite: Sendable {
     /// How many and how large the cases are.
-    public enum Scale: String, Sendable, CaseIterable {
+    package enum Scale: String, Sendable, CaseIterable {
         /// Small shapes, for `swift test` in a debug build.
         case quick
         /// More cases, channels up to 64 and shapes that need many GPU blocks.
@@ -17,16 +17,16 @@ public struct ConformanceSuite: Sendable {
     }
 
     /// The device under test.
-    public var device: Device
+    package var device: Device
     /// The implementation under test on the CPU (ignored on a GPU).
-    public var implementation: Implementation
+    package var implementation: Implementation
     /// How many and how large the cases are.
-    public var scale: Scale
+    package var scale: Scale
     /// Seed of the random inputs; each case derives its own.
-    public var seed: UInt64
+    package var seed: UInt64
 
     /// A suite for `device` (and, on the CPU, `implementation`).
-    public init(device: Device, implementation: Implementation = .fast, scale: Scale = .quick, seed: UInt64 = 1) {
+    package init(device: Device, implementation: Implementation = .fast, scale: Scale = .quick, seed: UInt64 = 1) {
         self.device = device
         self.implementation = implementation
         self.scale = scale
@@ -34,19 +34,19 @@ public struct ConformanceSuite: Sendable {
     }
 
     /// The outcome of a run.
-    public struct Report: Sendable {
+    package struct Report: Sendable {
         /// Checks that passed.
-        public var passed = 0
+        package var passed = 0
         /// Checks that failed.
-        public var failed = 0
+        package var failed = 0
         /// One line per failed case: its name and what differed.
-        public var failures: [String] = []
+        package var failures: [String] = []
         /// The closing line, `N passed, M failed`.
-        public var summary: String { "\(passed) passed, \(failed) failed" }
+        package var summary: String { "\(passed) passed, \(failed) failed" }
     }
 
     /// Every case of this scale, named.
-    public var cases: [ConformanceCase] { ConformanceCase.sweep(scale: scale, seed: seed) }
+    package var cases: [ConformanceCase] { ConformanceCase.sweep(scale: scale, seed: seed) }
 
     /// The checks a GPU run makes before the cases: its progress line, its label in the
     /// failures, and the check.
@@ -66,10 +66,10 @@ public struct ConformanceSuite: Sendable {
     }
 
     /// The checks a run reports: the device checks on a GPU, then one per case.
-    public var checkCount: Int { deviceChecks.count + cases.count }
+    package var checkCount: Int { deviceChecks.count + cases.count }
 
     /// Runs every case, calling `progress` with each case's name and whether it passed.
-    public func run(progress: (String, Bool, [String]) -> Void = { _, _, _ in }) -> Report {
+    package func run(progress: (String, Bool, [String]) -> Void = { _, _, _ in }) -> Report {
         let poison = Diagnostics.poisonsDeviceAllocations, tuning = CUDATuning.current
         Diagnostics.poisonsDeviceAllocations = device != .cpu
         if device != .cpu { CUDATuning.current = .stress }

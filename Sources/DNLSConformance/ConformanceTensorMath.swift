@@ -1,5 +1,6 @@
 import _Differentiation
 import DNLS
+import DNLSTestSupport
 import DNLSDifferentiation
 
 extension ConformanceSuite {
@@ -7,7 +8,7 @@ extension ConformanceSuite {
     /// check against finite differences in `Double`): the value and the gradient of
     /// `Σ f(x) ⊙ R` for each, both in `Float`, within 1e-5 relative; and bitwise equal on two
     /// runs. Includes sums long enough for the GPU's chunked path.
-    public static func checkTensorMath(_ device: Device) -> [String] {
+    package static func checkTensorMath(_ device: Device) -> [String] {
         do {
             return try tensorMathProblems(device)
         } catch {
@@ -20,9 +21,8 @@ extension ConformanceSuite {
     /// The cases on `device`, built from the same host values on every device.
     private static func mathCases(on device: Device) throws(DNLSError) -> [MathCase] {
         var rng = SplitMix64(seed: 41)
-        func random(_ shape: [Int], _ lo: Float = -1, _ hi: Float = 1) throws(DNLSError) -> Tensor<Float> {
-            try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in
-                lo + (hi - lo) * Float(Double(rng.next() >> 11) * 0x1.0p-53) }).to(device)
+        func random(_ shape: [Int], _ lo: Double = -1, _ hi: Double = 1) throws(DNLSError) -> Tensor<Float> {
+            try randomTensor(shape, &rng, lo, hi).to(device)
         }
         let x = try random([2, 3, 4, 5]), y = try random([2, 3, 4, 5], 0.5, 2), factor = try random([1])
         let weight = try random([4, 3]), bias = try random([4]), long = try random([2, 10_000])

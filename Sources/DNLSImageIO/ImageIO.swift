@@ -21,28 +21,27 @@ import Darwin
 /// it declares; palette entries are looked up (an index past the palette is an error), and 1, 2
 /// and 4-bit gray is scaled to 0–255 as the PNG specification defines. Corruption libpng would
 /// only warn about (a bad CRC in any chunk, image data left over) is an error.
-public enum ImageIO {
+package enum ImageIO {
     /// The file extensions of frames in a folder (case-insensitive).
-    public static let frameExtensions = ["png", "jpg", "jpeg"]
+    package static let frameExtensions = ["png", "jpg", "jpeg"]
 
     /// The most samples (width × height × channels) a picture may declare: 2^28 (a 1 GiB
     /// tensor). Larger pictures are refused before anything is allocated.
-    public static let maxSamples = Int(DNLS_IMAGE_MAX_SAMPLES)
+    package static let maxSamples = Int(DNLS_IMAGE_MAX_SAMPLES)
 
     /// The largest picture file read: 1 GiB.
-    public static let maxFileBytes = 1 << 30
+    package static let maxFileBytes = 1 << 30
 
     /// Reads the PNG or JPEG file at `path` (recognised by its first bytes) as a `(C, H, W)`
     /// tensor, C = 1 (gray) or 3 (RGB), values 0–255. Only regular files are read: a FIFO, pipe
     /// or device is refused before it is opened.
-    public static func read(_ path: String) throws(DNLSError) -> Tensor<Float> {
+    package static func read(_ path: String) throws(DNLSError) -> Tensor<Float> {
         try decode(try readFile(path), path: path)
     }
 
     /// Decodes the PNG or JPEG file held in `bytes`, with exactly the checks of ``read(_:)``
     /// (which reads the file and calls this); `path` names the bytes in errors. For fuzzing and tests.
-    @_spi(Fuzzing)
-    public static func decode(_ bytes: [UInt8], path: String = "<memory>") throws(DNLSError) -> Tensor<Float> {
+    package static func decode(_ bytes: [UInt8], path: String = "<memory>") throws(DNLSError) -> Tensor<Float> {
         let pngMagic: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         let isPNG = bytes.starts(with: pngMagic)
         let isJPEG = bytes.starts(with: [0xFF, 0xD8, 0xFF])
@@ -91,7 +90,7 @@ public enum ImageIO {
     /// Writes a `(C, H, W)` tensor, C = 1 or 3, as an 8-bit PNG: values are clamped to 0–255 and
     /// rounded. The file is written under a temporary name next to `path`, then renamed, so a
     /// failure leaves nothing behind.
-    public static func writePNG(_ tensor: Tensor<Float>, to path: String) throws(DNLSError) {
+    package static func writePNG(_ tensor: Tensor<Float>, to path: String) throws(DNLSError) {
         let shape = tensor.shape
         guard shape.count == 3, shape[0] == 1 || shape[0] == 3, shape[1] > 0, shape[2] > 0 else {
             throw .invalidArgument(argument: "tensor", expected: "a (C, H, W) picture with C = 1 or 3 and H, W > 0",
@@ -121,13 +120,13 @@ public enum ImageIO {
     }
 
     /// Whether `path` is a folder.
-    public static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// The PNG and JPEG files in `folder`, sorted by name.
-    public static func frameFiles(in folder: String) throws(DNLSError) -> [String] {
+    package static func frameFiles(in folder: String) throws(DNLSError) -> [String] {
         guard let directory = opendir(folder) else {
             throw .fileAccess(path: folder, reason: "cannot open the folder: \(systemError(errno))")
         }
@@ -146,7 +145,7 @@ public enum ImageIO {
 
     /// Reads the PNG and JPEG frames of `folder`, sorted by file name, as a `(T, C, H, W)` video.
     /// Every frame must have the same size and channel count.
-    public static func readFrames(folder: String) throws(DNLSError) -> Tensor<Float> {
+    package static func readFrames(folder: String) throws(DNLSError) -> Tensor<Float> {
         let files = try frameFiles(in: folder)
         guard !files.isEmpty else {
             throw .fileFormat(path: folder, reason: "the folder holds no PNG or JPEG frames (.png, .jpg, .jpeg)")
@@ -171,7 +170,7 @@ public enum ImageIO {
     /// `folder/<prefix>_%03d.png`, frames numbered from 0 through every leading dimension.
     /// - Returns: the paths written.
     @discardableResult
-    public static func writeFrames(_ video: Tensor<Float>, folder: String, prefix: String) throws(DNLSError) -> [String] {
+    package static func writeFrames(_ video: Tensor<Float>, folder: String, prefix: String) throws(DNLSError) -> [String] {
         let shape = video.shape
         guard shape.count >= 4 else {
             throw .invalidArgument(argument: "video", expected: "a (T, C, H, W) or (B, T, C, H, W) video", actual: "shape \(shape)")
@@ -193,7 +192,7 @@ public enum ImageIO {
     /// Side-by-side pictures: frame t of each video (all the same shape), left to right, as
     /// `folder/<prefix>_%03d.png`.
     @discardableResult
-    public static func writeStrips(_ videos: [Tensor<Float>], folder: String, prefix: String) throws(DNLSError) -> [String] {
+    package static func writeStrips(_ videos: [Tensor<Float>], folder: String, prefix: String) throws(DNLSError) -> [String] {
         guard let shape = videos.first?.shape, shape.count >= 4, videos.allSatisfy({ $0.shape == shape }) else {
             throw .invalidArgument(argument: "videos", expected: "videos of the same (T, C, H, W) shape",
                                    actual: "shapes \(videos.map(\.shape))")

@@ -1,5 +1,6 @@
 import _Differentiation
 import DNLS
+import DNLSTestSupport
 import DNLSDifferentiation
 import Testing
 
@@ -7,14 +8,9 @@ import Testing
 // x ↦ Σ f(x) ⊙ R, with R a fixed random tensor (so every output element matters, each with its
 // own weight), against central differences at a sample of coordinates.
 
-extension SplitMix64 {
-    /// Uniform in [lo, hi).
-    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(next() >> 11) * 0x1.0p-53 }
-}
-
 /// A tensor of independent uniform values in [lo, hi).
 func random(_ shape: [Int], _ rng: inout SplitMix64, _ lo: Double = -1, _ hi: Double = 1) -> Tensor<Double> {
-    try! Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.uniform(lo, hi) })
+    randomTensor(shape, &rng, lo, hi)
 }
 
 /// `t` with element `i` moved by `delta`.

@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 import Testing
 
 /// The adjoint identity ⟨A x, y⟩ = ⟨x, Aᵀ y⟩ for every linear operation, in Double with the

@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 import Testing
 
 /// Every bad input throws the right `DNLSError` case naming the right argument; valid edge cases

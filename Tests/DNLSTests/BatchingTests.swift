@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 import Testing
 
 /// Batched == unbatched: query batches of a grid concatenate (search, iunfold) or accumulate

@@ -48,6 +48,8 @@ import Testing
         let search = CUDAKernelConstants(kept: 10, wholeWindow: true, guarded: true)
         #expect(search.definitions == ["KMAX": "10", "WHOLE": "1", "GUARDED": "1"])
         #expect(CUDAKernelConstants(foldPatchSize: 7).definitions["FOLD_PS"] == "7")
+        #expect(CUDAKernelConstants(foldPatchSize: 7).definitions["FOLD_STRIDE"] == nil)
+        #expect(CUDAKernelConstants(foldPatchSize: 7, foldGridStride: 4).definitions["FOLD_STRIDE"] == "4")
         let unfold = CUDAKernelConstants(unfoldPatchSize: 5, unfoldRun: 4).definitions
         #expect(unfold["UNF_PS"] == "5" && unfold["UNF_RUN"] == "4" && unfold.count == 5)
         var box = BoxSearchConstants(tile: 16, threads: 288, windowSize: 21, patchSize: 7, dilation: 1, gridStride: 1,

@@ -1,4 +1,5 @@
 @testable import DNLS
+import DNLSTestSupport
 import Testing
 
 /// The `into:` forms and the workspace on the host: the same results as the returning forms, the

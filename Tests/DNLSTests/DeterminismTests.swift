@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 import Testing
 
 /// The fast backend is deterministic: the same inputs give bitwise-identical outputs on every run,

@@ -1,4 +1,5 @@
 @testable import DNLS
+import DNLSTestSupport
 import Testing
 
 /// Property sweeps over extreme argument values: every combination ends in a result or a typed

@@ -1,5 +1,6 @@
 import Testing
 @testable import DNLS
+import DNLSTestSupport
 
 // The fast CPU backend against the reference, method by method, on fresh random inputs. Every
 // fast method except `search` is meant to be bit-identical to `ReferenceBackend<Float>` (same

@@ -1,5 +1,6 @@
 import Testing
 @testable import DNLS
+import DNLSTestSupport
 
 /// The fast search kernels (box-filtered without flow, direct with flow) against the reference.
 @Suite struct FastSearchTests {
@@ -43,26 +44,9 @@ import Testing
         // Exhaustive reference table to look up the true distance of any returned candidate.
         var all = search; all.k = nil
         let table = try all(video, keys: keys, queries: .grid(grid), flows: flows, implementation: .reference)
-        let slots = fast.distances.shape.last!
-        for b in 0..<B {
-            for q in 0..<grid.count {
-                var truth: [Position: Float] = [:]
-                for e in 0..<candidates where table.indices[b, q, e, 0] >= 0 {
-                    truth[Position(t: Int(table.indices[b, q, e, 0]), h: Int(table.indices[b, q, e, 1]),
-                                   w: Int(table.indices[b, q, e, 2]))] = table.distances[b, q, e]
-                }
-                for m in 0..<slots {
-                    let f = fast.distances[b, q, m], r = reference.distances[b, q, m]
-                    #expect(f == r || abs(f - r) <= 1e-4 * max(1, abs(r)), "b\(b) q\(q) m\(m): \(f) vs \(r)")
-                    let t = fast.indices[b, q, m, 0]
-                    #expect((t < 0) == (reference.indices[b, q, m, 0] < 0))
-                    guard t >= 0 else { continue }
-                    let p = Position(t: Int(t), h: Int(fast.indices[b, q, m, 1]), w: Int(fast.indices[b, q, m, 2]))
-                    let d = try #require(truth[p], "returned candidate \(p) is not in the window")
-                    #expect(abs(f - d) <= 1e-4 * max(1, abs(d)))
-                }
-            }
-        }
+        let mismatch = try searchMismatch(fast, reference, wholeWindow: search.k == nil ? nil : table, metric: search.metric,
+                                          tolerance: .float32)
+        #expect(mismatch == nil, "\(mismatch ?? "")")
         // Deterministic: a second run is bitwise equal.
         let again = try search(video, keys: keys, queries: .grid(grid), flows: flows, implementation: .fast)
         #expect(again.distances.scalars.map(\.bitPattern) == fast.distances.scalars.map(\.bitPattern))

@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 import Testing
 
 /// Optical-flow chaining, by the rules of the Conventions article: the window centre of each

@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 import Testing
 
 /// iunfold / ifold: the torch `unfold` / `fold` equivalences re-derived as loops, region unfolds

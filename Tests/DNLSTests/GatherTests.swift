@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 import Testing
 
 /// Gather (patches → video with weights and the weight sum): against an independent deposit loop,

@@ -1,4 +1,5 @@
 @_spi(Fuzzing) import DNLS
+import DNLSTestSupport
 import Dispatch
 import Synchronization
 import Testing

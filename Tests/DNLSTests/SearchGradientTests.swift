@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 import Testing
 
 /// Finite-difference checks of the search backward, in Double with the reference backend.

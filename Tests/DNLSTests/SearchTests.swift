@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 import Testing
 
 /// Search semantics, as the Conventions article states them: self-match, whole-window enumeration,

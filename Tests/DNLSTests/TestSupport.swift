@@ -1,49 +1,18 @@
 import DNLS
+@_exported import DNLSTestSupport
 import Testing
 
-// Shared helpers of the test suite: a seeded RNG, random tensors, independent ("oracle")
+// Shared helpers of the test suite (seeded random tensors, tolerances and the top-K comparison come
+// from DNLSTestSupport): independent ("oracle")
 // implementations of the patch semantics written from the rules of the Conventions article,
 // comparison helpers and finite differences. Nothing here calls into the library's internals: the
 // oracles only read public data (PatchGeometry's fields, tensor scalars) and do their own loops.
-
-// MARK: - Random numbers
-
-/// Conveniences on the library's seeded generator, so every test is reproducible.
-extension SplitMix64 {
-    /// Uniform in [0, 1) with 53 random bits.
-    mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
-    /// Uniform in [lo, hi).
-    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * uniform() }
-
-    /// Uniform integer in `range`.
-    mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &self) }
-
-    /// Uniform integer in `range`.
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-
-    /// A uniformly chosen element.
-    mutating func pick<T>(_ values: [T]) -> T { values[int(0..<values.count)] }
-
-    /// True with probability `p`.
-    mutating func chance(_ p: Double) -> Bool { uniform() < p }
-}
 
 // MARK: - Tensors
 
 /// A tensor from a shape and its row-major scalars (the count is right by construction).
 func makeTensor<S: TensorScalar>(_ shape: [Int], _ scalars: [S]) -> Tensor<S> {
     try! Tensor(shape: shape, scalars: scalars)
-}
-
-/// A tensor of independent uniform values in [lo, hi).
-func randomTensor<S: PatchScalar>(_ shape: [Int], _ rng: inout SplitMix64, _ lo: Double = 0, _ hi: Double = 1,
-                                  as _: S.Type = S.self) -> Tensor<S> {
-    let n = shape.reduce(1, *)
-    var values = [S]()
-    values.reserveCapacity(n)
-    for _ in 0..<n { values.append(S(rng.uniform(lo, hi))) }
-    return makeTensor(shape, values)
 }
 
 /// A tensor with the same shape and the given scalars.

@@ -1,4 +1,5 @@
 import DNLS
+import DNLSTestSupport
 import Testing
 
 /// wpsum: the weighted sum of each query's K patches, against independent loops and scatter, and

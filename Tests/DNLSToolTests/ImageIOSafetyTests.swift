@@ -1,5 +1,5 @@
 import CImageCodecs
-@_spi(Fuzzing) import DNLSImageIO
+import DNLSImageIO
 import DNLS
 import Dispatch
 import Synchronization

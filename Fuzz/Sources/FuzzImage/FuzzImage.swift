@@ -1,4 +1,4 @@
-@_spi(Fuzzing) import FuzzImageIO
+import FuzzImageIO
 import DNLS
 
 /// libFuzzer's entry point: any bytes must decode to a (C, H, W) picture or be refused with a

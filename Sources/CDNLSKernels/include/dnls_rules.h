@@ -43,6 +43,12 @@ typedef struct DNLSGridPoint32 {
 DNLS_GRID_POSITION(dnls_grid_position, dnls_i64, DNLSGridPoint)
 DNLS_GRID_POSITION(dnls_grid_position32, int, DNLSGridPoint32)
 
+/* The number of the query at grid frame `frame`, grid row `row`, grid column `col` (each counted
+ * from the grid's origin in grid steps), 64-bit. */
+DNLS_RULE dnls_i64 dnls_grid_number(dnls_i64 frame, dnls_i64 row, dnls_i64 col, dnls_i64 rows, dnls_i64 cols) {
+    return (frame * rows + row) * cols + col;
+}
+
 /* The number of the query at (t, h, w) on a grid of `frames` frames, or -1 when no query is there.
  * Stride 1 needs no division. The number is 64-bit at either coordinate width. */
 #define DNLS_GRID_QUERY(NAME, I)                                                                 \
@@ -55,7 +61,7 @@ DNLS_GRID_POSITION(dnls_grid_position32, int, DNLSGridPoint32)
             dw /= stride;                                                                        \
         }                                                                                        \
         if (dh >= rows || dw >= cols) return -1;                                                 \
-        return ((dnls_i64)dt * rows + dh) * cols + dw;                                           \
+        return dnls_grid_number(dt, dh, dw, rows, cols);                                         \
     }
 DNLS_GRID_QUERY(dnls_grid_query, dnls_i64)
 DNLS_GRID_QUERY(dnls_grid_query32, int)

@@ -1,4 +1,3 @@
-import CUDADriver
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,5 +41,5 @@ private func memoryLimit(of device: Device) throws(DNLSError) -> Int {
         guard pages > 0, pageSize > 0 else { return .max }
         return pages.multipliedReportingOverflow(by: pageSize).overflow ? .max : pages * pageSize
     }
-    return try CUDARuntime.shared(ordinal: ordinal).deviceMemory()
+    return try gpuValidation(ordinal: ordinal).memoryCapacity()
 }

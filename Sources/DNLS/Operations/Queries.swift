@@ -12,7 +12,7 @@ struct QueryList: Sendable {
     enum Source: Sendable {
         case grid(QueryGrid, start: Int)
         case explicit([Int32])
-        /// Explicit positions left on the GPU, `(B, Q, 3)`: the CUDA backend reads them in place.
+        /// Explicit positions left on the GPU, `(B, Q, 3)`: the GPU backend reads them in place.
         case deviceExplicit(Tensor<Int32>)
     }
     let source: Source
@@ -93,7 +93,7 @@ enum CheckedTriples: Sendable {
 }
 
 /// Checks an index or position tensor against the video where it lives: a host tensor on the
-/// host, a GPU tensor by the CUDA backend's check kernel, queued on the call's stream (which
+/// host, a GPU tensor by its device's check kernel, queued on the call's stream (which
 /// waits for the first bad entry's 24 bytes in eager checking, and records it on the device in
 /// deferred checking). Either way the first bad entry in row-major order gives the same error.
 func checkedTriples(_ tensor: Tensor<Int32>, video: VideoShape, argument: String, allowMissing: Bool)
@@ -104,7 +104,7 @@ func checkedTriples(_ tensor: Tensor<Int32>, video: VideoShape, argument: String
         try checkPositions(triples, video: video, argument: argument, allowMissing: allowMissing)
         return .host(triples)
     }
-    try CUDABackend(ordinal: ordinal).checkTriples(tensor, video: video, argument: argument, allowMissing: allowMissing)
+    try gpuValidation(ordinal: ordinal).checkTriples(tensor, video: video, argument: argument, allowMissing: allowMissing)
     return .device(tensor)
 }
 
@@ -113,7 +113,7 @@ struct PatchSites: Sendable {
     enum Source: Sendable {
         /// Neighbour indices `(B, Q, K, 3)`; `t == −1` marks an empty slot (zero patch).
         case neighbours([Int32])
-        /// The same, left on the GPU: the CUDA backend reads the caller's tensor in place.
+        /// The same, left on the GPU: the GPU backend reads the caller's tensor in place.
         case deviceNeighbours(Tensor<Int32>)
         /// Grid queries `start ..< start + queries`, one patch each (K = 1).
         case grid(QueryGrid, start: Int)

@@ -77,11 +77,11 @@ func requireSameShape<S>(_ a: Tensor<S>, _ b: Tensor<S>, argument: String, as re
     }
 }
 
-/// Checks that every value is finite, where the tensor lives: a GPU `Float` tensor by the CUDA
-/// backend's check kernel (reported as the call's checking mode says), anything else on the host.
+/// Checks that every value is finite, where the tensor lives: a GPU `Float` tensor by its
+/// device's check kernel (reported as the call's checking mode says), anything else on the host.
 func requireFinite<S: PatchScalar>(_ t: Tensor<S>, argument: String) throws(DNLSError) {
     if case let .cuda(ordinal) = t.device, let values = t as? Tensor<Float> {
-        try CUDABackend(ordinal: ordinal).checkFinite(values, argument: argument)
+        try gpuValidation(ordinal: ordinal).checkFinite(values, argument: argument)
         return
     }
     if let first = try t.hostElements().firstIndex(where: { !$0.isFinite }) {

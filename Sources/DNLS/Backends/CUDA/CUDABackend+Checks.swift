@@ -48,7 +48,10 @@ struct CheckRegistry: Sendable {
     }
 }
 
-extension CUDABackend {
+extension CUDABackend: DeviceValidation {
+    /// The GPU's memory in bytes (remembered after the first driver query).
+    func memoryCapacity() throws(DNLSError) -> Int { try runtime.deviceMemory() }
+
     /// Checks the triples of a GPU index tensor `(…, 3)` on the device: each lies in the video (or
     /// is the marker `(−1, −1, −1)` when `allowMissing`). The first bad one in row-major order
     /// fails, with the same error as the host check; in ``InputChecking/eager`` mode it is thrown

@@ -4,6 +4,8 @@ internal import CDNLSKernels
 extension CUDABackend {
     /// Channels one fold thread sums (CGROUP in the kernels).
     static let channelGroup = 4
+    /// Grid strides up to which a fold over a query grid has its stride at compile time.
+    static let compiledFoldStrides = 8
     /// Slots one aggregation block walks.
     static let slotsPerBlock = 16
     /// No grid (`on = 0`): positions come from a table instead.
@@ -20,7 +22,9 @@ extension CUDABackend {
               geometry g: PatchGeometry, shape s: VideoShape, block: Tensor<Int32>, rows: FoldRows,
               into out: Tensor<Float>) throws(DNLSError) {
         let groups = (channels.count + Self.channelGroup - 1) / Self.channelGroup
-        try launch(.foldSlots, constants: CUDAKernelConstants(foldPatchSize: g.patchSize),
+        // Strides a grid fold is compiled for (each one is a module of its own; others divide at run time).
+        let stride = grid.on != 0 && (1...Self.compiledFoldStrides).contains(Int(grid.stride)) ? Int(grid.stride) : nil
+        try launch(.foldSlots, constants: CUDAKernelConstants(foldPatchSize: g.patchSize, foldGridStride: stride),
                    count: rows.count * s.width * rows.batches * groups, parameters: DNLSFoldSlots(
             P: pointer(P), grid: grid, pixel0: Int64(pixel0), count: Int64(count), block: pointer(block),
             T: Int32(s.frames), C: Int32(s.channels), H: Int32(s.height), W: Int32(s.width), reach: reach(g),

@@ -72,6 +72,8 @@ struct CUDAKernelConstants: Hashable, Sendable {
     var box: BoxSearchConstants?
     /// The fold's patch size (`FOLD_PS`).
     var foldPatchSize: Int?
+    /// The stride of the fold's query grid (`FOLD_STRIDE`), for folds over a grid.
+    var foldGridStride: Int?
     /// The unfold's patch size (`UNF_PS`).
     var unfoldPatchSize: Int?
     /// Output columns an unfold thread writes in a run (`UNF_RUN`).
@@ -82,6 +84,7 @@ struct CUDAKernelConstants: Hashable, Sendable {
         var d = ["KMAX": "\(kept)", "WHOLE": wholeWindow ? "1" : "0", "GUARDED": guarded ? "1" : "0"]
         if let box { d.merge(box.definitions) { $1 } }
         if let foldPatchSize { d["FOLD_PS"] = "\(foldPatchSize)" }
+        if let foldGridStride { d["FOLD_STRIDE"] = "\(foldGridStride)" }
         if let unfoldPatchSize { d["UNF_PS"] = "\(unfoldPatchSize)" }
         if let unfoldRun { d["UNF_RUN"] = "\(unfoldRun)" }
         return d

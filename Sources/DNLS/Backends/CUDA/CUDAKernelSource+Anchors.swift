@@ -128,15 +128,25 @@ __device__ __forceinline__ bool entry_task(int c0, int cs, int ps, i64 slots, in
 // (slots, cs, ps, ps): slot = b·count + the grid query at the anchor (grid.on), or the anchor's
 // flat pixel − pixel0 when in [0, count) (dense). One thread per pixel and group of CGROUP channels.
 // FOLD_PS is the patch size, at compile time, so that the anchor loops unroll (the kernel exists
-// only in modules compiled with it).
+// only in modules compiled with it). FOLD_STRIDE, when not 0, is the stride of the grid of every
+// launch of the module (grid.on), at compile time too.
 #ifdef FOLD_PS
+#ifndef FOLD_STRIDE
+#define FOLD_STRIDE 0
+#endif
 // ON_GRID is grid.on at compile time: the anchor loop of each kind has no branch on it. The fields
 // are read into locals first, before the loops, as separate kernel parameters would be (read
 // inside the loops, the compiler was seen to reload them there and to unroll the loops less).
 template <bool ON_GRID> __device__ __forceinline__ void fold_pixel(const DNLSFoldSlots& p)
 {
     const float* P = p.P;
+#if FOLD_STRIDE
+    // The grid's stride at compile time: the per-entry tests of grid_query divide by a constant.
+    Grid grid = grid_value(p.grid);
+    grid.stride = FOLD_STRIDE;
+#else
     const Grid grid = grid_value(p.grid);
+#endif
     const i64 pixel0 = p.pixel0, count = p.count;
     const int* block = p.block;
     const int T = p.T, C = p.C, H = p.H, W = p.W, reach = p.reach, c0 = p.c0, cs = p.cs;

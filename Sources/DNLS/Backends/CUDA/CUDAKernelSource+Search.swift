@@ -169,25 +169,291 @@ __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wai
 #define BOX_REACH ((BOX_WS - 1) * BOX_WSTEP)                    // span of the window offsets
 #define BOX_ROWPAD (((BOX_WS + BOX_RG - 1) / BOX_RG * BOX_RG - BOX_WS) * BOX_WSTEP)  // key rows of the last row group's padding
 #define BOX_GPF ((BOX_WS + BOX_RG - 1) / BOX_RG)                // window-row groups per frame slot
+
+// The block's shared memory, in floats. Shared rows have odd lengths, so that the items of a warp
+// (consecutive footprint rows) hit distinct banks.
+namespace box {
+constexpr int KX = BOX_PY + BOX_REACH + BOX_PAD;       // key row length: footprint + window reach
+constexpr int KY = BOX_PY + BOX_REACH + BOX_ROWPAD;    // key rows of all window rows (+ the last group's padding)
+constexpr int KXP = KX | 1;                            // its padded stride
+constexpr int QXP = BOX_PY | 1;                        // padded stride of query rows
+constexpr int TQP = BOX_TQP;                           // stride of row sums: BOX_TQ, or + 1 against bank conflicts
+constexpr int TR = BOX_PY + (BOX_RG - 1) * BOX_WSTEP;  // key rows of BOX_RG window rows
+constexpr int KEYS = BOX_CC * TR * KXP;
+constexpr int STAGE = KEYS + BOX_CC * BOX_PY * QXP;
+constexpr int TQ2 = BOX_TQ * BOX_TQ;                   // queries of a tile
+// Owners: OWN threads per query of the tile, each offering an equal share of the window columns
+// to its own top-K (two when the block has the threads and the lists fit the shared memory for
+// their merge), so that the owners' phase, which the rest of the block waits for, is shorter.
+constexpr int OWN = 2 * TQ2 <= BOX_NT && TQ2 * (2 * KMAX + 1) <= BOX_NBUF * STAGE + BOX_WS * BOX_PY * TQP ? 2 : 1;
+constexpr int JSHARE = (BOX_WS + OWN - 1) / OWN;       // window columns per owner
+// Copies: each thread copies one column of the key rows (and of the query rows), every KROWS-th
+// (QROWS-th) row, so that its column and its place in a row are fixed for the block.
+constexpr int KROWS = BOX_NT / KX, QROWS = BOX_NT / BOX_PY;  // rows per pass (the plan gives KX, PY ≤ BOX_NT)
+}  // namespace box
+
+// Where a block's unit of work lies: tile (x, y) of grid frame dt of batch item b, for tile number
+// bid (tiles of a frame, then frames, then items).
+struct BoxTile { int x, y, dt, b; };
+
+__device__ __forceinline__ BoxTile box_tile(int bid, int tilesX, int tilesY, int frames) {
+    BoxTile k;
+    k.x = bid % tilesX; k.y = bid / tilesX % tilesY;
+    k.dt = bid / (tilesX * tilesY) % frames; k.b = bid / (tilesX * tilesY * frames);
+    return k;
+}
+
+// One thread's query of the tile: the thread is its owner when `mine`, offering window columns
+// [jBegin, jEnd) to its list; (t, h, w) is the query, (ty, tx) its place in the tile, `out` its
+// first output slot.
+struct BoxOwner { bool mine; int part, ty, tx, jBegin, jEnd, t, h, w; i64 q, out; };
+
+// Resolved columns and rows (times W) of the key samples, from the footprint origin (y0, x0)
+// displaced by the first window offset dmin, into the block's tables (-1: zero); query samples are
+// those displaced by 0, i.e. at index −dmin.
+__device__ __forceinline__ void box_resolve_tables(const DNLSSearchForwardBox& p, int* keyColumns, int* keyRows,
+                                                   const Geometry& g, int y0, int x0) {
+    for (int x = threadIdx.x; x < box::KX; x += BOX_NT) {
+        int xx = x0 + p.dmin + x;
+        keyColumns[x] = resolved(g.cols, xx, p.W);
+    }
+    for (int r = threadIdx.x; r < box::KY; r += BOX_NT) {
+        int row = resolved(g.rows, y0 + p.dmin + r, p.H);
+        keyRows[r] = row < 0 ? -1 : row * p.W;
+    }
+}
+
+// Zeroes the row sums of every window row an item holds.
+__device__ __forceinline__ void box_clear_sums(float (&accs)[BOX_RA][BOX_JG][BOX_RUN]) {
+#pragma unroll
+    for (int r = 0; r < BOX_RA; ++r)
+#pragma unroll
+        for (int jj = 0; jj < BOX_JG; ++jj)
+#pragma unroll
+            for (int o = 0; o < BOX_RUN; ++o) accs[r][jj][o] = 0.0f;
+}
+
+// The row sums of window column jj of the item's group (item: footprint row y, run `run`) from `a`
+// into shared memory (none past the last column).
+__device__ __forceinline__ void box_store_sums(float* rowSums, const float (&a)[BOX_JG][BOX_RUN], int jj, int group, int y,
+                                               int run) {
+    int j = group * BOX_JG + jj;
+    if (j >= BOX_WS) return;
+#pragma unroll
+    for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * box::TQP + run * BOX_RUN + o] = a[jj][o];
+}
+
+// Column `col` (-1: zeros) of rows r0, r0 + step, … below `count` of the chunk's channels from c0
+// on in `frame` (a frame of the search's videos), row r at offset at[r] (-1: zeros), into dst (row
+// stride `rowStride`, channel stride `planeStride`), asynchronously; each row's offset is read once
+// for all the channels.
+__device__ __forceinline__ void box_copy_column(const DNLSSearchForwardBox& p, const float* frame, int col, const int* at,
+                                                int r0, int count, int step, float* dst, int rowStride, int planeStride,
+                                                int c0) {
+    const float* column[BOX_CC];
+    bool live[BOX_CC];
+#pragma unroll
+    for (int c = 0; c < BOX_CC; ++c) {
+        live[c] = c0 + c < p.channels && col >= 0;  // channels past the last read zero
+        column[c] = frame + (i64)(live[c] ? c0 + c : 0) * p.H * p.W + max(col, 0);
+    }
+#pragma unroll 2
+    for (int r = r0; r < count; r += step) {
+        int row = at[r];
+#pragma unroll
+        for (int c = 0; c < BOX_CC; ++c)
+            cp_async4_at(dst + c * planeStride + r * rowStride, column[c], max(row, 0), live[c] && row >= 0);
+    }
+}
+
+// A thread's fixed share of the copies: key column kx from row kr0 on (key column kcol of the
+// frame), query column qx from row qr0 on (qcol).
+struct BoxCopier { int kx, kr0, qx, qr0, kcol, qcol; };
+
+// The key rows of step (frame slot s, window rows from i0, chunk c0) and, when withQuery, the query
+// footprint of the chunk, copied asynchronously into `stage`, then committed as one group.
+__device__ __forceinline__ void box_load(const DNLSSearchForwardBox& p, const BoxCopier& cp, const Geometry& g,
+                                         const int* keyRows, int b, int t, int s, int i0, int c0, float* stage,
+                                         bool withQuery) {
+    if (cp.kr0 < box::KROWS)
+        box_copy_column(p, p.keys + ((i64)b * p.T + g.order[t * p.F + s]) * p.C * p.H * p.W, cp.kcol,
+                        keyRows + i0 * BOX_WSTEP, cp.kr0, box::TR, box::KROWS, stage + cp.kx, box::KXP, box::TR * box::KXP, c0);
+    if (withQuery && cp.qr0 < box::QROWS)
+        box_copy_column(p, p.video + ((i64)b * p.T + t) * p.C * p.H * p.W, cp.qcol, keyRows - p.dmin,
+                        cp.qr0, BOX_PY, box::QROWS, stage + box::KEYS + cp.qx, box::QXP, BOX_PY * box::QXP, c0);
+    cp_async_commit();
+}
+
+// The owner's candidates of window row i (offset di) of frame slot s, from the row sums in shared
+// memory: each column's distance is the sum of its patch rows, offered to the list in enumeration
+// order (WHOLE: written at its slot). The block waits for the row sums first and for the owners after.
+__device__ __forceinline__ void box_offer_row(const DNLSSearchForwardBox& p, const Geometry& g, const float* rowSums,
+                                              const BoxOwner o, TopK& best, int s, int i, int di) {
+    __syncthreads();
+    if (o.mine && o.h + di >= 0 && o.h + di < p.H) {
+#if WHOLE
+        int n = g.order[o.t * p.F + s];
+#endif
+        // Unrolled only a little: 21 inlined offers crowd out the arithmetic's registers (spills).
+#pragma unroll 3
+        for (int j = o.jBegin; j < o.jEnd; ++j) {
+            int cw = o.w + p.dmin + j * BOX_WSTEP;
+            if (cw < 0 || cw >= p.W) continue;
+            const float* col = rowSums + (j * BOX_PY + o.ty * BOX_STRIDE) * box::TQP + o.tx;
+            float dist = 0.0f;
+#pragma unroll
+            for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * box::TQP];
+            int en = dnls_candidate_number(s, i, j, BOX_WS);
+#if WHOLE
+            store_slot(p.distances, p.indices, o.out + en, dist, n, o.h + di, cw);
+#else
+            best.offer(BOX_L2 ? dist : -dist, en);
+#endif
+        }
+    }
+    __syncthreads();
+}
+
+#if BOX_RA > 1
+// Window rows in registers (several channel chunks, one channel per pass, window stride 1): adds
+// the chunk's channels from c0 on into the row sums of all BOX_RA window rows of the group, so that
+// a group's key rows and the query footprint are staged once per chunk for all of them. The key
+// samples of the group's window columns slide along the run, one new sample per footprint column;
+// each row sum takes its terms in the same order as in a single-row pass.
+__device__ __forceinline__ void box_add_chunk_to_rows(const DNLSSearchForwardBox& p, float (&accs)[BOX_RA][BOX_JG][BOX_RUN],
+                                                      const float* kStage, const float* qStage, int y, int xRun,
+                                                      int group, int c0) {
+    for (int cs = 0; cs < BOX_CC && c0 + cs < p.channels; ++cs) {
+        const float* qb = qStage + (cs * BOX_PY + y) * box::QXP + xRun;
+        const float* kb = kStage + (cs * box::TR + y) * box::KXP + xRun + group * BOX_JG;
+        // Key samples of the group's window columns in each window row, slid along the run.
+        float kv[BOX_RA][BOX_JG];
+#pragma unroll
+        for (int k = 0; k < BOX_SPAN; ++k) {
+            float q = qb[k];
+#pragma unroll
+            for (int r = 0; r < BOX_RA; ++r) {
+#pragma unroll
+                for (int jj = 0; jj < BOX_JG; ++jj)
+                    kv[r][jj] = k > 0 && jj + 1 < BOX_JG ? kv[r][jj + 1] : kb[r * box::KXP + k + jj];
+#pragma unroll
+                for (int jj = 0; jj < BOX_JG; ++jj) {
+                    float u = BOX_L2 ? q - kv[r][jj] : q, v = BOX_L2 ? u : kv[r][jj];
+#pragma unroll
+                    for (int o = 0; o < BOX_RUN; ++o) {
+                        // Footprint column k is tap e of query column o of the run, if any.
+                        int e = k - o * BOX_STRIDE;
+                        if (e >= 0 && e % BOX_DIL == 0 && e / BOX_DIL < BOX_PS)
+                            accs[r][jj][o] = __fmaf_rn(u, v, accs[r][jj][o]);
+                    }
+                }
+            }
+        }
+    }
+}
+#else
+// One register pass over BOX_CI channels from cs on of window row i (row i − i0 of the stage),
+// added into the row sums `acc` of the item (footprint row y, run `run` from column xRun, window
+// columns of `group`); BOX_ONCE: every channel in this one pass, each column's sums stored as soon
+// as they are formed. The query samples stay in registers (qv) while `loaded` names their channel.
+__device__ __forceinline__ void box_row_pass(float (&acc)[BOX_JG][BOX_RUN], float (&qv)[BOX_CI][BOX_SPAN], int& loaded,
+                                             const float* kStage, const float* qStage, float* rowSums, int cs, int c0,
+                                             int i, int i0, int y, int xRun, int group, int run) {
+    const int wstep = BOX_WSTEP;                       // offset between neighbouring window columns
+    if (loaded != c0 + cs) {
+#pragma unroll
+        for (int c = 0; c < BOX_CI; ++c)
+#pragma unroll
+            for (int k = 0; k < BOX_SPAN; ++k) qv[c][k] = qStage[((cs + c) * BOX_PY + y) * box::QXP + xRun + k];
+        loaded = c0 + cs;
+    }
+    const float* kb = kStage + (cs * box::TR + y + (i - i0) * wstep) * box::KXP + xRun + group * BOX_JG * wstep;
+    float kv[BOX_CI][BOX_SPAN];
+#pragma unroll
+    for (int jj = 0; jj < BOX_JG; ++jj) {
+        // Key samples for window column jj of the group: slide the previous ones.
+#pragma unroll
+        for (int c = 0; c < BOX_CI; ++c)
+#pragma unroll
+            for (int k = 0; k < BOX_SPAN; ++k)
+                kv[c][k] = jj > 0 && k + wstep < BOX_SPAN ? kv[c][k + wstep] : kb[c * box::TR * box::KXP + jj * wstep + k];
+#if BOX_CI == 1
+        // Each term straight into the row sums of the patches that cover it.
+        float u[BOX_SPAN];
+#pragma unroll
+        for (int k = 0; k < BOX_SPAN; ++k) u[k] = BOX_L2 ? qv[0][k] - kv[0][k] : qv[0][k];
+#pragma unroll
+        for (int o = 0; o < BOX_RUN; ++o) {
+            float sum = BOX_ONCE ? 0.0f : acc[jj][o];
+#pragma unroll
+            for (int e = 0; e < BOX_PS; ++e) {
+                int k = o * BOX_STRIDE + e * BOX_DIL;
+                sum = __fmaf_rn(u[k], BOX_L2 ? u[k] : kv[0][k], sum);
+            }
+            acc[jj][o] = sum;
+        }
+#else
+        // The pixel terms summed over the register channels, then into the row sums.
+        float d[BOX_SPAN];
+#pragma unroll
+        for (int k = 0; k < BOX_SPAN; ++k) {
+            float sum = 0.0f;
+#pragma unroll
+            for (int c = 0; c < BOX_CI; ++c) {
+                if (BOX_L2) { float u = qv[c][k] - kv[c][k]; sum = __fmaf_rn(u, u, sum); }
+                else sum = __fmaf_rn(qv[c][k], kv[c][k], sum);
+            }
+            d[k] = sum;
+        }
+#pragma unroll
+        for (int o = 0; o < BOX_RUN; ++o) {
+            float sum = 0.0f;
+#pragma unroll
+            for (int e = 0; e < BOX_PS; ++e) sum += d[o * BOX_STRIDE + e * BOX_DIL];
+            acc[jj][o] = BOX_ONCE ? sum : acc[jj][o] + sum;
+        }
+#endif
+#if BOX_ONCE
+        // A single pass: store each window column's row sums as soon as they are formed.
+        box_store_sums(rowSums, acc, jj, group, y, run);
+#endif
+    }
+}
+#endif
+
+#if !WHOLE
+// The second owner's list joins the first's (both sorted by `ahead`, a total order): the same list
+// as one owner offering every column. Every thread of the block calls it.
+__device__ __forceinline__ void box_join_owner_lists(TopK& best, float* smem, const BoxOwner& o) {
+    __syncthreads();  // every reader of the shared memory is done
+    float* keysOut = smem + (threadIdx.x % box::TQ2) * (2 * KMAX + 1);
+    int* ensOut = (int*)keysOut + KMAX;
+    if (o.mine && o.part == 1) {
+        for (int r = 0; r < best.filled; ++r) { keysOut[r] = best.key[r]; ensOut[r] = best.en[r]; }
+        ensOut[KMAX] = best.filled;
+    }
+    __syncthreads();
+    if (o.mine && o.part == 0)
+        for (int r = 0; r < ensOut[KMAX] && best.insert(keysOut[r], ensOut[r]); ++r) {}
+}
+
+// A list of part slot `at` (a segment of a tile that several blocks shared), for search_box_merge.
+__device__ __forceinline__ void box_leave_part(const DNLSSearchForwardBox& p, const TopK& best, i64 at) {
+    for (int r = 0; r < KMAX; ++r) {
+        p.partKeys[at * KMAX + r] = r < best.filled ? best.key[r] : 0.0f;
+        p.partEntries[at * (KMAX + 1) + r] = r < best.filled ? best.en[r] : -1;
+    }
+    p.partEntries[at * (KMAX + 1) + KMAX] = best.filled;
+}
+#endif
+
 extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_box(const DNLSSearchForwardBox p)
 {
     extern __shared__ float smem[];
-    // Shared rows have odd lengths, so that the items of a warp (consecutive footprint rows) hit
-    // distinct banks.
-    const int KX = BOX_PY + BOX_REACH + BOX_PAD;       // key row length: footprint + window reach
-    const int KY = BOX_PY + BOX_REACH + BOX_ROWPAD;    // key rows of all window rows (+ the last group's padding)
-    const int KXP = KX | 1;                            // its padded stride
-    const int QXP = BOX_PY | 1;                        // padded stride of query rows
-    const int TQP = BOX_TQP;                           // stride of row sums: BOX_TQ, or + 1 against bank conflicts
-    const int TR = BOX_PY + (BOX_RG - 1) * BOX_WSTEP;  // key rows of BOX_RG window rows
-    const int KEYS = BOX_CC * TR * KXP;
-    const int STAGE = KEYS + BOX_CC * BOX_PY * QXP;
-    float* stages = smem;                              // [BOX_NBUF][keys [BOX_CC][TR][KXP], query [BOX_CC][BOX_PY][QXP]]
-    float* rowSums = stages + BOX_NBUF * STAGE;        // [BOX_WS][BOX_PY][TQP]
-    // Resolved columns and rows (times W) of the key samples, from the footprint origin displaced
-    // by the first window offset; query samples are those displaced by 0, i.e. at index −dmin.
-    int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * TQP);  // [KX], -1: zero
-    int* keyRows = keyColumns + KX;                             // [KY], -1: zero
+    float* stages = smem;                                   // [BOX_NBUF][keys [BOX_CC][TR][KXP], query [BOX_CC][BOX_PY][QXP]]
+    float* rowSums = stages + BOX_NBUF * box::STAGE;        // [BOX_WS][BOX_PY][TQP]
+    int* keyColumns = (int*)(rowSums + BOX_WS * BOX_PY * box::TQP);  // [KX], -1: zero
+    int* keyRows = keyColumns + box::KX;                             // [KY], -1: zero
     int tilesX = (p.grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (p.grid.rows + BOX_TQ - 1) / BOX_TQ;
     // This block's units of work, unitsPerBlock from blockIdx.x · unitsPerBlock on; a unit is
     // (tile, frame slot, window-row group), tile-major. The units of one tile form a segment,
@@ -210,50 +476,37 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
     do {
         const int bid = blockIdx.x, first = 0, last = unitsPerTile, u0 = bid * unitsPerTile;
 #endif
-        int tileX = bid % tilesX, tileY = bid / tilesX % tilesY;
-        int dt = bid / (tilesX * tilesY) % p.grid.frames, b = bid / (tilesX * tilesY * p.grid.frames);
-        // Owners: OWN threads per query of the tile, each offering an equal share of the window
-        // columns to its own top-K (two when the block has the threads and the lists fit the shared
-        // memory for their merge), so that the owners' phase, which the rest of the block waits for, is
-        // shorter.
-        const int TQ2 = BOX_TQ * BOX_TQ;
-        const int OWN = 2 * TQ2 <= BOX_NT && TQ2 * (2 * KMAX + 1) <= BOX_NBUF * STAGE + BOX_WS * BOX_PY * TQP ? 2 : 1;
-        const int JSHARE = (BOX_WS + OWN - 1) / OWN;       // window columns per owner
-        int tid = threadIdx.x, ty = tid % TQ2 / BOX_TQ, tx = tid % BOX_TQ, part = tid / TQ2;
-        int jBegin = part * JSHARE, jEnd = min(jBegin + JSHARE, BOX_WS);
-        int gi = tileY * BOX_TQ + ty, gj = tileX * BOX_TQ + tx;
-        i64 q = ((i64)dt * p.grid.rows + gi) * p.grid.cols + gj - p.grid.start;
-        bool mine = part < OWN && gi < p.grid.rows && gj < p.grid.cols && q >= 0 && q < p.Q;
-        if (!__syncthreads_or(mine)) continue;
+        const BoxTile tile = box_tile(bid, tilesX, tilesY, p.grid.frames);
+        const int dt = tile.dt, b = tile.b;
+        int tid = threadIdx.x;
+        BoxOwner own;
+        own.ty = tid % box::TQ2 / BOX_TQ; own.tx = tid % BOX_TQ; own.part = tid / box::TQ2;
+        own.jBegin = own.part * box::JSHARE; own.jEnd = min(own.jBegin + box::JSHARE, BOX_WS);
+        int gi = tile.y * BOX_TQ + own.ty, gj = tile.x * BOX_TQ + own.tx;
+        own.q = dnls_grid_number(dt, gi, gj, p.grid.rows, p.grid.cols) - p.grid.start;
+        own.mine = own.part < box::OWN && gi < p.grid.rows && gj < p.grid.cols && own.q >= 0 && own.q < p.Q;
+        if (!__syncthreads_or(own.mine)) continue;
         Geometry g = geometry(p.block, p.H, p.W, BOX_PS, BOX_WS);
-        int t = p.grid.t0 + dt;
-        int h = p.grid.h0 + gi * BOX_STRIDE, w = p.grid.w0 + gj * BOX_STRIDE;
-        int hq0 = p.grid.h0 + tileY * BOX_TQ * BOX_STRIDE, wq0 = p.grid.w0 + tileX * BOX_TQ * BOX_STRIDE;
-        int hq1 = p.grid.h0 + min(tileY * BOX_TQ + BOX_TQ - 1, p.grid.rows - 1) * BOX_STRIDE;
+        own.t = p.grid.t0 + dt;
+        own.h = p.grid.h0 + gi * BOX_STRIDE; own.w = p.grid.w0 + gj * BOX_STRIDE;
+        const int t = own.t;
+        int hq0 = p.grid.h0 + tile.y * BOX_TQ * BOX_STRIDE, wq0 = p.grid.w0 + tile.x * BOX_TQ * BOX_STRIDE;
+        int hq1 = p.grid.h0 + min(tile.y * BOX_TQ + BOX_TQ - 1, p.grid.rows - 1) * BOX_STRIDE;
         int y0 = hq0 + g.patch[0], x0 = wq0 + g.patch[0];  // footprint origin
         // This thread's work item (threads past BOX_ITEMS only own queries).
         bool worker = tid < BOX_ITEMS;
         int y = tid % BOX_PY, run = (tid / BOX_PY) % BOX_RUNS, group = tid / (BOX_PY * BOX_RUNS);
         int xRun = run * BOX_RUN * BOX_STRIDE;             // first footprint column of the run
-        const int wstep = BOX_WSTEP;                       // offset between neighbouring window columns
-        for (int x = tid; x < KX; x += BOX_NT) {
-            int xx = x0 + p.dmin + x;
-            keyColumns[x] = resolved(g.cols, xx, p.W);
-        }
-        for (int r = tid; r < KY; r += BOX_NT) {
-            int row = resolved(g.rows, y0 + p.dmin + r, p.H);
-            keyRows[r] = row < 0 ? -1 : row * p.W;
-        }
-        i64 out = ((i64)b * p.Q + (mine ? q : 0)) * p.slots;
+        box_resolve_tables(p, keyColumns, keyRows, g, y0, x0);
+        own.out = ((i64)b * p.Q + (own.mine ? own.q : 0)) * p.slots;
         // First candidate (enumeration number) of unit u of the tile; unitStart(unitsPerTile) = slots.
         auto unitStart = [&](int u) { return dnls_candidate_number(u / BOX_GPF, u % BOX_GPF * BOX_RG, 0, BOX_WS); };
+        TOPK(best);
 #if WHOLE
         // Every slot of the segment's candidates starts empty; those in the image are then written.
         const float empty = BOX_L2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
-        if (mine && part == 0)
-            for (int e = unitStart(first); e < unitStart(last); ++e) store_slot(p.distances, p.indices, out + e, empty, -1, -1, -1);
-#else
-        TOPK(best);
+        if (own.mine && own.part == 0)
+            for (int e = unitStart(first); e < unitStart(last); ++e) store_slot(p.distances, p.indices, own.out + e, empty, -1, -1, -1);
 #endif
         // BOX_ONCE: one register pass holds every channel, so the query samples stay in registers for
         // the whole block and are staged only once.
@@ -262,23 +515,6 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         float accs[BOX_RA][BOX_JG][BOX_RUN];
         float (&acc)[BOX_JG][BOX_RUN] = accs[0];
         int loaded = -1;
-        // Zeroes the row sums of every window row an item holds.
-        auto clearSums = [&]() {
-#pragma unroll
-            for (int r = 0; r < BOX_RA; ++r)
-#pragma unroll
-                for (int jj = 0; jj < BOX_JG; ++jj)
-#pragma unroll
-                    for (int o = 0; o < BOX_RUN; ++o) accs[r][jj][o] = 0.0f;
-        };
-        // The row sums of window column jj of the item's group from `a` into shared memory (none past
-        // the last column).
-        auto storeSums = [&](const float (&a)[BOX_JG][BOX_RUN], int jj) {
-            int j = group * BOX_JG + jj;
-            if (j >= BOX_WS) return;
-#pragma unroll
-            for (int o = 0; o < BOX_RUN; ++o) rowSums[(j * BOX_PY + y) * TQP + run * BOX_RUN + o] = a[jj][o];
-        };
         // Steps (frame slot s, first window row i0 of a group of BOX_RG, channel chunk c0), in order,
         // over the segment's units; groups in which no query of the tile has a candidate row in the
         // frame are skipped.
@@ -302,255 +538,82 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
             c0 = 0;
             return nextGroup(s, i0);
         };
-        // Copies: each thread copies one column of the key rows (and of the query rows), every
-        // KROWS-th (QROWS-th) row, so that its column and its place in a row are fixed for the block.
-        const int KROWS = BOX_NT / KX, QROWS = BOX_NT / BOX_PY;  // rows per pass (the plan gives KX, PY ≤ BOX_NT)
-        int kx = tid % KX, kr0 = tid / KX, qx = tid % BOX_PY, qr0 = tid / BOX_PY;
-        int kcol = -1, qcol = -1;
-        // Column `col` (-1: zeros) of rows r0, r0 + step, … below `count` of the chunk's channels from
-        // c0 on in `frame`, row r at offset at[r] (-1: zeros), into dst (row stride `rowStride`, channel
-        // stride `planeStride`); each row's offset is read once for all the channels.
-        auto copyColumn = [&](const float* frame, int col, const int* at, int r0, int count, int step,
-                              float* dst, int rowStride, int planeStride, int c0) {
-            const float* column[BOX_CC];
-            bool live[BOX_CC];
-#pragma unroll
-            for (int c = 0; c < BOX_CC; ++c) {
-                live[c] = c0 + c < p.channels && col >= 0;  // channels past the last read zero
-                column[c] = frame + (i64)(live[c] ? c0 + c : 0) * p.H * p.W + max(col, 0);
-            }
-#pragma unroll 2
-            for (int r = r0; r < count; r += step) {
-                int row = at[r];
-#pragma unroll
-                for (int c = 0; c < BOX_CC; ++c)
-                    cp_async4_at(dst + c * planeStride + r * rowStride, column[c], max(row, 0), live[c] && row >= 0);
-            }
-        };
-        // A step's key rows (and, unless staged once, its query footprint), copied asynchronously.
-        auto load = [&](int s, int i0, int c0, float* stage, bool withQuery) {
-            if (kr0 < KROWS)
-                copyColumn(p.keys + ((i64)b * p.T + g.order[t * p.F + s]) * p.C * p.H * p.W, kcol, keyRows + i0 * BOX_WSTEP,
-                           kr0, TR, KROWS, stage + kx, KXP, TR * KXP, c0);
-            if (withQuery && qr0 < QROWS)
-                copyColumn(p.video + ((i64)b * p.T + t) * p.C * p.H * p.W, qcol, keyRows - p.dmin,
-                           qr0, BOX_PY, QROWS, stage + KEYS + qx, QXP, BOX_PY * QXP, c0);
-            cp_async_commit();
-        };
+        BoxCopier copier;
+        copier.kx = tid % box::KX; copier.kr0 = tid / box::KX; copier.qx = tid % BOX_PY; copier.qr0 = tid / BOX_PY;
+        copier.kcol = -1; copier.qcol = -1;
         __syncthreads();  // the column and row tables are written
         int s = first / BOX_GPF, i0 = first % BOX_GPF * BOX_RG, c0 = 0, buf = 0;
-        // Once every row sum of window row i (offset di) is stored, each owner offers its query's
-        // candidates of that row from them; the block then waits for the owners to finish with rowSums.
-        auto offerRow = [&](int i, int di) {
-            __syncthreads();
-            if (mine && h + di >= 0 && h + di < p.H) {
-#if WHOLE
-                int n = g.order[t * p.F + s];
-#endif
-                // Unrolled only a little: 21 inlined offers crowd out the arithmetic's registers (spills).
-#pragma unroll 3
-                for (int j = jBegin; j < jEnd; ++j) {
-                    int cw = w + p.dmin + j * BOX_WSTEP;
-                    if (cw < 0 || cw >= p.W) continue;
-                    const float* col = rowSums + (j * BOX_PY + ty * BOX_STRIDE) * TQP + tx;
-                    float dist = 0.0f;
-#pragma unroll
-                    for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * TQP];
-                    int en = dnls_candidate_number(s, i, j, BOX_WS);
-#if WHOLE
-                    store_slot(p.distances, p.indices, out + en, dist, n, h + di, cw);
-#else
-                    best.offer(BOX_L2 ? dist : -dist, en);
-#endif
-                }
-            }
-            __syncthreads();
-        };
-#if BOX_RA > 1
-        // Window rows in registers (several channel chunks, one channel per pass, window stride 1):
-        // each step adds its chunk into the row sums of all BOX_RA window rows of its group, so that a
-        // group's key rows and the query footprint are staged once per chunk for all of them. The key
-        // samples of the group's window columns slide along the run, one new sample per footprint
-        // column; each row sum takes its terms in the same order as in a single-row pass. After the
-        // last chunk, each window row's sums are stored and offered in turn.
-        auto rowsInRegisters = [&](const float* kStage, const float* qStage, int i1) {
-            if (worker) {
-                if (c0 == 0) clearSums();
-                for (int cs = 0; cs < BOX_CC && c0 + cs < p.channels; ++cs) {
-                    const float* qb = qStage + (cs * BOX_PY + y) * QXP + xRun;
-                    const float* kb = kStage + (cs * TR + y) * KXP + xRun + group * BOX_JG;
-                    // Key samples of the group's window columns in each window row, slid along the run.
-                    float kv[BOX_RA][BOX_JG];
-#pragma unroll
-                    for (int k = 0; k < BOX_SPAN; ++k) {
-                        float q = qb[k];
-#pragma unroll
-                        for (int r = 0; r < BOX_RA; ++r) {
-#pragma unroll
-                            for (int jj = 0; jj < BOX_JG; ++jj)
-                                kv[r][jj] = k > 0 && jj + 1 < BOX_JG ? kv[r][jj + 1] : kb[r * KXP + k + jj];
-#pragma unroll
-                            for (int jj = 0; jj < BOX_JG; ++jj) {
-                                float u = BOX_L2 ? q - kv[r][jj] : q, v = BOX_L2 ? u : kv[r][jj];
-#pragma unroll
-                                for (int o = 0; o < BOX_RUN; ++o) {
-                                    // Footprint column k is tap e of query column o of the run, if any.
-                                    int e = k - o * BOX_STRIDE;
-                                    if (e >= 0 && e % BOX_DIL == 0 && e / BOX_DIL < BOX_PS)
-                                        accs[r][jj][o] = __fmaf_rn(u, v, accs[r][jj][o]);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            if (c0 + BOX_CC < p.channels) return;  // more chunks to add
-#pragma unroll
-            for (int r = 0; r < BOX_RA; ++r) {
-                int i = i0 + r;
-                if (i >= i1) break;
-                int di = g.window[i];
-                if (hq1 + di < 0 || hq0 + di >= p.H) continue;
-                if (worker) {
-#pragma unroll
-                    for (int jj = 0; jj < BOX_JG; ++jj) storeSums(accs[r], jj);
-                }
-                offerRow(i, di);
-            }
-        };
-#endif
         bool have = usable(i0) || nextGroup(s, i0);
-        if (kr0 < KROWS) kcol = keyColumns[kx];
-        if (qr0 < QROWS) qcol = keyColumns[qx - p.dmin];
-        if (have) load(s, i0, c0, stages, true);
+        if (copier.kr0 < box::KROWS) copier.kcol = keyColumns[copier.kx];
+        if (copier.qr0 < box::QROWS) copier.qcol = keyColumns[copier.qx - p.dmin];
+        if (have) box_load(p, copier, g, keyRows, b, t, s, i0, c0, stages, true);
         while (have) {
             int ns = s, ni0 = i0, nc0 = c0;
             bool more = advance(ns, ni0, nc0);
             cp_async_wait_all();
             __syncthreads();  // this step's rows have landed; the previous step's readers are done
 #if BOX_NBUF == 2
-            if (more) load(ns, ni0, nc0, stages + (buf ^ 1) * STAGE, !queryOnce);
+            if (more) box_load(p, copier, g, keyRows, b, t, ns, ni0, nc0, stages + (buf ^ 1) * box::STAGE, !queryOnce);
 #endif
-            const float* kStage = stages + buf * STAGE;
-            const float* qStage = kStage + KEYS;
+            const float* kStage = stages + buf * box::STAGE;
+            const float* qStage = kStage + box::KEYS;
             int i1 = min(i0 + BOX_RG, BOX_WS);
 #if BOX_RA > 1
-            rowsInRegisters(kStage, qStage, i1);
+            if (worker) {
+                if (c0 == 0) box_clear_sums(accs);
+                box_add_chunk_to_rows(p, accs, kStage, qStage, y, xRun, group, c0);
+            }
+            if (c0 + BOX_CC >= p.channels) {  // the last chunk: each window row's sums are stored and offered in turn
+#pragma unroll
+                for (int r = 0; r < BOX_RA; ++r) {
+                    int i = i0 + r;
+                    if (i >= i1) break;
+                    int di = g.window[i];
+                    if (hq1 + di < 0 || hq0 + di >= p.H) continue;
+                    if (worker) {
+#pragma unroll
+                        for (int jj = 0; jj < BOX_JG; ++jj) box_store_sums(rowSums, accs[r], jj, group, y, run);
+                    }
+                    box_offer_row(p, g, rowSums, own, best, s, i, di);
+                }
+            }
 #else
             for (int i = i0; i < i1; ++i) {
                 int di = g.window[i];
                 if (hq1 + di < 0 || hq0 + di >= p.H) continue;
                 if (worker) {
-                    // One register pass over BOX_CI channels from cs on, added into the row sums.
-                    auto pass = [&](int cs) {
-                        if (loaded != c0 + cs) {
-#pragma unroll
-                            for (int c = 0; c < BOX_CI; ++c)
-#pragma unroll
-                                for (int k = 0; k < BOX_SPAN; ++k) qv[c][k] = qStage[((cs + c) * BOX_PY + y) * QXP + xRun + k];
-                            loaded = c0 + cs;
-                        }
-                        const float* kb = kStage + (cs * TR + y + (i - i0) * wstep) * KXP + xRun + group * BOX_JG * wstep;
-                        float kv[BOX_CI][BOX_SPAN];
-#pragma unroll
-                        for (int jj = 0; jj < BOX_JG; ++jj) {
-                            // Key samples for window column jj of the group: slide the previous ones.
-#pragma unroll
-                            for (int c = 0; c < BOX_CI; ++c)
-#pragma unroll
-                                for (int k = 0; k < BOX_SPAN; ++k)
-                                    kv[c][k] = jj > 0 && k + wstep < BOX_SPAN ? kv[c][k + wstep] : kb[c * TR * KXP + jj * wstep + k];
-#if BOX_CI == 1
-                            // Each term straight into the row sums of the patches that cover it.
-                            float u[BOX_SPAN];
-#pragma unroll
-                            for (int k = 0; k < BOX_SPAN; ++k) u[k] = BOX_L2 ? qv[0][k] - kv[0][k] : qv[0][k];
-#pragma unroll
-                            for (int o = 0; o < BOX_RUN; ++o) {
-                                float sum = BOX_ONCE ? 0.0f : acc[jj][o];
-#pragma unroll
-                                for (int e = 0; e < BOX_PS; ++e) {
-                                    int k = o * BOX_STRIDE + e * BOX_DIL;
-                                    sum = __fmaf_rn(u[k], BOX_L2 ? u[k] : kv[0][k], sum);
-                                }
-                                acc[jj][o] = sum;
-                            }
-#else
-                            // The pixel terms summed over the register channels, then into the row sums.
-                            float d[BOX_SPAN];
-#pragma unroll
-                            for (int k = 0; k < BOX_SPAN; ++k) {
-                                float sum = 0.0f;
-#pragma unroll
-                                for (int c = 0; c < BOX_CI; ++c) {
-                                    if (BOX_L2) { float u = qv[c][k] - kv[c][k]; sum = __fmaf_rn(u, u, sum); }
-                                    else sum = __fmaf_rn(qv[c][k], kv[c][k], sum);
-                                }
-                                d[k] = sum;
-                            }
-#pragma unroll
-                            for (int o = 0; o < BOX_RUN; ++o) {
-                                float sum = 0.0f;
-#pragma unroll
-                                for (int e = 0; e < BOX_PS; ++e) sum += d[o * BOX_STRIDE + e * BOX_DIL];
-                                acc[jj][o] = BOX_ONCE ? sum : acc[jj][o] + sum;
-                            }
-#endif
+                    if (!BOX_ONCE && c0 == 0) box_clear_sums(accs);
 #if BOX_ONCE
-                            // A single pass: store each window column's row sums as soon as they are formed.
-                            storeSums(acc, jj);
-#endif
-                        }
-                    };
-                    if (!BOX_ONCE && c0 == 0) clearSums();
-#if BOX_ONCE
-                    pass(0);
+                    box_row_pass(acc, qv, loaded, kStage, qStage, rowSums, 0, c0, i, i0, y, xRun, group, run);
 #else
-                    for (int cs = 0; cs < BOX_CC && c0 + cs < p.channels; cs += BOX_CI) pass(cs);
+                    for (int cs = 0; cs < BOX_CC && c0 + cs < p.channels; cs += BOX_CI)
+                        box_row_pass(acc, qv, loaded, kStage, qStage, rowSums, cs, c0, i, i0, y, xRun, group, run);
                     if (c0 + BOX_CC >= p.channels) {
 #pragma unroll
-                        for (int jj = 0; jj < BOX_JG; ++jj) storeSums(acc, jj);
+                        for (int jj = 0; jj < BOX_JG; ++jj) box_store_sums(rowSums, acc, jj, group, y, run);
                     }
 #endif
                 }
                 if (c0 + BOX_CC < p.channels) continue;  // more chunks to add
-                offerRow(i, di);
+                box_offer_row(p, g, rowSums, own, best, s, i, di);
             }
 #endif
 #if BOX_NBUF == 1
             __syncthreads();  // every reader is done with the single stage
-            if (more) load(ns, ni0, nc0, stages, !queryOnce);
+            if (more) box_load(p, copier, g, keyRows, b, t, ns, ni0, nc0, stages, !queryOnce);
 #else
             buf ^= 1;
 #endif
             s = ns; i0 = ni0; c0 = nc0; have = more;
         }
 #if !WHOLE
-        if (OWN == 2) {
-            // The second owner's list joins the first's (both sorted by `ahead`, a total order): the
-            // same list as one owner offering every column.
-            __syncthreads();  // every reader of the shared memory is done
-            float* keysOut = smem + (tid % TQ2) * (2 * KMAX + 1);
-            int* ensOut = (int*)keysOut + KMAX;
-            if (mine && part == 1) {
-                for (int r = 0; r < best.filled; ++r) { keysOut[r] = best.key[r]; ensOut[r] = best.en[r]; }
-                ensOut[KMAX] = best.filled;
-            }
-            __syncthreads();
-            if (mine && part == 0)
-                for (int r = 0; r < ensOut[KMAX] && best.insert(keysOut[r], ensOut[r]); ++r) {}
-        }
-        if (mine && part == 0) {
+        if (box::OWN == 2) box_join_owner_lists(best, smem, own);
+        if (own.mine && own.part == 0) {
             if (first == 0 && last == unitsPerTile) {
-                store_kept(p.distances, p.indices, out, best, BOX_L2, g, t, h, w, p.F, BOX_WS);
+                store_kept(p.distances, p.indices, own.out, best, BOX_L2, g, t, own.h, own.w, p.F, BOX_WS);
             } else {
                 // Part slot 0 if this segment is the block's first, else 1.
-                i64 at = ((i64)blockIdx.x * 2 + (bid * unitsPerTile + first == u0 ? 0 : 1)) * TQ2 + tid;
-                for (int r = 0; r < KMAX; ++r) {
-                    p.partKeys[at * KMAX + r] = r < best.filled ? best.key[r] : 0.0f;
-                    p.partEntries[at * (KMAX + 1) + r] = r < best.filled ? best.en[r] : -1;
-                }
-                p.partEntries[at * (KMAX + 1) + KMAX] = best.filled;
+                box_leave_part(p, best, ((i64)blockIdx.x * 2 + (bid * unitsPerTile + first == u0 ? 0 : 1)) * box::TQ2 + tid);
             }
         }
 #endif
@@ -579,7 +642,7 @@ extern "C" __global__ void search_box_merge(const DNLSSearchBoxMerge p)
     int tileX = (int)(bid % tilesX), tileY = (int)((bid / tilesX) % tilesY);
     int dt = (int)((bid / ((i64)tilesX * tilesY)) % p.grid.frames), b = (int)(bid / ((i64)tilesX * tilesY * p.grid.frames));
     int gi = tileY * BOX_TQ + ty, gj = tileX * BOX_TQ + tx;
-    i64 q = ((i64)dt * p.grid.rows + gi) * p.grid.cols + gj - p.grid.start;
+    i64 q = dnls_grid_number(dt, gi, gj, p.grid.rows, p.grid.cols) - p.grid.start;
     if (gi >= p.grid.rows || gj >= p.grid.cols || q < 0 || q >= p.Q) return;
     TOPK(best);
     for (i64 blk = firstBlock; blk <= lastBlock; ++blk) {

@@ -118,40 +118,6 @@ func cuda<R>(_ device: Device, _ body: () throws(CUDAError) -> R) throws(DNLSErr
     do throws(CUDAError) { return try body() } catch { throw DNLSError(error, device: device) }
 }
 
-extension Device {
-    /// Checks that operations can run here: for `.cuda(n)` the driver must load, GPU `n` must
-    /// exist and NVRTC must compile the kernels. The error names what is missing and where it was
-    /// looked for. `.cpu` is always available.
-    public func checkAvailable() throws(DNLSError) {
-        guard case let .cuda(ordinal) = self else { return }
-        _ = try CUDARuntime.shared(ordinal: ordinal).kernel(.extractPatches)
-    }
-
-    /// A one-line description of the GPU (name, compute capability, driver version), or `nil`
-    /// for the CPU or a GPU that cannot be opened.
-    public var gpuDescription: String? {
-        guard case let .cuda(ordinal) = self, let runtime = try? CUDARuntime.shared(ordinal: ordinal) else { return nil }
-        let c = runtime.context
-        return "\(c.name), compute capability \(c.computeCapability.major).\(c.computeCapability.minor), "
-            + "\(c.multiprocessors) SMs, driver \(c.driverVersion / 1000).\(c.driverVersion % 1000 / 10)"
-    }
-}
-
-extension Device {
-    /// Waits until all work queued on this device, on every stream, has finished (a no-op on the
-    /// CPU, whose operations return only when done), then throws the first input failure that an
-    /// ``InputChecking/deferred`` call recorded on the device since the last synchronisation, if
-    /// any (and clears it). Use it before reading a host clock.
-    /// - Throws: that failure, as the call would have thrown it eagerly, or
-    ///   ``DNLSError/deviceFailure(device:reason:)`` when the device fails.
-    public func synchronize() throws(DNLSError) {
-        guard case let .cuda(ordinal) = self else { return }
-        let runtime = try CUDARuntime.shared(ordinal: ordinal)
-        try DNLS.cuda(self) { () throws(CUDAError) in try runtime.context.synchronize() }
-        if let failure = try runtime.takeDeferredFailure(on: currentStream) { throw failure }
-    }
-}
-
 /// What a geometry block depends on.
 private struct GeometryBlockKey: Hashable {
     let geometry: PatchGeometry, window: SearchWindow?, frames: Int, height: Int, width: Int
