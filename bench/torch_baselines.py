@@ -12,7 +12,8 @@ with --frames/--channels/--height/--width/--stride), ps 7, ws 21, wt 2, K 10:
   queries the candidates of the ws x ws window in each of the 2wt+1 frames (shifted, not cut, at
   the ends of the video) are gathered, their squared distances summed and `topk` keeps the K
   nearest. Candidates outside the frame are invalid (+inf). Batches keep the memory bounded
-  (--batch-gib of candidate patches at a time).
+  (--batch-gib of candidate patches at a time). With --flow, each frame's window is centred where
+  the flow chain leads (dnls' rule: hop by hop, rounded half up, clamped into the frame).
 - search backward: through autograd, batch by batch, from random distance gradients to the patch
   table (torch's index backward accumulates with atomics) and then one fold to the video.
 
@@ -103,12 +104,33 @@ def frame_order(T, wt):
     return [o + [o[-1]] * (width - len(o)) for o in orders], width
 
 
-class Search:
-    """The brute-force search of one video (T, C, H, W) over a query grid of stride `stride`."""
+FLOWS = ["none", "zero", "smooth", "random"]
 
-    def __init__(self, video, stride, batch_gib):
+
+def make_flows(kind, T, H, W, device):
+    """Forward and backward flows (T, 2, H, W) of `dnls bench --flow KIND` (the same kinds, drawn by
+    torch's generator): none, zero, smooth (a pan of 1.5 px right and 1 px up per frame plus
+    uniform ±0.5 px noise) or random (uniform ±2.5 px per pixel)."""
+    shape = (T, 2, H, W)
+    if kind == "none":
+        return None, None
+    if kind == "zero":
+        zeros = torch.zeros(shape, device=device)
+        return zeros, zeros
+    if kind == "smooth":
+        pan = torch.tensor([1.5, -1.0], device=device).view(1, 2, 1, 1)
+        return (pan + torch.rand(shape, device=device) - 0.5, -pan + torch.rand(shape, device=device) - 0.5)
+    return torch.rand(shape, device=device) * 5 - 2.5, torch.rand(shape, device=device) * 5 - 2.5
+
+
+class Search:
+    """The brute-force search of one video (T, C, H, W) over a query grid of stride `stride`, its
+    windows following the flows (T, 2, H, W) when given."""
+
+    def __init__(self, video, stride, batch_gib, flows=(None, None)):
         T, C, H, W = video.shape
         self.shape, self.stride = video.shape, stride
+        self.forward_flow, self.backward_flow = flows
         orders, self.frames = frame_order(T, WT)
         self.orders = torch.tensor(orders, device=video.device)
         offsets = torch.arange(WS, device=video.device) - (WS - 1) // 2
@@ -137,15 +159,44 @@ class Search:
         t, h, w = q // (rows * cols), (q // cols) % rows * self.stride, q % cols * self.stride
         return t * H * W + h * W + w, t, h, w
 
+    def centres(self, frames, t, h, w):
+        """Window centres (b, F) in each frame slot. Without flow, the query itself; with flow, the
+        chain of dnls: each frame's centre is the previous link's (the query's for the query frame
+        and, going backward, again for frame t − 1) moved by that frame's flow there, rounded half
+        up and clamped into the frame, in float32."""
+        T, C, H, W = self.shape
+        if self.forward_flow is None and self.backward_flow is None:
+            return h[:, None].expand(-1, self.frames), w[:, None].expand(-1, self.frames)
+        zeros = torch.zeros(len(t), device=t.device)
+        rows, cols, at = [h], [w], [t]
+        for s in range(1, self.frames):
+            n = frames[:, s]
+            restart = n == t - 1
+            ph, pw, pt = (torch.where(restart, h, rows[-1]), torch.where(restart, w, cols[-1]),
+                          torch.where(restart, t, at[-1]))
+            forward, backward = self.forward_flow, self.backward_flow
+            fx = forward[pt, 0, ph, pw] if forward is not None else zeros
+            fy = forward[pt, 1, ph, pw] if forward is not None else zeros
+            bx = backward[pt, 0, ph, pw] if backward is not None else zeros
+            by = backward[pt, 1, ph, pw] if backward is not None else zeros
+            ahead = n > pt
+            dx, dy = torch.where(ahead, fx, bx), torch.where(ahead, fy, by)
+            still = n == pt  # a repeated last frame (fewer frames than the window): no hop
+            nh = torch.where(still, ph, torch.floor((ph.float() + dy) + 0.5).clamp(0, H - 1).long())
+            nw = torch.where(still, pw, torch.floor((pw.float() + dx) + 0.5).clamp(0, W - 1).long())
+            rows.append(nh); cols.append(nw); at.append(n)
+        return torch.stack(rows, 1), torch.stack(cols, 1)
+
     def batch_forward(self, patches, b):
         T, C, H, W = self.shape
         pixels, t, h, w = self.query_pixels(b)
         frames = self.orders[t]                                              # (b, F)
-        ch = h[:, None, None] + self.di[None, None, :]                       # (b, 1, ws²)
-        cw = w[:, None, None] + self.dj[None, None, :]
+        rows, cols = self.centres(frames, t, h, w)                           # (b, F)
+        ch = rows[:, :, None] + self.di[None, None, :]                       # (b, F, ws²)
+        cw = cols[:, :, None] + self.dj[None, None, :]
         valid = (ch >= 0) & (ch < H) & (cw >= 0) & (cw < W)
         cand = frames[:, :, None] * H * W + ch.clamp(0, H - 1) * W + cw.clamp(0, W - 1)
-        cand, valid = cand.reshape(len(pixels), -1), valid.expand(-1, self.frames, -1).reshape(len(pixels), -1)
+        cand, valid = cand.reshape(len(pixels), -1), valid.reshape(len(pixels), -1)
         d = ((patches[cand] - patches[pixels][:, None, :]) ** 2).sum(-1)
         d = torch.where(valid, d, torch.full_like(d, float("inf")))
         dist, slot = torch.topk(d, K, dim=1, largest=False)
@@ -176,7 +227,8 @@ def run_config(name, dims, a, rows, ops):
     log(f"{name}: T{T} C{C} {H}x{W} stride {stride}")
     torch.manual_seed(a.seed)
     video = torch.rand(T, C, H, W, device="cuda")
-    config = f"{name} T{T} C{C} {H}x{W} ps{PS}" + (f" stride{stride}" if stride > 1 else "")
+    config = (f"{name} T{T} C{C} {H}x{W} ps{PS}" + (f" stride{stride}" if stride > 1 else "")
+              + (f" flow {a.flow}" if a.flow != "none" else ""))
     video_bytes = video.numel() * 4
 
     def add(op, ms, samples, work, unit, extra, outputs, note=""):
@@ -215,7 +267,7 @@ def run_config(name, dims, a, rows, ops):
         del cols
 
     if {"search", "search-bwd"} & set(ops):
-        s = Search(video, stride, a.batch_gib)
+        s = Search(video, stride, a.batch_gib, make_flows(a.flow, T, H, W, video.device))
         flops_fwd = 3 * C * PS * PS * s.queries * s.candidates
         out_bytes = s.queries * K * (4 + 8)  # distances (float32) and flat indices (int64)
         # One batch, warm, to see whether a whole run fits the time budget.
@@ -272,6 +324,8 @@ def main():
                         help="time budget of one case; a longer search is sampled by batches")
     parser.add_argument("--batch-gib", type=float, default=2.0, help="candidate patches per search batch, GiB")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--flow", choices=FLOWS, default="none",
+                        help="the flow the search follows, as in `dnls bench --flow` (default none)")
     parser.add_argument("--json")
     a = parser.parse_args()
     names = [n.strip() for item in (a.config or ["S1,S2,S3,S4,S512,HD8,UHD1,C64"]) for n in item.split(",") if n.strip()]
@@ -291,7 +345,7 @@ def main():
             parser.error(f"unknown op {op}")
 
     device = torch.cuda.get_device_name()
-    print(f"torch {torch.__version__}, {device}; ps {PS} ws {WS} wt {WT} K {K}; warmup {a.warmup}, "
+    print(f"torch {torch.__version__}, {device}; ps {PS} ws {WS} wt {WT} K {K}, flow {a.flow}; warmup {a.warmup}, "
           f"repeats {a.repeats} (search {a.search_repeats}), at most {a.max_seconds} s per case")
     rows = []
     for name, dims in configs:
@@ -316,7 +370,7 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"tool": "bench/torch_baselines.py", "torch": torch.__version__, "device": device,
-                       "patchSize": PS, "windowSize": WS, "temporalRadius": WT, "k": K,
+                       "patchSize": PS, "windowSize": WS, "temporalRadius": WT, "k": K, "flow": a.flow,
                        "warmup": a.warmup, "repeats": a.repeats, "search_repeats": a.search_repeats,
                        "results": rows}, f, indent=1)
         print(f"wrote {a.json}")

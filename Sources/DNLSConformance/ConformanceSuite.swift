@@ -62,6 +62,8 @@ package struct ConformanceSuite: Sendable {
              Self.checkDifferentiation),
             ("small deposits without an anchor table match the CPU and the anchor table", "direct deposits",
              Self.checkDirectDeposits),
+            ("flow tensors of zeros take the no-flow search; a moving flow matches the CPU", "zero flows",
+             Self.checkZeroFlows),
         ]
     }
 

@@ -12,8 +12,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time the patch operations, forward and backward, on seeded random inputs.",
         discussion: """
-            Every configuration uses ps 7, reflect border, zero flow: search forward and backward \
-            with ws 21, wt 2, K 10; scatter, gather and wpsum (and their backwards) at the search's \
+            Every configuration uses ps 7, reflect border and no flow unless --flow says otherwise: \
+            search forward and backward with ws 21, wt 2, K 10; scatter, gather and wpsum (and their backwards) at the search's \
             neighbours; iunfold and ifold (and their backwards) over the query grid.
             Configurations (--config, repeatable or comma-separated, or all): \
             \(BenchConfig.named.map { "\($0.name!) (\($0.summary))" }.joined(separator: "; ")); \
@@ -87,6 +87,11 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Time the reference search over every query instead of a scaled 1/64 sample (minutes per run).")
     var fullReference = false
+
+    @Option(help: ArgumentHelp("The flow the search follows: none (no flow tensors), zero (tensors of zeros), smooth "
+        + "(a pan of 1.5 px right and 1 px up per frame plus uniform ±0.5 px noise) or random (uniform ±2.5 px per pixel), "
+        + "both seeded by --seed."))
+    var flow: BenchFlow = .none
 
     @Option(help: "Seed of the random inputs.")
     var seed: UInt64 = 1
@@ -173,14 +178,15 @@ struct BenchCommand: ParsableCommand {
         let where_ = target.gpuDescription.map { "device \($0)" } ?? "device cpu, \(onlineCPUs()) CPUs online"
         print("dnls bench: \(where_), warmup \(warmupCount), repeats \(repeatCount) "
             + "(at most \(maxSeconds) s timed per case), seed \(seed)"
-            + (stream ? ", on a stream of its own with deferred checking" : ""))
+            + (stream ? ", on a stream of its own with deferred checking" : "")
+            + (flow == .none ? "" : ", flow \(flow.rawValue)"))
         for c in configs where c.name != nil { print("  \(c.name!): \(c.summary)") }
 
         var report = BenchReport(device: onGPU ? "cuda" : "cpu", gpu: target.gpuDescription, seed: seed,
                                  warmup: warmupCount, repeats: repeatCount, maxSeconds: maxSeconds,
                                  timer: onGPU ? (stream ? "CUDA events on a stream of its own, deferred checking" : "CUDA events")
                                      : "wall clock (ContinuousClock)",
-                                 configs: [], results: [], skipped: [], speedup: nil)
+                                 configs: [], results: [], skipped: [], speedup: nil, flow: flow)
         for config in configs {
             try runConfig(config, on: target, ops: ops, progress: progress, into: &report)
         }
@@ -206,7 +212,7 @@ struct BenchCommand: ParsableCommand {
         let onGPU = target != .cpu
         let label = config.name ?? "custom"
         progress.show("\(label): preparing the video (T\(config.frames) C\(config.channels) \(config.height)×\(config.width))")
-        let problem = try BenchProblem(seed: seed, device: target, config: config) { progress.show(label + ": " + $0) }
+        let problem = try BenchProblem(seed: seed, device: target, config: config, flow: flow) { progress.show(label + ": " + $0) }
         report.configs.append((config, problem.queries))
         let own = stream && onGPU ? try GPUStream(on: target) : nil
         let cases = benchCases(problem, ops: ops, implementations: onGPU ? [.automatic] : implementation.implementations,

@@ -67,6 +67,9 @@ final class BenchProblem {
     let search = BenchProblem.search
     let video: Tensor<Float>
     let grid: QueryGrid
+    /// The flow the search follows (`--flow`) and its tensors.
+    let flow: BenchFlow
+    let flows: Flows<Float>
     let seed: UInt64
     /// Where the inputs live and the operations run.
     let device: Device
@@ -77,7 +80,7 @@ final class BenchProblem {
     let announce: (String) -> Void
 
     init(seed: UInt64, device: Device, frames: Int = 5, channels: Int = 3, height: Int = 64, width: Int = 64,
-         stride: Int = 1, name: String? = nil, announce: @escaping (String) -> Void) throws {
+         stride: Int = 1, name: String? = nil, flow: BenchFlow = .none, announce: @escaping (String) -> Void) throws {
         self.frames = frames; self.channels = channels; self.height = height; self.width = width
         self.name = name
         self.seed = seed
@@ -85,11 +88,14 @@ final class BenchProblem {
         self.announce = announce
         video = try randomTensor([frames, channels, height, width], seed: seed).to(device)
         grid = try QueryGrid(region: .whole(frames: frames, height: height, width: width), stride: stride)
+        self.flow = flow
+        flows = try flow.flows(frames: frames, height: height, width: width, seed: seed, device: device)
     }
 
-    convenience init(seed: UInt64, device: Device, config c: BenchConfig, announce: @escaping (String) -> Void) throws {
+    convenience init(seed: UInt64, device: Device, config c: BenchConfig, flow: BenchFlow = .none,
+                     announce: @escaping (String) -> Void) throws {
         try self.init(seed: seed, device: device, frames: c.frames, channels: c.channels, height: c.height, width: c.width,
-                      stride: c.stride, name: c.name, announce: announce)
+                      stride: c.stride, name: c.name, flow: flow, announce: announce)
     }
 
     var geometry: PatchGeometry { search.geometry }
@@ -116,7 +122,7 @@ final class BenchProblem {
     func neighbourIndices() throws -> Tensor<Int32> {
         if let neighbours { return neighbours }
         announce("searching neighbours for the patch operations (untimed)")
-        let result = try search(video, queries: .grid(grid), implementation: .automatic)
+        let result = try search(video, queries: .grid(grid), flows: flows, implementation: .automatic)
         neighbours = result.indices
         return result.indices
     }
@@ -142,6 +148,7 @@ final class BenchProblem {
     var searchConfig: String {
         let w = search.window
         return prefix + dims + " ws\(w.size) wt\(w.temporalRadius) K\(k)" + strideNote + " Q\(queries)"
+            + (flow == .none ? "" : " flow \(flow.rawValue)")
     }
     var patchConfig: String { prefix + dims + " K\(k)" + strideNote + " Q\(queries)" }
     var gridConfig: String { prefix + dims + " stride\(grid.stride) Q\(queries)" }
@@ -201,7 +208,8 @@ func benchCases(_ p: BenchProblem, ops: [BenchOp], implementations: [Implementat
                     fraction: Double(measured) / Q) {
                     { () throws(DNLSError) in
                         for batch in batches {
-                            let result = try p.search(p.video, queries: .grid(p.grid, batch: batch), implementation: impl)
+                            let result = try p.search(p.video, queries: .grid(p.grid, batch: batch), flows: p.flows,
+                                                      implementation: impl)
                             if batch == nil { p.neighbours = result.indices }
                             p.finish(result)
                         }

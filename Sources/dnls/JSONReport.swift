@@ -17,6 +17,8 @@ struct BenchReport {
     var results: [BenchResult]
     var skipped: [SkippedCase]
     var speedup: Double?
+    /// The flow the search followed (`--flow`).
+    var flow = BenchFlow.none
 
     /// The report as a JSON document (hand-written: the tool stays Foundation-free).
     ///
@@ -27,7 +29,7 @@ struct BenchReport {
         out += "  \"tool\": \"dnls bench\",\n  \"device\": \(jsonString(device)),\n"
         out += "  \"gpu\": \(gpu.map(jsonString) ?? "null"),\n  \"cpus\": \(onlineCPUs()),\n  \"seed\": \(seed),\n"
         out += "  \"warmup\": \(warmup),\n  \"repeats\": \(repeats),\n  \"max_seconds\": \(jsonNumber(maxSeconds)),\n"
-        out += "  \"timer\": \(jsonString(timer)),\n"
+        out += "  \"timer\": \(jsonString(timer)),\n  \"flow\": \(jsonString(flow.rawValue)),\n"
         let search = BenchProblem.search, window = search.window
         let problems: [String] = configs.map { c, queries in
             let name: String = jsonString(c.name ?? "custom")

@@ -55,6 +55,8 @@ typedef struct DNLSSearchForward {
     int B, T, C, H, W, channels, ps, ws, F, Q, slots, l2;
     DNLS_DEVICE(float) distances;
     DNLS_DEVICE(int) indices;
+    /* When not null, the kernel runs only if *onlyIfSet is not 0 (the flows move some window). */
+    DNLS_DEVICE(const int) onlyIfSet;
 } DNLSSearchForward;
 
 /* The box-filtered search of a query grid without flow; dmin is the first window offset. Blocks
@@ -69,6 +71,8 @@ typedef struct DNLSSearchForwardBox {
     DNLS_DEVICE(int) partEntries;
     DNLS_DEVICE(float) distances;
     DNLS_DEVICE(int) indices;
+    /* When not null, the kernel does nothing if *skipIfSet is not 0 (given flows move a window). */
+    DNLS_DEVICE(const int) skipIfSet;
 } DNLSSearchForwardBox;
 
 /* Merges the partial lists of tiles that several box-search blocks shared. */
@@ -80,6 +84,8 @@ typedef struct DNLSSearchBoxMerge {
     DNLS_DEVICE(const int) partEntries;
     DNLS_DEVICE(float) distances;
     DNLS_DEVICE(int) indices;
+    /* As DNLSSearchForwardBox's. */
+    DNLS_DEVICE(const int) skipIfSet;
 } DNLSSearchBoxMerge;
 
 /* Anchor tables: sites counted, scanned, filled and sorted per anchor pixel. */
@@ -330,6 +336,15 @@ typedef struct DNLSRecordChecks {
     DNLSCheckEntry checks[DNLS_BATCHED_CHECKS];
     DNLS_DEVICE(int) record;
 } DNLSRecordChecks;
+
+/* Sets *moved to 1 when any of the count values of `forward` or of `backward` (either may be null)
+   is not zero, i.e. when the flows may move a search window; *moved is zeroed before. */
+typedef struct DNLSFlowsMove {
+    DNLS_DEVICE(const float) forward;
+    DNLS_DEVICE(const float) backward;
+    dnls_i64 count;
+    DNLS_DEVICE(int) moved;
+} DNLSFlowsMove;
 
 /* The lowest index of a NaN or infinity among count values. */
 typedef struct DNLSFirstNonfinite {

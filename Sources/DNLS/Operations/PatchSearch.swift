@@ -121,6 +121,13 @@ public struct PatchSearch: Sendable, Hashable {
         if case let .positions(p) = queries { devices.append(("queries", p.device)) }
         _ = try commonDevice(devices)
         let keys = keys ?? video
+        // A host flow of zeros moves no window: dropped, the search takes the no-flow path (on a GPU
+        // the backend tells on the device, without waiting for it).
+        func moving(_ flow: Tensor<S>?) -> Tensor<S>? {
+            guard let flow, flow.device == .cpu, flow.scalars.allSatisfy({ $0 == 0 }) else { return flow }
+            return nil
+        }
+        let flows = Flows(forward: moving(flows.forward), backward: moving(flows.backward))
         return SearchProblem(
             videoTensor: video, keysTensor: keys,
             video: video.device == .cpu ? video.scalars : [], keys: keys.device == .cpu ? keys.scalars : [], shape: shape,

@@ -2,8 +2,11 @@ import CUDADriver
 internal import CDNLSKernels
 
 extension CUDABackend {
-    /// Search forward: the box-filtered kernel where it applies (no flow, grid queries), else the
-    /// general kernel (flow, explicit query lists), one thread per query.
+    /// Search forward: the box-filtered kernel where it applies (a grid of queries, no flow), else
+    /// the general kernel (flow, explicit query lists), one thread per query. Given flows on a
+    /// grid, the device tells whether they move any window: both kernels are queued, the box
+    /// search doing nothing when the flows move a window and the general one nothing when they do
+    /// not, so flow tensors of zeros take exactly the no-flow path without a host wait.
     func searchForward(_ p: SearchProblem<Float>) throws(DNLSError) -> (distances: Tensor<Float>, indices: Tensor<Int32>) {
         let s = p.shape, Q = p.queries.count, slots = p.slots
         let block = try runtime.geometryBlock(p.geometry, window: p.window, shape: s)
@@ -11,8 +14,12 @@ extension CUDABackend {
         let indices: Tensor<Int32> = try output(.indices, [s.batch, Q, slots, 3])
         let whole = p.k == nil
         let constants = CUDAKernelConstants(kept: p.k ?? 1, wholeWindow: whole)
-        if try searchBoxFiltered(p, constants: constants, block: block, distances: distances, indices: indices) {
-            return (distances, indices)
+        var moved: Tensor<Int32>?
+        if let box = boxSearch(p) {
+            if !p.flows.isZero { moved = try flowsMove(p.flows, count: s.batch * s.frames * 2 * s.height * s.width) }
+            try searchBoxFiltered(p, box, constants: constants, block: block, skipIfSet: moved, distances: distances,
+                                  indices: indices)
+            if moved == nil { return (distances, indices) }
         }
         // Grid queries are computed by the kernel (no table: it reads none when grid.on).
         let (queries, queryStride) = try queryTable(p.queries)
@@ -23,18 +30,37 @@ extension CUDABackend {
             B: Int32(s.batch), T: Int32(s.frames), C: Int32(s.channels), H: Int32(s.height), W: Int32(s.width),
             channels: Int32(p.channels), ps: Int32(p.geometry.patchSize), ws: Int32(p.window.size),
             F: Int32(p.window.frameCount(videoFrames: s.frames)), Q: Int32(Q), slots: Int32(slots),
-            l2: p.metric == .l2 ? 1 : 0, distances: pointer(distances), indices: pointer(indices)))
+            l2: p.metric == .l2 ? 1 : 0, distances: pointer(distances), indices: pointer(indices),
+            onlyIfSet: pointer(moved)))
         return (distances, indices)
     }
 
-    /// The box-filtered search (`search_forward_box`) when it applies: no flow and a grid of
-    /// queries (any stride). Returns false to fall back to the other kernels.
-    private func searchBoxFiltered(_ p: SearchProblem<Float>, constants: CUDAKernelConstants, block: Tensor<Int32>,
-                                   distances: Tensor<Float>, indices: Tensor<Int32>) throws(DNLSError) -> Bool {
-        guard p.flows.isZero, case let .grid(grid, start) = p.queries.source else { return false }
-        guard let plan = BoxSearchPlan(geometry: p.geometry, window: p.window, channels: p.channels,
+    /// A word on the device that is 1 when some value of the flows is not zero, else 0.
+    private func flowsMove(_ flows: Flows<Float>, count: Int) throws(DNLSError) -> Tensor<Int32> {
+        let moved: Tensor<Int32> = try scratch([1])
+        try moved.fillZeros()
+        try launch(.flowsMove, blocks: min(1024, (count + Self.threads - 1) / Self.threads), threads: Self.threads,
+                   parameters: DNLSFlowsMove(forward: pointer(flows.forward), backward: pointer(flows.backward),
+                                             count: Int64(count), moved: pointer(moved)))
+        return moved
+    }
+
+    /// The box-filtered search's plan for `p`'s grid, or nil when the queries are no grid or no
+    /// plan fits.
+    private func boxSearch(_ p: SearchProblem<Float>) -> (plan: BoxSearchPlan, grid: QueryGrid, start: Int)? {
+        guard case let .grid(grid, start) = p.queries.source,
+              let plan = BoxSearchPlan(geometry: p.geometry, window: p.window, channels: p.channels,
                                        batch: p.shape.batch, grid: grid, multiprocessors: runtime.context.multiprocessors,
-                                       sharedMemoryLimit: runtime.context.maxSharedMemoryPerBlock) else { return false }
+                                       sharedMemoryLimit: runtime.context.maxSharedMemoryPerBlock) else { return nil }
+        return (plan, grid, start)
+    }
+
+    /// The box-filtered search (`search_forward_box`, then `search_box_merge` when blocks share
+    /// tiles) on `box`'s plan, doing nothing on the device when `skipIfSet` holds a 1.
+    private func searchBoxFiltered(_ p: SearchProblem<Float>, _ box: (plan: BoxSearchPlan, grid: QueryGrid, start: Int),
+                                   constants: CUDAKernelConstants, block: Tensor<Int32>, skipIfSet: Tensor<Int32>?,
+                                   distances: Tensor<Float>, indices: Tensor<Int32>) throws(DNLSError) {
+        let (plan, grid, start) = box
         let s = p.shape, window = p.window, frameSlots = window.frameCount(videoFrames: s.frames)
         let sites = kernelGrid(PatchSites(grid: grid, batch: start..<start + p.queries.count))
         let split = plan.split(frameSlots: frameSlots, kept: p.k, multiprocessors: runtime.context.multiprocessors)
@@ -50,15 +76,15 @@ extension CUDABackend {
             B: Int32(s.batch), T: Int32(s.frames), C: Int32(s.channels), H: Int32(s.height), W: Int32(s.width),
             channels: Int32(p.channels), F: Int32(frameSlots), Q: Int32(p.queries.count), slots: Int32(p.slots),
             dmin: Int32(window.offset(0)), unitsPerBlock: Int32(split.unitsPerBlock), partKeys: pointer(partKeys),
-            partEntries: pointer(partEns), distances: pointer(distances), indices: pointer(indices)))
+            partEntries: pointer(partEns), distances: pointer(distances), indices: pointer(indices),
+            skipIfSet: pointer(skipIfSet)))
         if split.partLists > 0 {
             try launch(.searchBoxMerge, constants: kernelConstants, count: plan.blocks * plan.tile * plan.tile,
                        parameters: DNLSSearchBoxMerge(
                 grid: sites, block: pointer(block), B: Int32(s.batch), H: Int32(s.height), W: Int32(s.width),
                 F: Int32(frameSlots), Q: Int32(p.queries.count), slots: Int32(p.slots),
                 unitsPerBlock: Int32(split.unitsPerBlock), partKeys: pointer(partKeys), partEntries: pointer(partEns),
-                distances: pointer(distances), indices: pointer(indices)))
+                distances: pointer(distances), indices: pointer(indices), skipIfSet: pointer(skipIfSet)))
         }
-        return true
     }
 }

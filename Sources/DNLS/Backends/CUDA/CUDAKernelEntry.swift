@@ -42,6 +42,7 @@ enum CUDAKernelEntry: String, CaseIterable, Sendable {
     case firstNonfinite = "first_nonfinite"
     case recordFailure = "record_failure"
     case recordChecks = "record_checks"
+    case flowsMove = "flows_move"
     // Differentiable tensor math (`tensorMath`)
     case mathFill = "tm_fill"
     case mathCombine = "tm_combine"

@@ -5,6 +5,17 @@ extension CUDAKernelSource {
     /// all ones ("none"): the answer, and so the error built from it, is the same on every run and
     /// the same as the host check's (which stops at the first failure in row-major order).
     static let checks = #"""
+// Whether the flows move any search window: *moved = 1 when some value of either flow is not zero
+// (every block that finds one writes the same 1, so no atomic is needed).
+extern "C" __global__ void flows_move(const DNLSFlowsMove p)
+{
+    i64 step = (i64)gridDim.x * blockDim.x;
+    bool moves = false;
+    for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < p.count && !moves; e += step)
+        moves = (p.forward && p.forward[e] != 0.0f) || (p.backward && p.backward[e] != 0.0f);
+    if (__syncthreads_or(moves) && threadIdx.x == 0) *p.moved = 1;
+}
+
 // Lowest entry e (triple e of `triples`) outside [0,T)×[0,H)×[0,W), the marker (-1,-1,-1) excepted
 // when allowMissing, into *first.
 extern "C" __global__ void first_invalid_triple(const DNLSFirstInvalidTriple p)

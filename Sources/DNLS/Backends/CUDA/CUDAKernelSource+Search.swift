@@ -94,6 +94,7 @@ template <bool L2> __device__ __forceinline__ void search_query(const DNLSSearch
 
 extern "C" __global__ void search_forward(const DNLSSearchForward p)
 {
+    if (p.onlyIfSet && !*p.onlyIfSet) return;  // zero flows: the box-filtered search ran instead
     if (p.l2) search_query<true>(p); else search_query<false>(p);
 }
 
@@ -449,6 +450,7 @@ __device__ __forceinline__ void box_leave_part(const DNLSSearchForwardBox& p, co
 
 extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_box(const DNLSSearchForwardBox p)
 {
+    if (p.skipIfSet && *p.skipIfSet) return;  // the flows move windows: search_forward runs instead
     extern __shared__ float smem[];
     float* stages = smem;                                   // [BOX_NBUF][keys [BOX_CC][TR][KXP], query [BOX_CC][BOX_PY][QXP]]
     float* rowSums = stages + BOX_NBUF * box::STAGE;        // [BOX_WS][BOX_PY][TQP]
@@ -630,6 +632,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 // per query of every tile; tiles that one block ran whole are skipped.
 extern "C" __global__ void search_box_merge(const DNLSSearchBoxMerge p)
 {
+    if (p.skipIfSet && *p.skipIfSet) return;
     const int TQ2 = BOX_TQ * BOX_TQ;
     int tilesX = (p.grid.cols + BOX_TQ - 1) / BOX_TQ, tilesY = (p.grid.rows + BOX_TQ - 1) / BOX_TQ;
     i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x;
