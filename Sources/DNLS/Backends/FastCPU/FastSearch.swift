@@ -4,10 +4,10 @@ import Dispatch
 ///
 /// Queries are grouped by batch item and frame, sorted into row bands, and cut into chunks that
 /// run on all cores; each chunk owns its queries' output rows, so results do not depend on
-/// scheduling. Without flow every query of a chunk shares each candidate offset, so a chunk's
-/// distances for one offset come from a box filter over a per-pixel difference image
-/// (``BoxFilteredSearch``): O(C + 2·ps) work per query and offset instead of O(C·ps²). With flow
-/// each query has its own window centres and is scored directly (``DirectSearch``).
+/// scheduling. Within a chunk, queries whose windows are displaced alike share each displacement's
+/// per-pixel difference image, so their distances come from a box filter over it
+/// (``BoxFilteredSearch``): O(C + 2·ps) work per query and candidate instead of O(C·ps²). Without
+/// flow that is the whole chunk; with flow, runs of queries whose flow-moved windows overlap.
 func fastSearch(_ problem: SearchProblem<Float>) -> (distances: [Float], indices: [Int32]) {
     let s = problem.shape, Q = problem.queries.count, slots = problem.slots
     var distances = [Float](repeating: problem.emptyDistance, count: s.batch * Q * slots)
@@ -17,11 +17,7 @@ func fastSearch(_ problem: SearchProblem<Float>) -> (distances: [Float], indices
         indices.withUnsafeMutableBufferPointer { i in
             let out = SearchOutput(distances: d.baseAddress!, indices: i.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: chunks.count) { c in
-                if problem.flows.isZero {
-                    BoxFilteredSearch(problem: problem, chunk: chunks[c]).run(into: out)
-                } else {
-                    DirectSearch(problem: problem, chunk: chunks[c]).run(into: out)
-                }
+                BoxFilteredSearch(problem: problem, chunk: chunks[c]).run(into: out)
             }
         }
     }
