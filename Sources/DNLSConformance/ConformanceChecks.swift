@@ -43,6 +43,8 @@ extension ConformanceCase {
         }
         try problems.expectIdentical("search distances", got.distances, again.distances)
         try problems.expectIdentical("search indices", got.indices, again.indices)
+        try checkWildFlowSearch(search, video: video, keys: keys, grid: grid, device: device, implementation: impl,
+                                rng: &rng, &problems)
 
         // Search backward, for the reference's neighbours: cross search and self-search.
         let indices = reference.indices
@@ -152,6 +154,52 @@ extension ConformanceCase {
                 try unfold.backward(patchGradient: dUnfolded, grid: grid, batch: batchRange, videoShape: shape, implementation: impl),
                 try unfold.backward(patchGradient: dUnfolded, grid: grid, batch: batchRange, videoShape: shape, implementation: impl),
                 try unfold.backward(patchGradient: unfolded, grid: grid, batch: batchRange, videoShape: shape, implementation: .reference))
+        }
+    }
+
+    /// Search forward with wild flows at a listed, shuffled copy of the grid's queries: flows
+    /// constant on blocks of 4 × 4 pixels (discontinuous at every block edge), each block's
+    /// displacement uniform in ± the frame's size, so that many windows are clamped at a border.
+    private func checkWildFlowSearch(_ search: PatchSearch, video: Tensor<Float>, keys: Tensor<Float>, grid: QueryGrid,
+                                     device: Device, implementation impl: Implementation, rng: inout SplitMix64,
+                                     _ problems: inout Problems) throws {
+        let flowShape = [batch, frames, 2, height, width]
+        func wild() throws -> Tensor<Float> {
+            let bh = (height + 3) / 4, bw = (width + 3) / 4
+            let blocks = (0..<batch * frames * 2 * bh * bw).map { e in
+                Float(rng.uniform(-1, 1)) * Float(e / (bh * bw) % 2 == 0 ? width : height)
+            }
+            var values = [Float](repeating: 0, count: flowShape.reduce(1, *))
+            for plane in 0..<batch * frames * 2 {
+                for y in 0..<height {
+                    for x in 0..<width {
+                        values[(plane * height + y) * width + x] = blocks[(plane * bh + y / 4) * bw + x / 4]
+                    }
+                }
+            }
+            return try Tensor(shape: flowShape, scalars: values)
+        }
+        let flows = Flows(forward: try wild(), backward: try wild())
+        var listed: [Int32] = []
+        for _ in 0..<batch {
+            var order = Array(0..<grid.count)
+            order.shuffle(using: &rng)
+            for q in order {
+                let p = grid.position(q)
+                listed += [Int32(p.t), Int32(p.h), Int32(p.w)]
+            }
+        }
+        let positions = try Tensor<Int32>(shape: [batch, grid.count, 3], scalars: listed)
+        let want = try search(video, keys: keys, queries: .positions(positions), flows: flows, implementation: .reference)
+        var whole = search
+        whole.k = nil
+        let table = search.k == nil ? nil : try whole(video, keys: keys, queries: .positions(positions), flows: flows,
+                                                        implementation: .reference)
+        let got = try search(try video.to(device), keys: try keys.to(device), queries: .positions(try positions.to(device)),
+                             flows: Flows(forward: try flows.forward!.to(device), backward: try flows.backward!.to(device)),
+                             implementation: impl)
+        if let mismatch = try searchMismatch(got, want, wholeWindow: table, metric: search.metric, tolerance: .float32) {
+            problems.add("search, wild flows at shuffled listed queries: \(mismatch)")
         }
     }
 }
