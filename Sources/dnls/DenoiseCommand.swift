@@ -35,8 +35,11 @@ struct DenoiseCommand: ParsableCommand {
     var backwardFlow: String?
 
     // Unconditional: `--sigma -5` is a (wrong) value, not a missing one.
-    @Option(parsing: .unconditional, help: "Noise standard deviation on the 0–255 scale.")
-    var sigma: Float = 25
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Noise standard deviation on the 0–255 scale, or auto to estimate it from the noisy video (the median "
+            + "absolute deviation of its finest diagonal Haar wavelet details, over 0.6745), which is reported.",
+        valueName: "sigma|auto"))
+    var sigma: SigmaChoice = .value(25)
 
     /// The defaults of the search options here: those of ``NonLocalMeans``.
     enum SearchDefaults: SearchOptionDefaults {
@@ -89,7 +92,7 @@ struct DenoiseCommand: ParsableCommand {
         try requireFlowPair(forward: forwardFlow, backward: backwardFlow)
         guard scale > 0, scale.isFinite else { throw ValidationError("--scale must be a positive factor, got \(scale)") }
         let target = try placement.resolve(for: Self.self)
-        let nlm = denoiser
+        var nlm = denoiser
         try nlm.validate()
         let progress = Progress(enabled: isatty(2) != 0)
 
@@ -101,6 +104,7 @@ struct DenoiseCommand: ParsableCommand {
         let noisy = try scaled(readVideo(input), by: scale)
         try requireFiniteVideo(noisy, path: input)
         warnAboutScale(noisy, path: input)
+        nlm.sigma = try noiseLevel(of: noisy)
         warnAboutNeighbours(nlm, frames: noisy.rank == 5 ? noisy.shape[1] : noisy.shape[0])
         if noisy.rank >= 4, case let dims = Array(noisy.shape.suffix(4)),
            let grid = try? QueryGrid(region: .whole(frames: dims[0], height: dims[2], width: dims[3]), stride: nlm.queryStride) {
@@ -142,7 +146,8 @@ struct DenoiseCommand: ParsableCommand {
     /// A video whose values all lie in [0, 1] is most likely scaled 0–1, where a --sigma on the
     /// 0–255 scale would wipe it out: say so, and how to fix it.
     private func warnAboutScale(_ video: Tensor<Float>, path: String) {
-        guard scale == 1, let high = video.scalars.max(), let low = video.scalars.min(), low >= 0, high <= 1, sigma > 1 else {
+        guard scale == 1, case let .value(sigma) = sigma, let high = video.scalars.max(), let low = video.scalars.min(),
+              low >= 0, high <= 1, sigma > 1 else {
             return
         }
         writeStandardError("dnls denoise: warning: \(path) holds values in [\(low), \(high)], but --sigma \(sigma) is on the "
@@ -157,15 +162,31 @@ struct DenoiseCommand: ParsableCommand {
             + "the window; aggregating all \(candidates)\n")
     }
 
-    /// The denoiser the options describe.
-    var denoiser: NonLocalMeans {
+    /// The denoiser the options describe (with --sigma auto, for the default's 25 until a video is read).
+    var denoiser: NonLocalMeans { denoiser(sigma: sigma.value ?? SigmaChoice.defaultSigma) }
+
+    /// The denoiser the options describe, for noise of `sigma`.
+    func denoiser(sigma: Float) -> NonLocalMeans {
         searchOptions.nonLocalMeans(sigma: sigma, neighbours: neighbours, batchSize: batchSize, twoStep: twoStep)
+    }
+
+    /// The noise level for `noisy`: the given one, or with --sigma auto the estimate, reported.
+    func noiseLevel(of noisy: Tensor<Float>) throws -> Float {
+        guard case .auto = sigma else { return sigma.value! }
+        let estimate = try NoiseEstimate.sigma(of: noisy)
+        print("estimated noise: sigma \(format(Double(estimate))) on the 0–255 scale")
+        guard estimate > 0 else {
+            throw ValidationError("--sigma auto estimated no noise in the video (sigma 0); give --sigma")
+        }
+        return estimate
     }
 
     /// The embedded default: the four variants side by side.
     private func runDefault(_ base: NonLocalMeans, device: Device, progress: Progress) throws {
         let clean = DefaultScene.video()
-        let noisy = addNoise(clean, sigma: sigma, seed: seed)
+        let noisy = addNoise(clean, sigma: sigma.value ?? SigmaChoice.defaultSigma, seed: seed)
+        var base = base
+        base.sigma = try noiseLevel(of: noisy)
         let flows = DefaultScene.flows()
         let deviceFlows = Flows(forward: try flows.forward?.to(device), backward: try flows.backward?.to(device))
         try NPY.write(clean, to: output + "/clean.npy")
@@ -200,7 +221,7 @@ struct DenoiseCommand: ParsableCommand {
         print(renderTable([Column(title: "variant"), Column(title: "PSNR dB", rightAligned: true),
                            Column(title: "gain dB", rightAligned: true), Column(title: "seconds", rightAligned: true)], rows))
         print()
-        print("default: \(DefaultScene.frames) frames, 3×\(DefaultScene.frameSide)×\(DefaultScene.frameSide), sigma \(format(Double(sigma))), "
+        print("default: \(DefaultScene.frames) frames, 3×\(DefaultScene.frameSide)×\(DefaultScene.frameSide), sigma \(format(Double(base.sigma)))\(sigma == .auto ? " (estimated)" : ""), "
             + "\(device): best \(best!.name), PSNR \(format(before)) → \(format(best!.psnr)) dB in \(format(best!.seconds)) s; "
             + "wrote \(output)/*.npy" + pictures)
     }

@@ -57,6 +57,8 @@ import Glibc
         expected.neighbours = 4; expected.batchSize = 100; expected.twoStep = true
         #expect(try DenoiseCommand.parse(["--sigma", "10", "--neighbours", "4", "--batch-size", "100", "--two-step"])
             .denoiser == expected)
+        #expect(try DenoiseCommand.parse(["--sigma", "auto"]).sigma == .auto)
+        #expect(throws: (any Error).self) { try DenoiseCommand.parse(["--sigma", "loud"]) }
         // search: ps 7, ws 21, wt 0, K 10, L2, reflect, centred, stride 1.
         let plain = try SearchCommand.parse(["video.npy"])
         #expect(try plain.patchSearch() == PatchSearch(geometry: PatchGeometry(patchSize: 7), window: SearchWindow(size: 21), k: 10))
