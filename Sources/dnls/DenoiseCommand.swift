@@ -197,19 +197,25 @@ struct DenoiseCommand: ParsableCommand {
         var single = base; single.temporalRadius = 0; single.twoStep = false
         var temporal = base; temporal.twoStep = false
         var twoStep = base; twoStep.twoStep = true
-        let variants: [(String, String, NonLocalMeans, Flows<Float>)] = [
-            ("single frame (wt 0)", "single", single, .none),
-            ("temporal, no flow", "temporal", temporal, .none),
-            ("temporal, known flow", "temporal_flow", temporal, deviceFlows),
-            ("two-step, known flow", "two_step_flow", twoStep, deviceFlows),
+        var bayes = NonLocalBayes(sigma: base.sigma)
+        bayes.patchSize = base.patchSize; bayes.windowSize = base.windowSize; bayes.temporalRadius = base.temporalRadius
+        typealias Denoiser = (Tensor<Float>, Flows<Float>, (Int, Int) -> Void) throws(DNLSError) -> Tensor<Float>
+        func nlm(_ d: NonLocalMeans) -> Denoiser { { (v, f, p) throws(DNLSError) in try d(v, flows: f, progress: p) } }
+        let variants: [(String, String, Denoiser, Flows<Float>)] = [
+            ("single frame (wt 0)", "single", nlm(single), .none),
+            ("temporal, no flow", "temporal", nlm(temporal), .none),
+            ("temporal, known flow", "temporal_flow", nlm(temporal), deviceFlows),
+            ("two-step, known flow", "two_step_flow", nlm(twoStep), deviceFlows),
+            ("non-local Bayes, two steps, known flow", "bayes_flow",
+             { (v, f, p) throws(DNLSError) in try bayes(v, flows: f, progress: p) }, deviceFlows),
         ]
         let before = psnr(noisy, clean)
         var rows: [[String]] = []
         var best: (name: String, psnr: Double, seconds: Double)?
         var bestVideo: Tensor<Float>?
-        for (label, file, nlm, flows) in variants {
+        for (label, file, denoise, flows) in variants {
             let (out, seconds) = try timed {
-                try nlm(noisy.to(device), flows: flows) { progress.show("\(label): batch \($0) of \($1)") }.to(.cpu)
+                try denoise(noisy.to(device), flows) { progress.show("\(label): batch \($0) of \($1)") }.to(.cpu)
             }
             progress.clear()
             try NPY.write(out, to: "\(output)/denoised_\(file).npy")
