@@ -14,8 +14,9 @@ struct DenoiseCommand: ParsableCommand {
             With no --input, runs on the embedded default: a public-domain photograph (NASA) made \
             into a 5-frame video by a camera moving 3 px right and 2 px down per frame, with seeded \
             Gaussian noise of sigma 25. It writes clean, noisy and denoised videos as .npy files \
-            into the output folder and compares single-frame search, temporal search without flow, \
-            temporal search with the known flow, and the two-step variant, and writes PNG frames of \
+            into the output folder and compares non-local means with single-frame search, temporal \
+            search without flow, temporal search with the known flow and two steps, and non-local \
+            Bayes (two steps, known flow), and writes PNG frames of \
             the best one (denoised_%03d.png) and side-by-side pictures (compare_%03d.png: noisy | \
             denoised | clean). Videos are (T, C, H, W) or (B, T, C, H, W) .npy arrays, or folders \
             of PNG/JPEG frames (sorted by file name, all the same size), with values on the 0–255 \
@@ -181,7 +182,7 @@ struct DenoiseCommand: ParsableCommand {
         return estimate
     }
 
-    /// The embedded default: the four variants side by side.
+    /// The embedded default: the five variants side by side.
     private func runDefault(_ base: NonLocalMeans, device: Device, progress: Progress) throws {
         let clean = DefaultScene.video()
         let noisy = addNoise(clean, sigma: sigma.value ?? SigmaChoice.defaultSigma, seed: seed)

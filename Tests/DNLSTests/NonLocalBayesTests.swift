@@ -5,8 +5,8 @@ import Testing
 import Glibc
 #endif
 
-/// Non-local Bayes removes noise better than non-local means on a textured video, gives the same
-/// bits on every run, and refuses bad parameters.
+/// Non-local Bayes removes most of the noise of a textured video, gives the same bits on every run,
+/// and refuses bad parameters (its comparison with non-local means on a photograph is a tool test).
 @Suite("Non-local Bayes")
 struct NonLocalBayesTests {
     /// A textured video (oriented stripes and blobs that move one pixel a frame), values 30–220.
@@ -32,23 +32,19 @@ struct NonLocalBayesTests {
         return 10 * log10(255 * 255 / mse)
     }
 
-    @Test("Beats two-step non-local means at σ 25, deterministically")
-    func beatsNonLocalMeans() throws {
+    @Test("Removes most of the noise, with the same bits on every run")
+    func denoisesDeterministically() throws {
         let clean = try Self.clean()
         var rng = SplitMix64(seed: 9)
         let noisy = try Tensor<Float>(shape: clean.shape, scalars: clean.scalars.map { v in
             let u = max(rng.uniform(), 1e-12), w = rng.uniform()
             return v + 25 * Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * w))
         })
-        var nlm = NonLocalMeans(sigma: 25)
-        nlm.twoStep = true
         var bayes = NonLocalBayes(sigma: 25)
         bayes.temporalRadius = 1
-        nlm.temporalRadius = 1
-        let means = try nlm(noisy), estimate = try bayes(noisy)
-        let before = Self.psnr(noisy, clean), afterMeans = Self.psnr(means, clean), afterBayes = Self.psnr(estimate, clean)
-        #expect(afterBayes > before + 6, "noisy \(before) dB, non-local Bayes \(afterBayes) dB")
-        #expect(afterBayes > afterMeans + 0.3, "non-local means \(afterMeans) dB, non-local Bayes \(afterBayes) dB")
+        let estimate = try bayes(noisy)
+        let before = Self.psnr(noisy, clean), after = Self.psnr(estimate, clean)
+        #expect(after > before + 8, "noisy \(before) dB, non-local Bayes \(after) dB")
         #expect(try bayes(noisy).scalars.map(\.bitPattern) == estimate.scalars.map(\.bitPattern))
     }
 

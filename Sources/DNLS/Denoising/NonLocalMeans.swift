@@ -42,12 +42,7 @@ public struct NonLocalMeans: Sendable, Hashable {
     /// Checks the parameters that do not depend on the video (the noise level and the batch size);
     /// the call checks the rest against the video before any work.
     public func validate() throws(DNLSError) {
-        guard sigma > 0, sigma.isFinite else {
-            throw .invalidArgument(argument: "sigma", expected: "a positive noise level", actual: "\(sigma)")
-        }
-        guard batchSize >= 1 else {
-            throw .invalidArgument(argument: "batchSize", expected: "at least 1", actual: "\(batchSize)")
-        }
+        try Aggregation.validate(sigma: sigma, batchSize: batchSize)
     }
 
     /// Denoises `noisy` (`(T, C, H, W)` or `(B, T, C, H, W)`), calling `progress(done, total)`
@@ -101,13 +96,7 @@ public struct NonLocalMeans: Sendable, Hashable {
             try fold.accumulate(totalPatches, grid: grid, batch: batch, into: &denominator)
             progress(n + 1, batches)
         }
-        let num = try numerator.hostElements(), den = try denominator.hostElements(), fallback = try values.hostElements()
-        var out = [Float](repeating: 0, count: num.count)
-        let plane = shape.height * shape.width
-        for i in 0..<num.count {
-            let d = den[(i / (plane * shape.channels)) * plane + i % plane]
-            out[i] = d > 0 ? num[i] / d : fallback[i]  // a pixel no patch covers keeps its value
-        }
-        return try Tensor(uncheckedShape: values.shape, scalars: out).to(values.device)
+        // A pixel that nothing covered keeps its value.
+        return try Aggregation.normalised(numerator, by: denominator, fallback: values, shape: shape)
     }
 }
