@@ -18,16 +18,28 @@ struct DenoiseCommand: ParsableCommand {
             search without flow, temporal search with the known flow and two steps, and non-local \
             Bayes (two steps, known flow), and writes PNG frames of \
             the best one (denoised_%03d.png) and side-by-side pictures (compare_%03d.png: noisy | \
-            denoised | clean). Videos are (T, C, H, W) or (B, T, C, H, W) .npy arrays, or folders \
+            denoised | clean). Videos are (T, C, H, W) or (B, T, C, H, W) .npy arrays, folders \
             of PNG/JPEG frames (sorted by file name, all the same size), with values on the 0–255 \
-            scale; flows (T, 2, H, W) .npy arrays.
+            scale, or video files (.mp4, .mkv, .mov, .webm, .avi, …, read as 8-bit RGB through an \
+            ffmpeg program on the PATH); flows (T, 2, H, W) .npy arrays.
             """)
 
-    @Option(help: "Noisy video (.npy, or a folder of PNG/JPEG frames). Default: the embedded photograph with synthetic noise.")
+    @Option(help: ArgumentHelp("Noisy video (.npy, a folder of PNG/JPEG frames, or a video file ffmpeg reads). "
+                               + "Default: the embedded photograph with synthetic noise."))
     var input: String?
 
-    @Option(help: "Clean reference video (.npy, or a folder of PNG/JPEG frames), to report PSNR.")
+    @Option(help: "Clean reference video (.npy, a folder of PNG/JPEG frames, or a video file), to report PSNR.")
     var clean: String?
+
+    @Option(help: "Frames read from the start of a video file given as --input or --clean (default: all).")
+    var frames: Int?
+
+    @Option(help: ArgumentHelp("Also write the denoised video as a video file through ffmpeg (its format from the "
+                               + "extension: .mp4, .mkv, .webm, …).", valueName: "file"))
+    var outputVideo: String?
+
+    @Option(help: ArgumentHelp("Frame rate of --output-video (default: the input video's, else 25).", valueName: "fps"))
+    var fps: Double?
 
     @Option(help: "Forward flow (.npy): frame t → t+1, channel 0 moves x, channel 1 moves y.")
     var forwardFlow: String?
@@ -92,17 +104,31 @@ struct DenoiseCommand: ParsableCommand {
         }
         try requireFlowPair(forward: forwardFlow, backward: backwardFlow)
         guard scale > 0, scale.isFinite else { throw ValidationError("--scale must be a positive factor, got \(scale)") }
+        if let frames, frames < 1 { throw ValidationError("--frames must be at least 1, got \(frames)") }
+        if let fps, !(fps > 0 && fps.isFinite && fps <= 1000) {
+            throw ValidationError("--fps must be a frame rate above 0 and at most 1000, got \(fps)")
+        }
+        if let outputVideo, !FFmpeg.isVideoFile(outputVideo) {
+            throw ValidationError("--output-video \(outputVideo): name a video file (.\(FFmpeg.videoExtensions.sorted().joined(separator: ", .")))")
+        }
+        if frames != nil, ![input, clean].contains(where: { $0.map(FFmpeg.isVideoFile) ?? false }) {
+            throw ValidationError("--frames applies to a video file given as --input or --clean")
+        }
         let target = try placement.resolve(for: Self.self)
         var nlm = denoiser
         try nlm.validate()
         let progress = Progress(enabled: isatty(2) != 0)
 
         guard let input else {
+            if let outputVideo { _ = try FFmpeg.program(for: outputVideo) }  // before the work, not after it
             try prepareOutputFolder(output)  // the default writes as it goes
-            try runDefault(nlm, device: target, progress: progress)
+            let best = try runDefault(nlm, device: target, progress: progress)
+            if let outputVideo { try writeVideoFile(best, to: outputVideo, rate: fps ?? 25, progress: progress) }
             return
         }
-        let noisy = try scaled(readVideo(input), by: scale)
+        if let outputVideo { _ = try FFmpeg.program(for: outputVideo) }
+        let (read, inputRate) = try readVideo(input, progress: progress)
+        let noisy = try scaled(read, by: scale)
         try requireFiniteVideo(noisy, path: input)
         warnAboutScale(noisy, path: input)
         nlm.sigma = try noiseLevel(of: noisy)
@@ -114,7 +140,7 @@ struct DenoiseCommand: ParsableCommand {
             noteSearchCost(command: "denoise", queries: queries * (nlm.twoStep ? 2 : 1), candidates: candidates,
                            channels: dims[1], patchSize: nlm.patchSize, device: target)
         }
-        let reference = try clean.map { path throws in try scaled(readVideo(path), by: scale) }
+        let reference = try clean.map { path throws in try scaled(readVideo(path, progress: progress).video, by: scale) }
         if let reference, let clean {
             guard reference.shape == noisy.shape else {
                 throw DNLSError.shapeMismatch(argument: clean, expected: "the shape of --input \(noisy.shape)",
@@ -136,7 +162,24 @@ struct DenoiseCommand: ParsableCommand {
             line += ", PSNR \(format(psnr(noisy, reference))) → \(format(psnr(denoised, reference))) dB"
         }
         let pictures = try writePictures(noisy: noisy, denoised: denoised, clean: reference)
-        print(line + "; wrote \(output)/denoised.npy" + pictures)
+        var video = ""
+        if let outputVideo {
+            guard denoised.rank == 4, [1, 3].contains(denoised.shape[1]) else {
+                throw ValidationError("--output-video needs gray or RGB frames (T, 1 or 3, H, W), not \(denoised.shape)")
+            }
+            try writeVideoFile(denoised, to: outputVideo, rate: fps ?? inputRate ?? 25,
+                               progress: progress)
+            video = ", \(outputVideo)"
+        }
+        print(line + "; wrote \(output)/denoised.npy" + video + pictures)
+    }
+
+    /// `video` (on the 0–255 scale) as the video file `path`, through ffmpeg.
+    private func writeVideoFile(_ video: Tensor<Float>, to path: String, rate: Double, progress: Progress) throws {
+        progress.show("writing \(path)")
+        try FFmpeg.write(video, to: path, framesPerSecond: rate)
+        progress.clear()
+        if input == nil { print("wrote \(path)") }
     }
 
     /// `video` times `factor` (the video itself for 1).
@@ -182,8 +225,9 @@ struct DenoiseCommand: ParsableCommand {
         return estimate
     }
 
-    /// The embedded default: the five variants side by side.
-    private func runDefault(_ base: NonLocalMeans, device: Device, progress: Progress) throws {
+    /// The embedded default: the five variants side by side. Returns the best variant's video.
+    @discardableResult
+    private func runDefault(_ base: NonLocalMeans, device: Device, progress: Progress) throws -> Tensor<Float> {
         let clean = DefaultScene.video()
         let noisy = addNoise(clean, sigma: sigma.value ?? SigmaChoice.defaultSigma, seed: seed)
         var base = base
@@ -231,11 +275,19 @@ struct DenoiseCommand: ParsableCommand {
         print("default: \(DefaultScene.frames) frames, 3×\(DefaultScene.frameSide)×\(DefaultScene.frameSide), sigma \(format(Double(base.sigma)))\(sigma == .auto ? " (estimated)" : ""), "
             + "\(device): best \(best!.name), PSNR \(format(before)) → \(format(best!.psnr)) dB in \(format(best!.seconds)) s; "
             + "wrote \(output)/*.npy" + pictures)
+        return bestVideo!
     }
 
-    /// A `.npy` file, or a folder of PNG/JPEG frames.
-    private func readVideo(_ path: String) throws -> Tensor<Float> {
-        ImageIO.isDirectory(path) ? try ImageIO.readFrames(folder: path) : try NPY.read(path).floatTensor()
+    /// A video from a folder of frames, a video file (through ffmpeg: at most --frames frames, with
+    /// its frame rate when the file tells it) or a .npy file.
+    private func readVideo(_ path: String, progress: Progress) throws -> (video: Tensor<Float>, framesPerSecond: Double?) {
+        if ImageIO.isDirectory(path) { return (try ImageIO.readFrames(folder: path), nil) }
+        if FFmpeg.isVideoFile(path) {
+            let read = try FFmpeg.read(path, maxFrames: frames) { progress.show("reading \(path): \($0) frames") }
+            progress.clear()
+            return (read.frames, read.framesPerSecond)
+        }
+        return (try NPY.read(path).floatTensor(), nil)
     }
 
     /// PNG frames of the denoised video and side-by-side pictures (noisy | denoised | clean when
