@@ -9,7 +9,7 @@ import Glibc
 struct DenoiseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "denoise",
-        abstract: "Denoise a video by non-local means built from the library's operations.",
+        abstract: "Denoise a video by non-local Bayes or non-local means built from the library's operations.",
         discussion: """
             With no --input, runs on the embedded default: a public-domain photograph (NASA) made \
             into a 5-frame video by a camera moving 3 px right and 2 px down per frame, with seeded \
@@ -18,7 +18,9 @@ struct DenoiseCommand: ParsableCommand {
             search without flow, temporal search with the known flow and two steps, and non-local \
             Bayes (two steps, known flow), and writes PNG frames of \
             the best one (denoised_%03d.png) and side-by-side pictures (compare_%03d.png: noisy | \
-            denoised | clean). Videos are (T, C, H, W) or (B, T, C, H, W) .npy arrays, folders \
+            denoised | clean). With --input, it denoises that video by two-step non-local Bayes \
+            (--method nlm: non-local means) and writes the same files for it. Videos are \
+            (T, C, H, W) or (B, T, C, H, W) .npy arrays, folders \
             of PNG/JPEG frames (sorted by file name, all the same size), with values on the 0–255 \
             scale, or video files (.mp4, .mkv, .mov, .webm, .avi, …, read as 8-bit RGB through an \
             ffmpeg program on the PATH); flows (T, 2, H, W) .npy arrays.
@@ -59,17 +61,22 @@ struct DenoiseCommand: ParsableCommand {
         static var patchSize: Int { 5 }
         static var window: Int { 15 }
         static var temporalRadius: Int { 2 }
+        static var queryStrideDefault: String { "1 with nlm, 2 with nlb" }
     }
 
     @OptionGroup var searchOptions: SearchOptions<SearchDefaults>
 
-    @Option(help: "Neighbours aggregated per query.")
-    var neighbours = 16
+    @Option(help: ArgumentHelp("Method for --input: nlb (non-local Bayes: per-group Wiener estimates, two steps) or "
+                               + "nlm (non-local means).", valueName: "nlb|nlm"))
+    var method: DenoiseMethod = .nlb
 
-    @Option(help: "Queries per batch (memory is bounded by it).")
-    var batchSize = 8192
+    @Option(help: "Neighbours per query: aggregated (nlm) or in each group (nlb). Default: 16 with nlm, 45 with nlb.")
+    var neighbours: Int?
 
-    @Flag(help: "Second pass: search on the first estimate, aggregate the noisy video again.")
+    @Option(help: "Queries per batch (memory is bounded by it). Default: 8192 with nlm, 2048 with nlb.")
+    var batchSize: Int?
+
+    @Flag(help: "Second pass of nlm: search on the first estimate, aggregate the noisy video again (nlb always takes two steps).")
     var twoStep = false
 
     @OptionGroup var placement: DeviceOptions
@@ -117,6 +124,7 @@ struct DenoiseCommand: ParsableCommand {
         let target = try placement.resolve(for: Self.self)
         var nlm = denoiser
         try nlm.validate()
+        if input != nil && method == .nlb { try bayes(sigma: nlm.sigma).validate() }
         let progress = Progress(enabled: isatty(2) != 0)
 
         guard let input else {
@@ -132,12 +140,14 @@ struct DenoiseCommand: ParsableCommand {
         try requireFiniteVideo(noisy, path: input)
         warnAboutScale(noisy, path: input)
         nlm.sigma = try noiseLevel(of: noisy)
-        warnAboutNeighbours(nlm, frames: noisy.rank == 5 ? noisy.shape[1] : noisy.shape[0])
+        let nlb = bayes(sigma: nlm.sigma)
+        let (stride, steps) = method == .nlb ? (nlb.queryStride, nlb.twoStep ? 2 : 1) : (nlm.queryStride, nlm.twoStep ? 2 : 1)
+        warnAboutNeighbours(method == .nlb ? nlb.neighbours : nlm.neighbours, frames: noisy.rank == 5 ? noisy.shape[1] : noisy.shape[0])
         if noisy.rank >= 4, case let dims = Array(noisy.shape.suffix(4)),
-           let grid = try? QueryGrid(region: .whole(frames: dims[0], height: dims[2], width: dims[3]), stride: nlm.queryStride) {
+           let grid = try? QueryGrid(region: .whole(frames: dims[0], height: dims[2], width: dims[3]), stride: stride) {
             let queries = (noisy.rank == 5 ? noisy.shape[0] : 1) * grid.count
             let candidates = SearchWindow(size: nlm.windowSize, temporalRadius: nlm.temporalRadius).candidateCount(videoFrames: dims[0])
-            noteSearchCost(command: "denoise", queries: queries * (nlm.twoStep ? 2 : 1), candidates: candidates,
+            noteSearchCost(command: "denoise", queries: queries * steps, candidates: candidates,
                            channels: dims[1], patchSize: nlm.patchSize, device: target)
         }
         let reference = try clean.map { path throws in try scaled(readVideo(path, progress: progress).video, by: scale) }
@@ -152,12 +162,14 @@ struct DenoiseCommand: ParsableCommand {
                           backward: try backwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) })
         try checkOutputFolder(output)
         let (denoised, seconds) = try timed {
-            try nlm(noisy.to(target), flows: flows) { progress.show("denoising: batch \($0) of \($1)") }.to(.cpu)
+            let show = { (done: Int, total: Int) in progress.show("denoising (\(method.title)): batch \(done) of \(total)") }
+            return try (method == .nlb ? nlb(noisy.to(target), flows: flows, progress: show)
+                                       : nlm(noisy.to(target), flows: flows, progress: show)).to(.cpu)
         }
         progress.clear()
         try prepareOutputFolder(output)
         try NPY.write(try scaled(denoised, by: 1 / scale), to: output + "/denoised.npy")  // on the input's scale
-        var line = "denoised \(describe(noisy.shape)) in \(format(seconds)) s on \(target)"
+        var line = "denoised \(describe(noisy.shape)) with \(method.title) in \(format(seconds)) s on \(target)"
         if let reference {
             line += ", PSNR \(format(psnr(noisy, reference))) → \(format(psnr(denoised, reference))) dB"
         }
@@ -199,19 +211,37 @@ struct DenoiseCommand: ParsableCommand {
     }
 
     /// More neighbours than the window has candidates are cut to the candidates: say so.
-    private func warnAboutNeighbours(_ nlm: NonLocalMeans, frames: Int) {
-        let candidates = SearchWindow(size: nlm.windowSize, temporalRadius: nlm.temporalRadius).candidateCount(videoFrames: frames)
-        guard nlm.neighbours > candidates else { return }
-        writeStandardError("dnls denoise: warning: --neighbours \(nlm.neighbours) is more than the \(candidates) candidates of "
-            + "the window; aggregating all \(candidates)\n")
+    private func warnAboutNeighbours(_ neighbours: Int, frames: Int) {
+        let window = SearchWindow(size: searchOptions.window, temporalRadius: searchOptions.temporalRadius)
+        let candidates = window.candidateCount(videoFrames: frames)
+        guard neighbours > candidates else { return }
+        writeStandardError("dnls denoise: warning: --neighbours \(neighbours) is more than the \(candidates) candidates of "
+            + "the window; taking all \(candidates)\n")
     }
 
-    /// The denoiser the options describe (with --sigma auto, for the default's 25 until a video is read).
+    /// The non-local means the options describe (with --sigma auto, for the default's 25 until a
+    /// video is read): the embedded default's variants, and --method nlm.
     var denoiser: NonLocalMeans { denoiser(sigma: sigma.value ?? SigmaChoice.defaultSigma) }
 
-    /// The denoiser the options describe, for noise of `sigma`.
+    /// The non-local means the options describe, for noise of `sigma`.
     func denoiser(sigma: Float) -> NonLocalMeans {
-        searchOptions.nonLocalMeans(sigma: sigma, neighbours: neighbours, batchSize: batchSize, twoStep: twoStep)
+        let defaults = NonLocalMeans(sigma: sigma)
+        return searchOptions.nonLocalMeans(sigma: sigma, neighbours: neighbours ?? defaults.neighbours,
+                                           batchSize: batchSize ?? defaults.batchSize, twoStep: twoStep)
+    }
+
+    /// The non-local Bayes the options describe (--method nlb), for noise of `sigma`: the search
+    /// options, and the library's defaults for what is not given (45 neighbours, 2048 queries a
+    /// batch, query stride 2 unless --query-stride says otherwise).
+    func bayes(sigma: Float) -> NonLocalBayes {
+        var nlb = NonLocalBayes(sigma: sigma)
+        nlb.patchSize = searchOptions.patchSize
+        nlb.windowSize = searchOptions.window
+        nlb.temporalRadius = searchOptions.temporalRadius
+        if let stride = searchOptions.queryStride { nlb.queryStride = stride }
+        if let neighbours { nlb.neighbours = neighbours }
+        if let batchSize { nlb.batchSize = batchSize }
+        return nlb
     }
 
     /// The noise level for `noisy`: the given one, or with --sigma auto the estimate, reported.
@@ -414,4 +444,12 @@ func pad3(_ n: Int) -> String {
 /// commands use ``prepareOutputFolder(_:)``).
 func makeDirectory(_ path: String) {
     _ = try? prepareOutputFolder(path)
+}
+
+/// The methods of `dnls denoise --input`.
+enum DenoiseMethod: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case nlb, nlm
+
+    /// How the summary line names it.
+    var title: String { self == .nlb ? "non-local Bayes" : "non-local means" }
 }

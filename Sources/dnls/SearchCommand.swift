@@ -31,6 +31,7 @@ struct SearchCommand: ParsableCommand {
         static var patchSize: Int { 7 }
         static var window: Int { 21 }
         static var temporalRadius: Int { 0 }
+        static var queryStrideDefault: String { "1" }
     }
 
     @OptionGroup var searchOptions: SearchOptions<SearchDefaults>

@@ -10,6 +10,8 @@ protocol SearchOptionDefaults {
     static var window: Int { get }
     /// `--temporal-radius`.
     static var temporalRadius: Int { get }
+    /// What `--query-stride` defaults to, in words (the option itself is optional).
+    static var queryStrideDefault: String { get }
 }
 
 /// The search options of `dnls denoise` and `dnls search`: `--patch-size`, `--window`,
@@ -29,8 +31,11 @@ struct SearchOptions<Defaults: SearchOptionDefaults>: ParsableArguments {
     @Option(help: "Frames searched on each side of the query frame.")
     var temporalRadius = Defaults.temporalRadius
 
-    @Option(help: "Spacing of the query grid.")
-    var queryStride = 1
+    @Option(help: ArgumentHelp("Spacing of the query grid (default: \(Defaults.queryStrideDefault))."))
+    var queryStride: Int?
+
+    /// The query-grid spacing where the command's default is 1.
+    var strideOrOne: Int { queryStride ?? 1 }
 }
 
 extension SearchOptions {
@@ -41,7 +46,7 @@ extension SearchOptions {
         nlm.windowSize = window
         nlm.temporalRadius = temporalRadius
         nlm.neighbours = neighbours
-        nlm.queryStride = queryStride
+        nlm.queryStride = strideOrOne
         nlm.batchSize = batchSize
         nlm.twoStep = twoStep
         return nlm
@@ -76,6 +81,6 @@ extension SearchOptions {
     /// `shape` (`(T, C, H, W)` or `(B, T, C, H, W)`).
     func queryGrid(videoShape shape: [Int]) throws -> QueryGrid {
         let dims = Array(shape.suffix(4))
-        return try QueryGrid(region: .whole(frames: dims[0], height: dims[2], width: dims[3]), stride: queryStride)
+        return try QueryGrid(region: .whole(frames: dims[0], height: dims[2], width: dims[3]), stride: strideOrOne)
     }
 }

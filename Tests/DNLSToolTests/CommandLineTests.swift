@@ -59,10 +59,23 @@ import Glibc
             .denoiser == expected)
         #expect(try DenoiseCommand.parse(["--sigma", "auto"]).sigma == .auto)
         #expect(throws: (any Error).self) { try DenoiseCommand.parse(["--sigma", "loud"]) }
+        // denoise --input: non-local Bayes by default, with the library's NonLocalBayes defaults
+        // (45 neighbours, stride 2, 2048 queries a batch) unless the options say otherwise.
+        #expect(try DenoiseCommand.parse([]).method == .nlb && DenoiseCommand.parse(["--method", "nlm"]).method == .nlm)
+        #expect(throws: (any Error).self) { try DenoiseCommand.parse(["--method", "bm3d"]) }
+        #expect(try DenoiseCommand.parse([]).bayes(sigma: 25) == NonLocalBayes(sigma: 25))
+        var bayes = NonLocalBayes(sigma: 10)
+        bayes.patchSize = 3; bayes.windowSize = 9; bayes.temporalRadius = 1
+        bayes.neighbours = 30; bayes.queryStride = 1; bayes.batchSize = 100
+        #expect(try DenoiseCommand.parse(["--patch-size", "3", "--window", "9", "--temporal-radius", "1", "--neighbours", "30",
+                                          "--query-stride", "1", "--batch-size", "100"]).bayes(sigma: 10) == bayes)
+        // The stride given to nlb is not nlm's default, nor is nlb's default nlm's.
+        #expect(try DenoiseCommand.parse(["--query-stride", "3"]).denoiser.queryStride == 3)
+        #expect(try DenoiseCommand.parse([]).denoiser.queryStride == 1)
         // search: ps 7, ws 21, wt 0, K 10, L2, reflect, centred, stride 1.
         let plain = try SearchCommand.parse(["video.npy"])
         #expect(try plain.patchSearch() == PatchSearch(geometry: PatchGeometry(patchSize: 7), window: SearchWindow(size: 21), k: 10))
-        #expect(plain.searchOptions.queryStride == 1)
+        #expect(plain.searchOptions.queryStride == nil && plain.searchOptions.strideOrOne == 1)
         let full = try SearchCommand.parse(["video.npy", "--window-stride", "2", "--k", "all", "--dilation", "2",
                                             "--border", "zero", "--anchor", "top-left", "--metric", "inner-product",
                                             "--channels", "2"])
@@ -73,10 +86,10 @@ import Glibc
         let denoiseHelp = DenoiseCommand.helpMessage(columns: 10_000), searchHelp = SearchCommand.helpMessage(columns: 10_000)
         for (text, line) in [(denoiseHelp, "Patch size. (default: 5)"), (denoiseHelp, "Search window side. (default: 15)"),
                              (denoiseHelp, "Frames searched on each side of the query frame. (default: 2)"),
-                             (denoiseHelp, "Spacing of the query grid. (default: 1)"),
+                             (denoiseHelp, "Spacing of the query grid (default: 1 with nlm, 2 with nlb)."),
                              (searchHelp, "Patch size. (default: 7)"), (searchHelp, "Search window side. (default: 21)"),
                              (searchHelp, "Frames searched on each side of the query frame. (default: 0)"),
-                             (searchHelp, "Spacing of the query grid. (default: 1)")] {
+                             (searchHelp, "Spacing of the query grid (default: 1).")] {
             #expect(text.contains(line), "missing: \(line)")
         }
     }

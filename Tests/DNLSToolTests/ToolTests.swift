@@ -40,6 +40,33 @@ import Glibc
         #expect(nlb > 30.2, "non-local Bayes \(nlb) dB")
     }
 
+    /// `dnls denoise --input` writes what the library's denoiser of the chosen method computes:
+    /// non-local Bayes by default, non-local means with --method nlm.
+    @Test func denoiseInputRunsTheChosenMethod() throws {
+        let folder = "/tmp/dnls-tool-method-\(getpid())"
+        makeDirectory(folder)
+        defer {
+            for name in ["noisy.npy", "nlb/denoised.npy", "nlm/denoised.npy"] { unlink(folder + "/" + name) }
+            for name in ["nlb", "nlm", ""] { rmdir(folder + "/" + name) }
+        }
+        var rng = SplitMix64(seed: 5)
+        let noisy = try Tensor<Float>(shape: [3, 1, 12, 11], scalars: (0..<396).map { _ in Float.random(in: 0..<255, using: &rng) })
+        try NPY.write(noisy, to: folder + "/noisy.npy")
+        let options = ["--input", folder + "/noisy.npy", "--sigma", "20", "--patch-size", "3", "--window", "5",
+                       "--temporal-radius", "1", "--neighbours", "6", "--device", "cpu"]
+        try DenoiseCommand.parse(options + ["--output", folder + "/nlb"]).run()
+        try DenoiseCommand.parse(options + ["--method", "nlm", "--output", folder + "/nlm"]).run()
+        var bayes = NonLocalBayes(sigma: 20)
+        bayes.patchSize = 3; bayes.windowSize = 5; bayes.temporalRadius = 1; bayes.neighbours = 6
+        var means = NonLocalMeans(sigma: 20)
+        means.patchSize = 3; means.windowSize = 5; means.temporalRadius = 1; means.neighbours = 6
+        let nlb = try NPY.read(folder + "/nlb/denoised.npy").floatTensor()
+        let nlm = try NPY.read(folder + "/nlm/denoised.npy").floatTensor()
+        #expect(nlb == (try bayes(noisy)))
+        #expect(nlm == (try means(noisy)))
+        #expect(nlb != nlm)
+    }
+
     @Test func base64Decodes() {
         #expect(DefaultScene.decodeBase64("TWFu") == Array("Man".utf8))
         #expect(DefaultScene.decodeBase64("TW\nE=") == Array("Ma".utf8))
