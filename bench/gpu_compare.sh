@@ -5,7 +5,7 @@
 # the same configurations after each round.
 #
 #   bash bench/gpu_compare.sh [--selftest quick|full] [--seed N] [--torch] [--rounds N]
-#        [--config S1,S2,S3,S4] [--ops search-fwd] [--out DIR] [--pack] BINARY...
+#        [--config S1,S2,S3,S4] [--ops search-fwd] [--flow none|zero|smooth|random] [--out DIR] [--pack] BINARY...
 #
 # A BINARY may be xz-compressed (name ending in .xz: a static `swift build -c release
 # --static-swift-stdlib` binary, stripped and compressed, is about 4.5 MB). Logs go to --out
@@ -14,7 +14,7 @@
 # beside summary.txt (for when only a few files can be copied back from the GPU machine).
 set -euo pipefail
 
-selftest="" seed=1 torch=0 rounds=2 configs="S1,S2,S3,S4" ops="search-fwd" out="${OUT:-gpu-compare}" pack=0
+selftest="" seed=1 torch=0 rounds=2 configs="S1,S2,S3,S4" ops="search-fwd" flow="none" out="${OUT:-gpu-compare}" pack=0
 binaries=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
         --rounds) rounds="$2"; shift 2 ;;
         --config) configs="$2"; shift 2 ;;
         --ops) ops="$2"; shift 2 ;;
+        --flow) flow="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --pack) pack=1; shift ;;
         -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
@@ -56,11 +57,14 @@ if [ -n "$selftest" ]; then
 fi
 
 summary="$out/summary.txt"
+# Binaries older than `dnls bench --flow` run without the option (no flow).
+flowOption=()
+[ "$flow" = none ] || flowOption=(--flow "$flow")
 : > "$summary"
 for r in $(seq 1 "$rounds"); do
     for name in "${names[@]}"; do
-        log="$out/bench-$name-r$r.txt"
-        "$work/$name" bench --device cuda --config "$configs" --ops "$ops" --max-seconds 1.5 > "$log" 2>&1 || true
+        log="$out/bench-$name-$flow-r$r.txt"
+        "$work/$name" bench --device cuda --config "$configs" --ops "$ops" ${flowOption[@]+"${flowOption[@]}"} --max-seconds 1.5 > "$log" 2>&1 || true
         line=$(grep -oE '(S[0-9]+|S512|HD8|UHD1|C64|custom) \[[0-9]+/[0-9]+\] [a-z-]+ cuda: median [0-9.]+' "$log" \
                | awk '{printf "%s %s %s  ", $1, $3, $6}' || true)
         echo "r$r $name: $line" | tee -a "$summary"

@@ -54,3 +54,62 @@ extension ConformanceSuite {
         return problems
     }
 }
+
+extension ConformanceSuite {
+    /// A search along flows on a query grid matches the CPU reference with every kind of flow:
+    /// smooth (a camera motion of a few pixels and ±0.5 of noise), random (±2.5 per pixel) and
+    /// wild (blocks of 4 × 4 pixels displaced by up to the frame's size, many windows clamped at a
+    /// border); under the standard tuning, with the box-filtered search of the union of each
+    /// tile's flow-moved windows in chunks of reach 8 (most tiles' union in one chunk), and in
+    /// chunks of reach 1 (most tiles' union in several, candidates met out of order).
+    static func checkFlowSearch(_ device: Device) -> [String] {
+        var problems: [String] = []
+        do {
+            var rng = SplitMix64(seed: 59)
+            let (B, T, C, H, W) = (2, 4, 3, 30, 27)
+            let flowShape = [B, T, 2, H, W]
+            let count = flowShape.reduce(1, *)
+            let video: Tensor<Float> = randomTensor([B, T, C, H, W], &rng)
+            let keys: Tensor<Float> = randomTensor([B, T, C, H, W], &rng)
+            func flow(_ kind: String) throws -> Tensor<Float> {
+                var values = [Float](repeating: 0, count: count)
+                let (bh, bw) = ((H + 3) / 4, (W + 3) / 4)
+                let blocks = (0..<B * T * 2 * bh * bw).map { e in Float(rng.uniform(-1, 1)) * Float(e / (bh * bw) % 2 == 0 ? W : H) }
+                for e in 0..<count {
+                    let x = e % W, y = e / W % H, plane = e / (H * W)
+                    switch kind {
+                    case "smooth": values[e] = (plane % 2 == 0 ? 2.6 : -1.4) + Float(rng.uniform(-0.5, 0.5))
+                    case "random": values[e] = Float(rng.uniform(-2.5, 2.5))
+                    default: values[e] = blocks[(plane * bh + y / 4) * bw + x / 4]
+                    }
+                }
+                return try Tensor(shape: flowShape, scalars: values)
+            }
+            for kind in ["smooth", "random", "wild"] {
+                let flows = Flows(forward: try flow(kind), backward: try flow(kind))
+                let deviceFlows = Flows(forward: try flows.forward!.to(device), backward: try flows.backward!.to(device))
+                for (k, stride, metric) in [(Optional(4), 1, SearchMetric.l2), (nil, 3, .l2), (5, 2, .innerProduct)] {
+                    let search = PatchSearch(geometry: PatchGeometry(patchSize: 5), window: SearchWindow(size: 7, temporalRadius: 2),
+                                             k: k, metric: metric)
+                    let grid = try QueryGrid(region: .whole(frames: T, height: H, width: W), stride: stride)
+                    let want = try search(video, keys: keys, queries: .grid(grid), flows: flows, implementation: .reference)
+                    var whole = search
+                    whole.k = nil
+                    let table = k == nil ? nil : try whole(video, keys: keys, queries: .grid(grid), flows: flows, implementation: .reference)
+                    for (name, tuning) in [("the standard search", CUDATuning.standard), ("union chunks of reach 8", CUDATuning.flowUnion),
+                                           ("union chunks of reach 1", CUDATuning.stress)] {
+                        let got = try CUDATuning.with(tuning) { () throws(DNLSError) in
+                            try search(try video.to(device), keys: try keys.to(device), queries: .grid(grid), flows: deviceFlows)
+                        }
+                        if let mismatch = try searchMismatch(got, want, wholeWindow: table, metric: metric, tolerance: .float32) {
+                            problems.append("\(kind) flows, k \(k.map(String.init) ?? "all"), query stride \(stride), \(name): \(mismatch)")
+                        }
+                    }
+                }
+            }
+        } catch {
+            problems.append("\(error)")
+        }
+        return problems
+    }
+}

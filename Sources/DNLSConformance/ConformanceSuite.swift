@@ -64,6 +64,8 @@ package struct ConformanceSuite: Sendable {
              Self.checkDirectDeposits),
             ("flow tensors of zeros take the no-flow search; a moving flow matches the CPU", "zero flows",
              Self.checkZeroFlows),
+            ("a search along smooth, random and wild flows matches the CPU in one union chunk and in many", "flow search",
+             Self.checkFlowSearch),
         ]
     }
 

@@ -8,12 +8,12 @@ import Testing
     let h100 = (multiprocessors: 132, shared: 227 * 1024)
 
     func plan(channels: Int, side: Int, frames: Int = 5, stride: Int = 1, patchSize: Int = 7, window: Int = 21,
-              windowStride: Int = 1, sharedLimit: Int? = nil) throws -> BoxSearchPlan? {
+              windowStride: Int = 1, sharedLimit: Int? = nil, flow: BoxSearchPlan.FlowUnion? = nil) throws -> BoxSearchPlan? {
         let grid = try QueryGrid(region: .whole(frames: frames, height: side, width: side), stride: stride)
         return BoxSearchPlan(geometry: PatchGeometry(patchSize: patchSize),
                              window: SearchWindow(size: window, stride: windowStride, temporalRadius: 2),
                              channels: channels, batch: 1, grid: grid, multiprocessors: h100.multiprocessors,
-                             sharedMemoryLimit: sharedLimit ?? h100.shared)
+                             sharedMemoryLimit: sharedLimit ?? h100.shared, flow: flow)
     }
 
     @Test func s1TakesBigTilesThreeDeepAndOnePass() throws {
@@ -110,6 +110,34 @@ import Testing
                 }
             }
         }
+    }
+
+    @Test func alongFlowsTheBlocksFilterTheUnionWindow() throws {
+        let flow = BoxSearchPlan.FlowUnion(reach: 8, frameSlots: 5)
+        for (channels, side, stride) in [(3, 128, 1), (16, 256, 4), (3, 512, 4), (3, 64, 1)] {
+            let context = "C\(channels) \(side)² stride \(stride)"
+            let none = try #require(try plan(channels: channels, side: side, stride: stride), "\(context)")
+            let p = try #require(try plan(channels: channels, side: side, stride: stride, flow: flow), "\(context)")
+            // A union window 8 offsets wider than the query's 21, whose own size the kernel keeps.
+            #expect(p.windowSize == 29 && p.reach == 28 && none.windowSize == 21, "\(context)")
+            #expect(p.constants.flow && p.constants.definitions["BOX_FLOW"] == "1" && p.constants.definitions["BOX_WS"] == "29"
+                    && p.constants.definitions["BOX_QWS"] == "21", "\(context)")
+            #expect(!none.constants.flow && none.constants.definitions["BOX_FLOW"] == "0"
+                    && none.constants.definitions["BOX_QWS"] == "21", "\(context)")
+            // Whole tiles (a tile's steps follow its flows), within the shared memory of a block.
+            let split = p.split(frameSlots: 5, kept: 10, multiprocessors: h100.multiprocessors)
+            #expect(!split.sharesTiles && split.partLists == 0 && split.blocks == p.blocks, "\(context)")
+            #expect(p.constants(for: split).definitions["BOX_SPLIT"] == "0", "\(context)")
+            #expect(p.sharedBytes <= h100.shared, "\(context)")
+        }
+        // The extents of every frame slot and the query footprint's tables take shared memory:
+        // the same plan with more slots needs 16 bytes more per slot.
+        let five = try #require(try plan(channels: 3, side: 128, flow: flow))
+        let nine = try #require(try plan(channels: 3, side: 128, flow: BoxSearchPlan.FlowUnion(reach: 8, frameSlots: 9)))
+        #expect(nine.sharedBytes - five.sharedBytes == 16 * 4 || nine.constants != five.constants)
+        // Window strides other than 1 have no union plan (the general search runs); nor has a negative reach.
+        #expect(try plan(channels: 3, side: 128, windowStride: 2, flow: flow) == nil)
+        #expect(try plan(channels: 3, side: 128, flow: BoxSearchPlan.FlowUnion(reach: -1, frameSlots: 5)) == nil)
     }
 
     @Test func declinesWhenOneChannelDoesNotFit() throws {

@@ -54,12 +54,17 @@ import Testing
         #expect(unfold["UNF_PS"] == "5" && unfold["UNF_RUN"] == "4" && unfold.count == 5)
         var box = BoxSearchConstants(tile: 16, threads: 288, windowSize: 21, patchSize: 7, dilation: 1, gridStride: 1,
                                      channelChunk: 3, registerChannels: 3, columnGroup: 7, windowStride: 1, rowGroup: 2,
-                                     rowsInRegisters: 2, buffers: 1, residentBlocks: 3, sumStride: 17, onePass: true)
-        #expect(box.definitions.count == 16 && box.definitions["BOX_TQP"] == "17" && box.definitions["BOX_ONCE"] == "1")
+                                     rowsInRegisters: 2, buffers: 1, residentBlocks: 3, sumStride: 17, onePass: true,
+                                     queryWindowSize: 21)
+        #expect(box.definitions.count == 18 && box.definitions["BOX_TQP"] == "17" && box.definitions["BOX_ONCE"] == "1")
+        #expect(box.definitions["BOX_FLOW"] == "0" && box.definitions["BOX_QWS"] == "21")
         box.sharesTiles = false
         box.l2 = true
-        #expect(box.definitions["BOX_SPLIT"] == "0" && box.definitions["BOX_L2"] == "1" && box.definitions.count == 18)
-        #expect(CUDAKernelConstants(box: box).definitions.count == 21)
+        #expect(box.definitions["BOX_SPLIT"] == "0" && box.definitions["BOX_L2"] == "1" && box.definitions.count == 20)
+        #expect(CUDAKernelConstants(box: box).definitions.count == 23)
+        box.flow = true
+        box.windowSize = 29
+        #expect(box.definitions["BOX_FLOW"] == "1" && box.definitions["BOX_WS"] == "29" && box.definitions["BOX_QWS"] == "21")
     }
 
     /// Every kernel takes one parameter, by value: a struct declared in the header Swift imports

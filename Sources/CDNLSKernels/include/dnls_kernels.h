@@ -59,8 +59,9 @@ typedef struct DNLSSearchForward {
     DNLS_DEVICE(const int) onlyIfSet;
 } DNLSSearchForward;
 
-/* The box-filtered search of a query grid without flow; dmin is the first window offset. Blocks
- * that share a tile leave partial lists in partKeys/partEntries for search_box_merge. */
+/* The box-filtered search of a query grid; dmin is the first window offset. Blocks that share a
+ * tile leave partial lists in partKeys/partEntries for search_box_merge. Compiled for flows
+ * (BOX_FLOW), it box-filters the union of the tile's flow-moved windows, reading the flows. */
 typedef struct DNLSSearchForwardBox {
     DNLS_DEVICE(const float) video;
     DNLS_DEVICE(const float) keys;
@@ -73,6 +74,11 @@ typedef struct DNLSSearchForwardBox {
     DNLS_DEVICE(int) indices;
     /* When not null, the kernel does nothing if *skipIfSet is not 0 (given flows move a window). */
     DNLS_DEVICE(const int) skipIfSet;
+    /* BOX_FLOW: the flows (either may be null), and, when not null, the kernel runs only if
+     * *onlyIfSet is not 0 (the flows move some window). */
+    DNLS_DEVICE(const float) forwardFlow;
+    DNLS_DEVICE(const float) backwardFlow;
+    DNLS_DEVICE(const int) onlyIfSet;
 } DNLSSearchForwardBox;
 
 /* Merges the partial lists of tiles that several box-search blocks shared. */

@@ -48,8 +48,19 @@ struct BoxSearchPlan: Equatable {
     /// Compile-time constants of the kernel.
     let constants: BoxSearchConstants
 
-    /// Window size (`BOX_WS`).
+    /// Window size (`BOX_WS`): the query window's, or with flows the union window's side.
     let windowSize: Int
+
+    /// A search along flows (`BOX_FLOW`): each block box-filters a chunk of the union of its
+    /// queries' flow-moved windows, `window.size + reach` offsets on a side, and keeps every frame
+    /// slot's extent of the window centres in shared memory. Window stride 1 only.
+    struct FlowUnion: Equatable {
+        /// Offsets a chunk spans beyond the query window, on each axis: the spread of the tiles'
+        /// rounded flows (chained over the hops) that one chunk covers; wider spreads take more chunks.
+        let reach: Int
+        /// Frame slots per query.
+        let frameSlots: Int
+    }
 
     /// Query columns per work item (`BOX_RUN` in the kernel).
     static let run = 4
@@ -95,6 +106,8 @@ struct BoxSearchPlan: Equatable {
     func split(frameSlots: Int, kept: Int?, multiprocessors: Int) -> Split {
         let unitsPerTile = frameSlots * ((windowSize + rowGroup - 1) / rowGroup)
         let perTile = Split(unitsPerBlock: unitsPerTile, blocks: blocks, sharesTiles: false, partLists: 0)
+        // Along flows a tile's steps depend on its flows (known on the device only): whole tiles.
+        guard !constants.flow else { return perTile }
         let slots = residentBlocks * multiprocessors, total = blocks * unitsPerTile
         guard slots > 0 else { return perTile }
         let busiest = (blocks + slots - 1) / slots * unitsPerTile
@@ -115,10 +128,14 @@ struct BoxSearchPlan: Equatable {
         return c
     }
 
-    /// The plan for a search over `grid`, or nil when no tile fits the budgets.
-    init?(geometry g: PatchGeometry, window: SearchWindow, channels: Int, batch: Int, grid: QueryGrid,
-          multiprocessors: Int, sharedMemoryLimit: Int) {
-        let reach = window.offset(window.size - 1) - window.offset(0)
+    /// The plan for a search over `grid` (along flows when `flow` is given), or nil when no tile
+    /// fits the budgets.
+    init?(geometry g: PatchGeometry, window query: SearchWindow, channels: Int, batch: Int, grid: QueryGrid,
+          multiprocessors: Int, sharedMemoryLimit: Int, flow: FlowUnion? = nil) {
+        if let flow, query.stride != 1 || flow.reach < 0 { return nil }
+        // The window the blocks box-filter: the query's, or a chunk of the union along flows.
+        let window = (size: query.size + (flow?.reach ?? 0), stride: query.stride)
+        let reach = (window.size - 1) * window.stride
         func tiles(_ side: Int) -> Int {
             ((grid.rows + side - 1) / side) * ((grid.columns + side - 1) / side) * grid.frames * batch
         }
@@ -128,8 +145,10 @@ struct BoxSearchPlan: Equatable {
         let sides = tiles(16) >= 2 * multiprocessors ? [16, 8] : [8]
         for side in sides {
             // Two blocks per multiprocessor; three (smaller, with fewer items) when that runs the
-            // whole grid in one wave instead of two.
-            let deep = tiles(side) > 2 * multiprocessors && tiles(side) <= 3 * multiprocessors
+            // whole grid in one wave instead of two. Not along flows: a third of the memory then
+            // holds a union window's rows only one row and two channels at a time, and a third of
+            // the registers spills in the arithmetic (NVRTC 13.0, S1).
+            let deep = flow == nil && tiles(side) > 2 * multiprocessors && tiles(side) <= 3 * multiprocessors
             let perBlock = deep ? (sharedMemoryLimit + 1024) / 3 - 1024 : Self.sharedBudget
             let budget = min(perBlock, sharedMemoryLimit) / 4
             let rows = (side - 1) * grid.stride + g.span
@@ -157,7 +176,9 @@ struct BoxSearchPlan: Equatable {
             // Row sums are padded to side + 1 per footprint row (conflict-free reads by the query
             // owners), unless dropping the pad lets a step hold twice as many channels.
             // + the block's resolved columns and rows.
-            func tables(_ sumStride: Int) -> Int { window.size * rows * sumStride + keyColumns + rows + reach }
+            // Along flows, also the query footprint's own tables and each frame slot's extents.
+            let flowTables = flow.map { 2 * rows + 4 * $0.frameSlots } ?? 0
+            func tables(_ sumStride: Int) -> Int { window.size * rows * sumStride + keyColumns + rows + reach + flowTables }
             var sumStride = side + 1
             if channels > 1 && (budget - tables(side + 1)) / (2 * perChannel(1)) < 2
                 && (budget - tables(side)) / (2 * perChannel(1)) >= 2 {
@@ -217,7 +238,8 @@ struct BoxSearchPlan: Equatable {
                 tile: side, threads: threads, windowSize: window.size, patchSize: g.patchSize, dilation: g.dilation,
                 gridStride: grid.stride, channelChunk: chunk, registerChannels: registerChannels, columnGroup: columnGroup,
                 windowStride: window.stride, rowGroup: rowGroup, rowsInRegisters: rowsInRegisters, buffers: buffers,
-                residentBlocks: resident, sumStride: sumStride, onePass: channels <= registerChannels)
+                residentBlocks: resident, sumStride: sumStride, onePass: channels <= registerChannels,
+                flow: flow != nil, queryWindowSize: query.size)
             return
         }
         return nil

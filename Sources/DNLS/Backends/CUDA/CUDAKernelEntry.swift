@@ -106,6 +106,10 @@ struct BoxSearchConstants: Hashable, Sendable {
     var rowGroup, rowsInRegisters, buffers, residentBlocks, sumStride: Int
     /// Whether one pass holds every channel (`BOX_ONCE`).
     var onePass: Bool
+    /// Whether the search follows flows (`BOX_FLOW`): ``windowSize`` is then the side of the union
+    /// window a block box-filters, and ``queryWindowSize`` that of each query's own window (`BOX_QWS`).
+    var flow: Bool = false
+    var queryWindowSize: Int
     /// Whether blocks share tiles, splitting the window's segments (`BOX_SPLIT`); set per launch.
     var sharesTiles: Bool?
     /// Whether the metric is the squared L2 distance rather than the inner product (`BOX_L2`); set
@@ -120,6 +124,7 @@ struct BoxSearchConstants: Hashable, Sendable {
             "BOX_CI": "\(registerChannels)", "BOX_JG": "\(columnGroup)", "BOX_WSTEP": "\(windowStride)",
             "BOX_RG": "\(rowGroup)", "BOX_RA": "\(rowsInRegisters)", "BOX_NBUF": "\(buffers)",
             "BOX_MINB": "\(residentBlocks)", "BOX_TQP": "\(sumStride)", "BOX_ONCE": onePass ? "1" : "0",
+            "BOX_FLOW": flow ? "1" : "0", "BOX_QWS": "\(queryWindowSize)",
         ]
         if let sharesTiles { d["BOX_SPLIT"] = sharesTiles ? "1" : "0" }
         if let l2 { d["BOX_L2"] = l2 ? "1" : "0" }

@@ -170,6 +170,15 @@ __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wai
 #define BOX_REACH ((BOX_WS - 1) * BOX_WSTEP)                    // span of the window offsets
 #define BOX_ROWPAD (((BOX_WS + BOX_RG - 1) / BOX_RG * BOX_RG - BOX_WS) * BOX_WSTEP)  // key rows of the last row group's padding
 #define BOX_GPF ((BOX_WS + BOX_RG - 1) / BOX_RG)                // window-row groups per frame slot
+// BOX_FLOW: the search follows flows. BOX_WS is then the side of the union window that a block
+// box-filters (a chunk of the union of its queries' flow-moved windows), BOX_QWS the side of each
+// query's own window, and the window stride is 1.
+#ifndef BOX_FLOW
+#define BOX_FLOW 0
+#endif
+#ifndef BOX_QWS
+#define BOX_QWS BOX_WS
+#endif
 
 // The block's shared memory, in floats. Shared rows have odd lengths, so that the items of a warp
 // (consecutive footprint rows) hit distinct banks.
@@ -207,19 +216,20 @@ __device__ __forceinline__ BoxTile box_tile(int bid, int tilesX, int tilesY, int
 // One thread's query of the tile: the thread is its owner when `mine`, offering window columns
 // [jBegin, jEnd) to its list; (t, h, w) is the query, (ty, tx) its place in the tile, `out` its
 // first output slot.
-struct BoxOwner { bool mine; int part, ty, tx, jBegin, jEnd, t, h, w; i64 q, out; };
+// BOX_FLOW: (ch, cw) is the centre of the query's window in frame slot `slot`.
+struct BoxOwner { bool mine; int part, ty, tx, jBegin, jEnd, t, h, w, slot, ch, cw; i64 q, out; };
 
-// Resolved columns and rows (times W) of the key samples, from the footprint origin (y0, x0)
-// displaced by the first window offset dmin, into the block's tables (-1: zero); query samples are
-// those displaced by 0, i.e. at index −dmin.
+// Resolved columns and rows (times W) of the key samples from (ky0, kx0) (the footprint origin
+// displaced by the first window offset) into the block's tables (-1: zero); without flow, query
+// samples are those displaced by 0, i.e. at index −dmin.
 __device__ __forceinline__ void box_resolve_tables(const DNLSSearchForwardBox& p, int* keyColumns, int* keyRows,
-                                                   const Geometry& g, int y0, int x0) {
+                                                   const Geometry& g, int ky0, int kx0) {
     for (int x = threadIdx.x; x < box::KX; x += BOX_NT) {
-        int xx = x0 + p.dmin + x;
+        int xx = kx0 + x;
         keyColumns[x] = resolved(g.cols, xx, p.W);
     }
     for (int r = threadIdx.x; r < box::KY; r += BOX_NT) {
-        int row = resolved(g.rows, y0 + p.dmin + r, p.H);
+        int row = resolved(g.rows, ky0 + r, p.H);
         keyRows[r] = row < 0 ? -1 : row * p.W;
     }
 }
@@ -274,13 +284,13 @@ struct BoxCopier { int kx, kr0, qx, qr0, kcol, qcol; };
 // The key rows of step (frame slot s, window rows from i0, chunk c0) and, when withQuery, the query
 // footprint of the chunk, copied asynchronously into `stage`, then committed as one group.
 __device__ __forceinline__ void box_load(const DNLSSearchForwardBox& p, const BoxCopier& cp, const Geometry& g,
-                                         const int* keyRows, int b, int t, int s, int i0, int c0, float* stage,
-                                         bool withQuery) {
+                                         const int* keyRows, const int* queryRows, int b, int t, int s, int i0, int c0,
+                                         float* stage, bool withQuery) {
     if (cp.kr0 < box::KROWS)
         box_copy_column(p, p.keys + ((i64)b * p.T + g.order[t * p.F + s]) * p.C * p.H * p.W, cp.kcol,
                         keyRows + i0 * BOX_WSTEP, cp.kr0, box::TR, box::KROWS, stage + cp.kx, box::KXP, box::TR * box::KXP, c0);
     if (withQuery && cp.qr0 < box::QROWS)
-        box_copy_column(p, p.video + ((i64)b * p.T + t) * p.C * p.H * p.W, cp.qcol, keyRows - p.dmin,
+        box_copy_column(p, p.video + ((i64)b * p.T + t) * p.C * p.H * p.W, cp.qcol, queryRows,
                         cp.qr0, BOX_PY, box::QROWS, stage + box::KEYS + cp.qx, box::QXP, BOX_PY * box::QXP, c0);
     cp_async_commit();
 }
@@ -422,6 +432,115 @@ __device__ __forceinline__ void box_row_pass(float (&acc)[BOX_JG][BOX_RUN], floa
 }
 #endif
 
+#if BOX_FLOW
+// The search along flows. In a frame slot, each query's window is centred where its flow chain
+// leads, so the displacement from a query to its candidates runs over its own window moved by the
+// centre's displacement (dy, dx) = (ch − h, cw − w). The tile's queries share the terms of every
+// displacement of the union of their windows: the block box-filters that union in chunks of
+// BOX_WS × BOX_WS displacements (usually one), and each owner takes from the row sums only the
+// displacements of its own window, numbered as in its window (the enumeration, hence the tie
+// order, is each query's own). Rounded flows make every displacement an integer, so no sample is
+// interpolated.
+
+// A step of the flow search: frame slot s, chunk (cy, cx) of its union, union row i0, channel c0.
+struct BoxStep { int s, cy, cx, i0, c0; };
+
+// A chunk of a slot's union window: the displacement of its row and column 0, its rows and columns
+// (at most BOX_WS), and the chunks the slot's union takes down and across.
+struct BoxOrigin { int ay, ax, rows, cols, ny, nx; };
+
+// The chunk of step st, from the slot's extents (least and greatest centre displacement down, then
+// across, over the tile's queries) and the first window offset dmin.
+__device__ __forceinline__ BoxOrigin box_flow_origin(const int* extents, const BoxStep& st, int dmin) {
+    const int* e = extents + 4 * st.s;
+    int allRows = e[1] - e[0] + BOX_QWS, allCols = e[3] - e[2] + BOX_QWS;
+    BoxOrigin o;
+    o.ay = e[0] + dmin + st.cy * BOX_WS; o.ax = e[2] + dmin + st.cx * BOX_WS;
+    o.rows = min(BOX_WS, allRows - st.cy * BOX_WS); o.cols = min(BOX_WS, allCols - st.cx * BOX_WS);
+    o.ny = (allRows + BOX_WS - 1) / BOX_WS; o.nx = (allCols + BOX_WS - 1) / BOX_WS;
+    return o;
+}
+
+// Resolved columns and rows (times W) of the query footprint from (y0, x0) (-1: zero).
+__device__ __forceinline__ void box_resolve_query_tables(const DNLSSearchForwardBox& p, int* queryColumns, int* queryRows,
+                                                         const Geometry& g, int y0, int x0) {
+    for (int x = threadIdx.x; x < BOX_PY; x += BOX_NT) {
+        queryColumns[x] = resolved(g.cols, x0 + x, p.W);
+        int row = resolved(g.rows, y0 + x, p.H);
+        queryRows[x] = row < 0 ? -1 : row * p.W;
+    }
+}
+
+// Moves the owner's window centre along its flow chain to frame slot s (s ≥ its slot), hop by
+// hop as the general search does.
+__device__ __forceinline__ void box_owner_to_slot(const DNLSSearchForwardBox& p, const Geometry& g, BoxOwner& o, int b, int s) {
+    while (o.slot < s) {
+        ++o.slot;
+        chain_hop(g.order[o.t * p.F + o.slot], o.t, o.h, o.w, o.ch, o.cw, p.forwardFlow, p.backwardFlow, b, p.T, p.H, p.W);
+    }
+}
+
+// Every frame slot's extents of the centre displacements over the tile's queries, into
+// extents[4 s ..< 4 s + 4] (least, greatest down; least, greatest across): reduced over each warp,
+// then across the block in shared memory. Every thread of the block calls it.
+__device__ __forceinline__ void box_flow_extents(const DNLSSearchForwardBox& p, const Geometry& g, const BoxOwner& o, int b,
+                                                 int* extents) {
+    for (int i = threadIdx.x; i < 4 * p.F; i += BOX_NT) extents[i] = i % 2 == 0 ? 0x7fffffff : (int)0x80000000;
+    __syncthreads();
+    BoxOwner c = o;
+    const bool walks = o.mine && o.part == 0;
+    for (int s = 0; s < p.F; ++s) {
+        if (walks) box_owner_to_slot(p, g, c, b, s);
+        int dy = c.ch - c.h, dx = c.cw - c.w;
+        int lowY = __reduce_min_sync(0xffffffffu, walks ? dy : 0x7fffffff);
+        int highY = __reduce_max_sync(0xffffffffu, walks ? dy : (int)0x80000000);
+        int lowX = __reduce_min_sync(0xffffffffu, walks ? dx : 0x7fffffff);
+        int highX = __reduce_max_sync(0xffffffffu, walks ? dx : (int)0x80000000);
+        if (threadIdx.x % 32 == 0 && lowY <= highY) {
+            atomicMin(extents + 4 * s, lowY); atomicMax(extents + 4 * s + 1, highY);
+            atomicMin(extents + 4 * s + 2, lowX); atomicMax(extents + 4 * s + 3, highX);
+        }
+    }
+    __syncthreads();
+}
+
+// The owner's candidates in union row i of chunk `at` of frame slot s, from the row sums: those
+// of its own window (row and columns numbered in it) whose position is in the frame, offered in
+// enumeration order when `ordered` (else inserted in any order; WHOLE: written at their slots).
+// The block waits for the row sums first and for the owners after.
+__device__ __forceinline__ void box_offer_union_row(const DNLSSearchForwardBox& p, const Geometry& g, const float* rowSums,
+                                                    const BoxOwner o, TopK& best, int s, int i, const BoxOrigin& at,
+                                                    bool ordered) {
+    __syncthreads();
+    int dy = at.ay + i;
+    int row = dy - (o.ch - o.h) - p.dmin;               // the owner's window row
+    if (o.mine && row >= 0 && row < BOX_QWS && o.h + dy >= 0 && o.h + dy < p.H) {
+#if WHOLE
+        int n = g.order[o.t * p.F + s];
+#endif
+        int j0 = (o.cw - o.w) + p.dmin - at.ax;        // union column of the owner's window column 0
+        int jBegin = max(max(o.jBegin, j0), 0), jEnd = min(min(o.jEnd, j0 + BOX_QWS), at.cols);
+#pragma unroll 3
+        for (int j = jBegin; j < jEnd; ++j) {
+            int cw = o.w + at.ax + j;
+            if (cw < 0 || cw >= p.W) continue;
+            const float* col = rowSums + (j * BOX_PY + o.ty * BOX_STRIDE) * box::TQP + o.tx;
+            float dist = 0.0f;
+#pragma unroll
+            for (int a = 0; a < BOX_PS; ++a) dist += col[a * BOX_DIL * box::TQP];
+            int en = dnls_candidate_number(s, row, j - j0, BOX_QWS);
+#if WHOLE
+            store_slot(p.distances, p.indices, o.out + en, dist, n, o.h + dy, cw);
+#else
+            float key = BOX_L2 ? dist : -dist;
+            if (ordered) best.offer(key, en); else best.insert(key, en);
+#endif
+        }
+    }
+    __syncthreads();
+}
+#endif
+
 #if !WHOLE
 // The second owner's list joins the first's (both sorted by `ahead`, a total order): the same list
 // as one owner offering every column. Every thread of the block calls it.
@@ -446,11 +565,32 @@ __device__ __forceinline__ void box_leave_part(const DNLSSearchForwardBox& p, co
     }
     p.partEntries[at * (KMAX + 1) + KMAX] = best.filled;
 }
+
+#if BOX_FLOW
+// Writes the owner's kept candidates as its KMAX output slots, each enumeration number decoded
+// into a position by replaying the query's flow chain to its slot; slots past `filled` are empty.
+__device__ __forceinline__ void store_kept_flow(const DNLSSearchForwardBox& p, const TopK& best, const Geometry& g,
+                                                const BoxOwner& o, int b) {
+    const float empty = BOX_L2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
+    for (int r = 0; r < KMAX; ++r) {
+        if (r >= best.filled) { store_slot(p.distances, p.indices, o.out + r, empty, -1, -1, -1); continue; }
+        DNLSCandidate at = dnls_candidate(best.en[r], BOX_QWS);
+        BoxOwner c = o;
+        c.slot = 0; c.ch = o.h; c.cw = o.w;
+        box_owner_to_slot(p, g, c, b, at.slot);
+        store_slot(p.distances, p.indices, o.out + r, BOX_L2 ? best.key[r] : -best.key[r], g.order[o.t * p.F + at.slot],
+                   c.ch + g.window[at.row], c.cw + g.window[at.col]);
+    }
+}
+#endif
 #endif
 
 extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_box(const DNLSSearchForwardBox p)
 {
-    if (p.skipIfSet && *p.skipIfSet) return;  // the flows move windows: search_forward runs instead
+    if (p.skipIfSet && *p.skipIfSet) return;  // the flows move windows: the search along them runs instead
+#if BOX_FLOW
+    if (p.onlyIfSet && !*p.onlyIfSet) return;  // zero flows: the search without flow ran instead
+#endif
     extern __shared__ float smem[];
     float* stages = smem;                                   // [BOX_NBUF][keys [BOX_CC][TR][KXP], query [BOX_CC][BOX_PY][QXP]]
     float* rowSums = stages + BOX_NBUF * box::STAGE;        // [BOX_WS][BOX_PY][TQP]
@@ -488,18 +628,34 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         own.q = dnls_grid_number(dt, gi, gj, p.grid.rows, p.grid.cols) - p.grid.start;
         own.mine = own.part < box::OWN && gi < p.grid.rows && gj < p.grid.cols && own.q >= 0 && own.q < p.Q;
         if (!__syncthreads_or(own.mine)) continue;
-        Geometry g = geometry(p.block, p.H, p.W, BOX_PS, BOX_WS);
+        Geometry g = geometry(p.block, p.H, p.W, BOX_PS, BOX_QWS);
         own.t = p.grid.t0 + dt;
         own.h = p.grid.h0 + gi * BOX_STRIDE; own.w = p.grid.w0 + gj * BOX_STRIDE;
+#if BOX_FLOW
+        own.slot = 0; own.ch = own.h; own.cw = own.w;
+#endif
         const int t = own.t;
         int hq0 = p.grid.h0 + tile.y * BOX_TQ * BOX_STRIDE, wq0 = p.grid.w0 + tile.x * BOX_TQ * BOX_STRIDE;
         int hq1 = p.grid.h0 + min(tile.y * BOX_TQ + BOX_TQ - 1, p.grid.rows - 1) * BOX_STRIDE;
+#if BOX_FLOW
+        int wq1 = p.grid.w0 + min(tile.x * BOX_TQ + BOX_TQ - 1, p.grid.cols - 1) * BOX_STRIDE;
+#endif
         int y0 = hq0 + g.patch[0], x0 = wq0 + g.patch[0];  // footprint origin
         // This thread's work item (threads past BOX_ITEMS only own queries).
         bool worker = tid < BOX_ITEMS;
         int y = tid % BOX_PY, run = (tid / BOX_PY) % BOX_RUNS, group = tid / (BOX_PY * BOX_RUNS);
         int xRun = run * BOX_RUN * BOX_STRIDE;             // first footprint column of the run
-        box_resolve_tables(p, keyColumns, keyRows, g, y0, x0);
+#if BOX_FLOW
+        // Query tables of their own (the key tables follow each chunk), then every frame slot's
+        // extent of the window centres' displacements over the tile's queries.
+        int* queryColumns = keyRows + box::KY;             // [BOX_PY], -1: zero
+        int* queryRows = queryColumns + BOX_PY;            // [BOX_PY], -1: zero
+        int* extents = queryRows + BOX_PY;                 // [F][4]
+        box_resolve_query_tables(p, queryColumns, queryRows, g, y0, x0);
+        box_flow_extents(p, g, own, b, extents);
+#else
+        box_resolve_tables(p, keyColumns, keyRows, g, y0 + p.dmin, x0 + p.dmin);
+#endif
         own.out = ((i64)b * p.Q + (own.mine ? own.q : 0)) * p.slots;
         // First candidate (enumeration number) of unit u of the tile; unitStart(unitsPerTile) = slots.
         auto unitStart = [&](int u) { return dnls_candidate_number(u / BOX_GPF, u % BOX_GPF * BOX_RG, 0, BOX_WS); };
@@ -507,8 +663,13 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #if WHOLE
         // Every slot of the segment's candidates starts empty; those in the image are then written.
         const float empty = BOX_L2 ? __int_as_float(0x7f800000) : __int_as_float(0xff800000);
+#if BOX_FLOW
+        if (own.mine && own.part == 0)
+            for (int e = 0; e < p.F * BOX_QWS * BOX_QWS; ++e) store_slot(p.distances, p.indices, own.out + e, empty, -1, -1, -1);
+#else
         if (own.mine && own.part == 0)
             for (int e = unitStart(first); e < unitStart(last); ++e) store_slot(p.distances, p.indices, own.out + e, empty, -1, -1, -1);
+#endif
 #endif
         // BOX_ONCE: one register pass holds every channel, so the query samples stay in registers for
         // the whole block and are staged only once.
@@ -517,6 +678,127 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         float accs[BOX_RA][BOX_JG][BOX_RUN];
         float (&acc)[BOX_JG][BOX_RUN] = accs[0];
         int loaded = -1;
+#if BOX_FLOW
+        // Steps (frame slot s, chunk (cy, cx) of the slot's union window, first union row i0 of a
+        // group of BOX_RG, channel chunk c0), in order; groups in which no query of the tile has a
+        // candidate in the frame are skipped.
+        auto usable = [&](const BoxStep& st) {
+            BoxOrigin o = box_flow_origin(extents, st, p.dmin);
+            int i1 = min(st.i0 + BOX_RG, o.rows);
+            return !(hq1 + o.ay + i1 - 1 < 0 || hq0 + o.ay + st.i0 >= p.H || wq1 + o.ax + o.cols - 1 < 0 || wq0 + o.ax >= p.W);
+        };
+        auto nextGroup = [&](BoxStep& st) {
+            for (;;) {
+                BoxOrigin o = box_flow_origin(extents, st, p.dmin);
+                st.i0 += BOX_RG;
+                if (st.i0 >= o.rows) {
+                    st.i0 = 0;
+                    if (++st.cx >= o.nx) { st.cx = 0; if (++st.cy >= o.ny) { st.cy = 0; if (++st.s >= p.F) return false; } }
+                }
+                if (usable(st)) return true;
+            }
+        };
+        auto advance = [&](BoxStep& st) {
+            st.c0 += BOX_CC;
+            if (st.c0 < p.channels) return true;
+            st.c0 = 0;
+            return nextGroup(st);
+        };
+        BoxCopier copier;
+        copier.kx = tid % box::KX; copier.kr0 = tid / box::KX; copier.qx = tid % BOX_PY; copier.qr0 = tid / BOX_PY;
+        copier.kcol = -1; copier.qcol = -1;
+        // The key tables of a step's chunk, and each copier's column of them. Called by the whole
+        // block while no copy reads the tables.
+        auto chunkTables = [&](const BoxStep& st) {
+            BoxOrigin o = box_flow_origin(extents, st, p.dmin);
+            box_resolve_tables(p, keyColumns, keyRows, g, y0 + o.ay, x0 + o.ax);
+            __syncthreads();
+            if (copier.kr0 < box::KROWS) copier.kcol = keyColumns[copier.kx];
+        };
+        auto sameChunk = [](const BoxStep& a, const BoxStep& c) { return a.s == c.s && a.cy == c.cy && a.cx == c.cx; };
+        int buf = 0;
+        BoxStep st{0, 0, 0, 0, 0};
+        bool have = usable(st) || nextGroup(st);
+        if (copier.qr0 < box::QROWS) copier.qcol = queryColumns[copier.qx];
+        if (have) {
+            chunkTables(st);
+            box_load(p, copier, g, keyRows, queryRows, b, t, st.s, st.i0, st.c0, stages, true);
+        }
+        while (have) {
+            BoxStep next = st;
+            bool more = advance(next);
+            cp_async_wait_all();
+            __syncthreads();  // this step's rows have landed; the previous step's readers are done
+            if (own.mine) box_owner_to_slot(p, g, own, b, st.s);
+#if BOX_NBUF == 2
+            if (more) {
+                if (!sameChunk(st, next)) chunkTables(next);
+                box_load(p, copier, g, keyRows, queryRows, b, t, next.s, next.i0, next.c0, stages + (buf ^ 1) * box::STAGE, !queryOnce);
+            }
+#endif
+            const BoxOrigin o = box_flow_origin(extents, st, p.dmin);
+            // One chunk across: the owners meet their candidates in enumeration order.
+            const bool ordered = o.nx == 1;
+            const int i0 = st.i0, c0 = st.c0;
+            const float* kStage = stages + buf * box::STAGE;
+            const float* qStage = kStage + box::KEYS;
+            int i1 = min(i0 + BOX_RG, o.rows);
+#if BOX_RA > 1
+            if (worker) {
+                if (c0 == 0) box_clear_sums(accs);
+                box_add_chunk_to_rows(p, accs, kStage, qStage, y, xRun, group, c0);
+            }
+            if (c0 + BOX_CC >= p.channels) {
+#pragma unroll
+                for (int r = 0; r < BOX_RA; ++r) {
+                    int i = i0 + r;
+                    if (i >= i1) break;
+                    int di = o.ay + i;
+                    if (hq1 + di < 0 || hq0 + di >= p.H) continue;
+                    if (worker) {
+#pragma unroll
+                        for (int jj = 0; jj < BOX_JG; ++jj) box_store_sums(rowSums, accs[r], jj, group, y, run);
+                    }
+                    box_offer_union_row(p, g, rowSums, own, best, st.s, i, o, ordered);
+                }
+            }
+#else
+            for (int i = i0; i < i1; ++i) {
+                int di = o.ay + i;
+                if (hq1 + di < 0 || hq0 + di >= p.H) continue;
+                if (worker) {
+                    if (!BOX_ONCE && c0 == 0) box_clear_sums(accs);
+#if BOX_ONCE
+                    box_row_pass(acc, qv, loaded, kStage, qStage, rowSums, 0, c0, i, i0, y, xRun, group, run);
+#else
+                    for (int cs = 0; cs < BOX_CC && c0 + cs < p.channels; cs += BOX_CI)
+                        box_row_pass(acc, qv, loaded, kStage, qStage, rowSums, cs, c0, i, i0, y, xRun, group, run);
+                    if (c0 + BOX_CC >= p.channels) {
+#pragma unroll
+                        for (int jj = 0; jj < BOX_JG; ++jj) box_store_sums(rowSums, acc, jj, group, y, run);
+                    }
+#endif
+                }
+                if (c0 + BOX_CC < p.channels) continue;  // more chunks to add
+                box_offer_union_row(p, g, rowSums, own, best, st.s, i, o, ordered);
+            }
+#endif
+#if BOX_NBUF == 1
+            __syncthreads();  // every reader is done with the single stage
+            if (more) {
+                if (!sameChunk(st, next)) chunkTables(next);
+                box_load(p, copier, g, keyRows, queryRows, b, t, next.s, next.i0, next.c0, stages, !queryOnce);
+            }
+#else
+            buf ^= 1;
+#endif
+            st = next; have = more;
+        }
+#if !WHOLE
+        if (box::OWN == 2) box_join_owner_lists(best, smem, own);
+        if (own.mine && own.part == 0) store_kept_flow(p, best, g, own, b);
+#endif
+#else
         // Steps (frame slot s, first window row i0 of a group of BOX_RG, channel chunk c0), in order,
         // over the segment's units; groups in which no query of the tile has a candidate row in the
         // frame are skipped.
@@ -548,14 +830,14 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
         bool have = usable(i0) || nextGroup(s, i0);
         if (copier.kr0 < box::KROWS) copier.kcol = keyColumns[copier.kx];
         if (copier.qr0 < box::QROWS) copier.qcol = keyColumns[copier.qx - p.dmin];
-        if (have) box_load(p, copier, g, keyRows, b, t, s, i0, c0, stages, true);
+        if (have) box_load(p, copier, g, keyRows, keyRows - p.dmin, b, t, s, i0, c0, stages, true);
         while (have) {
             int ns = s, ni0 = i0, nc0 = c0;
             bool more = advance(ns, ni0, nc0);
             cp_async_wait_all();
             __syncthreads();  // this step's rows have landed; the previous step's readers are done
 #if BOX_NBUF == 2
-            if (more) box_load(p, copier, g, keyRows, b, t, ns, ni0, nc0, stages + (buf ^ 1) * box::STAGE, !queryOnce);
+            if (more) box_load(p, copier, g, keyRows, keyRows - p.dmin, b, t, ns, ni0, nc0, stages + (buf ^ 1) * box::STAGE, !queryOnce);
 #endif
             const float* kStage = stages + buf * box::STAGE;
             const float* qStage = kStage + box::KEYS;
@@ -602,7 +884,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
 #endif
 #if BOX_NBUF == 1
             __syncthreads();  // every reader is done with the single stage
-            if (more) box_load(p, copier, g, keyRows, b, t, ns, ni0, nc0, stages, !queryOnce);
+            if (more) box_load(p, copier, g, keyRows, keyRows - p.dmin, b, t, ns, ni0, nc0, stages, !queryOnce);
 #else
             buf ^= 1;
 #endif
@@ -619,6 +901,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
             }
         }
 #endif
+#endif  // BOX_FLOW
 #if BOX_SPLIT
     }  // segments
 #else

@@ -1,7 +1,8 @@
 import Synchronization
 
 /// How the CUDA backend cuts its work: the anchor tables' tiles and chunks, the search
-/// backward's query chunks, and which deposits are small enough to skip the anchor table.
+/// backward's query chunks, which deposits are small enough to skip the anchor table, and the
+/// chunks of the union windows a search along flows box-filters.
 ///
 /// ``standard`` is what runs. The conformance suite sets ``stress`` while it runs on a GPU, so
 /// that its small shapes take the paths only large videos take otherwise (several tiles, chunks
@@ -22,15 +23,27 @@ package struct CUDATuning: Sendable, Hashable {
     package var directDepositWork: Int
     /// The most site entries a direct deposit visits in all (elements × sites × ps²).
     package var directDepositTotal: Int
+    /// Offsets beyond the query window that one chunk of a search along flows covers on each
+    /// axis: a tile whose rounded flows (chained over the hops) spread further takes several chunks
+    /// (nil: a search along flows takes the general kernel, one thread per query).
+    package var flowUnionReach: Int?
 
     /// The backend's own cut. A direct deposit of 1024 entries per element takes a few
     /// microseconds of device time at the total bound, against about 40 µs of host time for
-    /// the anchor table's ten launches.
+    /// the anchor table's ten launches. A search along flows takes the general kernel here: the
+    /// box-filtered search of the union windows (whose chunks of 8 offsets of reach would cover
+    /// the spread of a random ±2.5-pixel flow over two hops) has not yet passed the GPU
+    /// conformance suite, which runs it under ``stress``; it becomes the standard once it has.
     package static let standard = CUDATuning(anchorTilePixels: 1 << 21, anchorChunkSites: 1 << 22, searchBackwardChunk: nil,
-                                             directDepositWork: 1024, directDepositTotal: 1 << 24)
-    /// Small tiles, chunks and query chunks and no direct deposits: the multi-pass paths on small shapes.
+                                             directDepositWork: 1024, directDepositTotal: 1 << 24, flowUnionReach: nil)
+    /// The standard cut with the box-filtered search along flows, chunks of 8 offsets of reach
+    /// (for the suite's check of it and for timing it).
+    package static let flowUnion = CUDATuning(anchorTilePixels: 1 << 21, anchorChunkSites: 1 << 22, searchBackwardChunk: nil,
+                                              directDepositWork: 1024, directDepositTotal: 1 << 24, flowUnionReach: 8)
+    /// Small tiles, chunks and query chunks, no direct deposits and narrow flow chunks: the
+    /// multi-pass paths on small shapes.
     package static let stress = CUDATuning(anchorTilePixels: 1 << 12, anchorChunkSites: 1 << 14, searchBackwardChunk: 97,
-                                           directDepositWork: 0, directDepositTotal: 0)
+                                           directDepositWork: 0, directDepositTotal: 0, flowUnionReach: 1)
 
     private static let state = Mutex(CUDATuning.standard)
 
