@@ -127,14 +127,13 @@ struct DenoiseCommand: ParsableCommand {
         if input != nil && method == .nlb { try bayes(sigma: nlm.sigma).validate() }
         let progress = Progress(enabled: isatty(2) != 0)
 
+        if let outputVideo { _ = try FFmpeg.program(for: outputVideo) }  // before the work, not after it
         guard let input else {
-            if let outputVideo { _ = try FFmpeg.program(for: outputVideo) }  // before the work, not after it
             try prepareOutputFolder(output)  // the default writes as it goes
             let best = try runDefault(nlm, device: target, progress: progress)
             if let outputVideo { try writeVideoFile(best, to: outputVideo, rate: fps ?? 25, progress: progress) }
             return
         }
-        if let outputVideo { _ = try FFmpeg.program(for: outputVideo) }
         let (read, inputRate) = try readVideo(input, progress: progress)
         let noisy = try scaled(read, by: scale)
         try requireFiniteVideo(noisy, path: input)

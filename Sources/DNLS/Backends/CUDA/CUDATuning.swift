@@ -38,8 +38,11 @@ package struct CUDATuning: Sendable, Hashable {
                                              directDepositWork: 1024, directDepositTotal: 1 << 24, flowUnionReach: nil)
     /// The standard cut with the box-filtered search along flows, chunks of 8 offsets of reach
     /// (for the suite's check of it and for timing it).
-    package static let flowUnion = CUDATuning(anchorTilePixels: 1 << 21, anchorChunkSites: 1 << 22, searchBackwardChunk: nil,
-                                              directDepositWork: 1024, directDepositTotal: 1 << 24, flowUnionReach: 8)
+    package static let flowUnion: CUDATuning = {
+        var tuning = standard
+        tuning.flowUnionReach = 8
+        return tuning
+    }()
     /// Small tiles, chunks and query chunks, no direct deposits and narrow flow chunks: the
     /// multi-pass paths on small shapes.
     package static let stress = CUDATuning(anchorTilePixels: 1 << 12, anchorChunkSites: 1 << 14, searchBackwardChunk: 97,
