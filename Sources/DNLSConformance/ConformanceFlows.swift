@@ -59,9 +59,10 @@ extension ConformanceSuite {
     /// A search along flows on a query grid matches the CPU reference with every kind of flow:
     /// smooth (a camera motion of a few pixels and ±0.5 of noise), random (±2.5 per pixel) and
     /// wild (blocks of 4 × 4 pixels displaced by up to the frame's size, many windows clamped at a
-    /// border); under the standard tuning, with the box-filtered search of the union of each
-    /// tile's flow-moved windows in chunks of reach 8 (most tiles' union in one chunk), and in
-    /// chunks of reach 1 (most tiles' union in several, candidates met out of order).
+    /// border); under the standard tuning (the box-filtered search of the union of each tile's
+    /// flow-moved windows in chunks of reach 8: most tiles' union in one chunk), on the general
+    /// kernel (one thread per query), and in chunks of reach 1 (most tiles' union in several,
+    /// candidates met out of order).
     static func checkFlowSearch(_ device: Device) -> [String] {
         var problems: [String] = []
         do {
@@ -96,7 +97,8 @@ extension ConformanceSuite {
                     var whole = search
                     whole.k = nil
                     let table = k == nil ? nil : try whole(video, keys: keys, queries: .grid(grid), flows: flows, implementation: .reference)
-                    for (name, tuning) in [("the standard search", CUDATuning.standard), ("union chunks of reach 8", CUDATuning.flowUnion),
+                    for (name, tuning) in [("the standard search (union chunks of reach 8)", CUDATuning.standard),
+                                           ("the general search", CUDATuning.generalFlowSearch),
                                            ("union chunks of reach 1", CUDATuning.stress)] {
                         let got = try CUDATuning.with(tuning) { () throws(DNLSError) in
                             try search(try video.to(device), keys: try keys.to(device), queries: .grid(grid), flows: deviceFlows)

@@ -93,6 +93,10 @@ struct BenchCommand: ParsableCommand {
         + "both seeded by --seed."))
     var flow: BenchFlow = .none
 
+    @Option(help: ArgumentHelp("On a GPU, search along flows with the box-filtered union-window kernel, in chunks of the "
+        + "window plus this many offsets per side (experimental; default: the standard choice).", valueName: "offsets"))
+    var flowUnionReach: Int?
+
     @Option(help: "Seed of the random inputs.")
     var seed: UInt64 = 1
 
@@ -109,6 +113,10 @@ struct BenchCommand: ParsableCommand {
         guard maxSeconds > 0 else { throw ValidationError("--max-seconds must be positive") }
         guard memoryLimitGib > 0 else { throw ValidationError("--memory-limit-gib must be positive") }
         if stream && placement.device == .cpu { throw ValidationError("--stream needs --device cuda") }
+        if let flowUnionReach {
+            guard placement.device != .cpu else { throw ValidationError("--flow-union-reach needs --device cuda") }
+            guard flowUnionReach >= 1 else { throw ValidationError("--flow-union-reach must be at least 1") }
+        }
         for (name, value) in [("frames", frames), ("channels", channels), ("height", height), ("width", width),
                               ("stride", stride)] {
             if let value, value < 1 { throw ValidationError("--\(name) must be at least 1") }
@@ -171,6 +179,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func benchmark() throws {
+        if let flowUnionReach { CUDATuning.current.flowUnionReach = flowUnionReach }
         let target = try placement.resolve(for: Self.self)
         let progress = Progress(terminal: isatty(2) != 0)
         let configs = try selectedConfigs(), ops = try selectedOps()
@@ -179,7 +188,8 @@ struct BenchCommand: ParsableCommand {
         print("dnls bench: \(where_), warmup \(warmupCount), repeats \(repeatCount) "
             + "(at most \(maxSeconds) s timed per case), seed \(seed)"
             + (stream ? ", on a stream of its own with deferred checking" : "")
-            + (flow == .none ? "" : ", flow \(flow.rawValue)"))
+            + (flow == .none ? "" : ", flow \(flow.rawValue)")
+            + (flowUnionReach.map { ", union-window flow search of reach \($0)" } ?? ""))
         for c in configs where c.name != nil { print("  \(c.name!): \(c.summary)") }
 
         var report = BenchReport(device: onGPU ? "cuda" : "cpu", gpu: target.gpuDescription, seed: seed,

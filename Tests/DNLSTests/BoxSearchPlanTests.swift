@@ -140,6 +140,15 @@ import Testing
         #expect(try plan(channels: 3, side: 128, flow: BoxSearchPlan.FlowUnion(reach: -1, frameSlots: 5)) == nil)
     }
 
+    @Test func theStandardTuningSearchesAlongFlowsByUnionWindows() {
+        // Chunks of the window plus 8 offsets; the general kernel only on request (the suite's check).
+        #expect(CUDATuning.standard.flowUnionReach == 8 && CUDATuning.generalFlowSearch.flowUnionReach == nil)
+        var general = CUDATuning.generalFlowSearch
+        general.flowUnionReach = 8
+        #expect(general == CUDATuning.standard)
+        #expect(CUDATuning.stress.flowUnionReach == 1)
+    }
+
     @Test func declinesWhenOneChannelDoesNotFit() throws {
         #expect(try plan(channels: 3, side: 128, sharedLimit: 8 * 1024) == nil)
     }

@@ -116,6 +116,17 @@ import Glibc
         #expect(try !BenchCommand.parse(["--device", "cuda"]).stream)
     }
 
+    @Test func benchFlowUnionReachIsForAGPUAndPositive() throws {
+        for (arguments, message) in [(["--flow-union-reach", "8"], "--flow-union-reach needs --device cuda"),
+                                     (["--flow-union-reach", "0", "--device", "cuda"], "--flow-union-reach must be at least 1")] {
+            let error = #expect(throws: (any Error).self) { _ = try BenchCommand.parse(arguments) }
+            #expect(error.map { BenchCommand.exitCode(for: $0) } == .validationFailure)
+            #expect(error.map { BenchCommand.message(for: $0) } == message)
+        }
+        #expect(try BenchCommand.parse(["--flow-union-reach", "4", "--device", "cuda"]).flowUnionReach == 4)
+        #expect(try BenchCommand.parse(["--device", "cuda"]).flowUnionReach == nil)
+    }
+
     /// On a machine without a usable GPU, `--device cuda` itself; on one with a GPU, a GPU
     /// ordinal beyond the last card (the library reports both as unavailable).
     static var unavailableDevice: [String] {

@@ -1,5 +1,5 @@
 extension CUDAKernelSource {
-    /// Search forward: the general kernel (any queries, flow) and the box-filtered kernel (no flow, grid queries).
+    /// Search forward: the general kernel (any queries, flow) and the box-filtered kernel (grid queries, without flow or along flows).
     static let search = #"""
 // Search, one thread per (batch item, query). KMAX is the number of neighbours kept (a compile-time
 // constant so the list lives in registers); WHOLE = 1 writes every candidate at its enumeration slot.
@@ -739,12 +739,16 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
             const BoxOrigin o = box_flow_origin(extents, st, p.dmin);
             // One chunk across: the owners meet their candidates in enumeration order.
             const bool ordered = o.nx == 1;
+            // Items whose window columns lie past the chunk's (a narrow last chunk across) have no sums
+            // to form; but with BOX_ONCE every item takes its query samples into registers in the first
+            // step, whose stage alone holds them.
+            const bool computes = worker && (group * BOX_JG < o.cols || (BOX_ONCE && loaded < 0));
             const int i0 = st.i0, c0 = st.c0;
             const float* kStage = stages + buf * box::STAGE;
             const float* qStage = kStage + box::KEYS;
             int i1 = min(i0 + BOX_RG, o.rows);
 #if BOX_RA > 1
-            if (worker) {
+            if (computes) {
                 if (c0 == 0) box_clear_sums(accs);
                 box_add_chunk_to_rows(p, accs, kStage, qStage, y, xRun, group, c0);
             }
@@ -755,7 +759,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
                     if (i >= i1) break;
                     int di = o.ay + i;
                     if (hq1 + di < 0 || hq0 + di >= p.H) continue;
-                    if (worker) {
+                    if (computes) {
 #pragma unroll
                         for (int jj = 0; jj < BOX_JG; ++jj) box_store_sums(rowSums, accs[r], jj, group, y, run);
                     }
@@ -766,7 +770,7 @@ extern "C" __global__ void __launch_bounds__(BOX_NT, BOX_MINB) search_forward_bo
             for (int i = i0; i < i1; ++i) {
                 int di = o.ay + i;
                 if (hq1 + di < 0 || hq0 + di >= p.H) continue;
-                if (worker) {
+                if (computes) {
                     if (!BOX_ONCE && c0 == 0) box_clear_sums(accs);
 #if BOX_ONCE
                     box_row_pass(acc, qv, loaded, kStage, qStage, rowSums, 0, c0, i, i0, y, xRun, group, run);
