@@ -1,7 +1,7 @@
 import ArgumentParser
 import DNLS
 
-/// The `dnls` command-line tool: `denoise` (non-local means), `search`, `bench` and `selftest`.
+/// The `dnls` command-line tool: `denoise` (non-local Bayes and means), `flow`, `search`, `bench` and `selftest`.
 @main
 struct DNLSTool: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,5 +9,5 @@ struct DNLSTool: ParsableCommand {
         abstract: "Differentiable non-local patch operations on video.",
         discussion: FailureKind.summary,
         version: DNLSVersion.string,
-        subcommands: [DenoiseCommand.self, SearchCommand.self, BenchCommand.self, SelftestCommand.self, TrainCommand.self])
+        subcommands: [DenoiseCommand.self, FlowCommand.self, SearchCommand.self, BenchCommand.self, SelftestCommand.self, TrainCommand.self])
 }

@@ -16,10 +16,13 @@ struct DenoiseCommand: ParsableCommand {
             Gaussian noise of sigma 25. It writes clean, noisy and denoised videos as .npy files \
             into the output folder and compares non-local means with single-frame search, temporal \
             search without flow, temporal search with the known flow and two steps, and non-local \
-            Bayes (two steps, known flow), and writes PNG frames of \
+            Bayes (two steps) with the known flow and with the flow it estimates from the noisy \
+            video, and writes PNG frames of \
             the best one (denoised_%03d.png) and side-by-side pictures (compare_%03d.png: noisy | \
             denoised | clean). With --input, it denoises that video by two-step non-local Bayes \
-            (--method nlm: non-local means) and writes the same files for it. Videos are \
+            (--method nlm: non-local means) along the flow it estimates from the noisy video as \
+            dnls flow does (--flow none: no flow; or the flows of --forward-flow and --backward-flow) \
+            and writes the same files for it. Videos are \
             (T, C, H, W) or (B, T, C, H, W) .npy arrays, folders \
             of PNG/JPEG frames (sorted by file name, all the same size), with values on the 0–255 \
             scale, or video files (.mp4, .mkv, .mov, .webm, .avi, …, read as 8-bit RGB through an \
@@ -48,6 +51,10 @@ struct DenoiseCommand: ParsableCommand {
 
     @Option(help: "Backward flow (.npy): frame t → t−1.")
     var backwardFlow: String?
+
+    @Option(help: ArgumentHelp("Without flow files: estimate the flow from the noisy video (as dnls flow does, with its "
+                               + "defaults) or search with none. Default: estimate.", valueName: "estimate|none"))
+    var flow: FlowChoice?
 
     // Unconditional: `--sigma -5` is a (wrong) value, not a missing one.
     @Option(parsing: .unconditional, help: ArgumentHelp(
@@ -110,6 +117,14 @@ struct DenoiseCommand: ParsableCommand {
             throw ValidationError("\(given.0) needs --input: the embedded default has its own clean video and flows")
         }
         try requireFlowPair(forward: forwardFlow, backward: backwardFlow)
+        if let flow {
+            guard input != nil else {
+                throw ValidationError("--flow \(flow.rawValue) needs --input: the embedded default compares its own flows")
+            }
+            guard forwardFlow == nil else {
+                throw ValidationError("--flow \(flow.rawValue) applies without --forward-flow and --backward-flow")
+            }
+        }
         guard scale > 0, scale.isFinite else { throw ValidationError("--scale must be a positive factor, got \(scale)") }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1, got \(frames)") }
         if let fps, !(fps > 0 && fps.isFinite && fps <= 1000) {
@@ -157,10 +172,19 @@ struct DenoiseCommand: ParsableCommand {
             }
             try requireFiniteVideo(reference, path: clean)
         }
-        let flows = Flows(forward: try forwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) },
+        var flows = Flows(forward: try forwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) },
                           backward: try backwardFlow.map { path throws in try NPY.read(path).floatTensor().to(target) })
         try checkOutputFolder(output)
+        var flowNote = forwardFlow == nil ? ", no flow" : ", the given flow"
         let (denoised, seconds) = try timed {
+            if forwardFlow == nil && (flow ?? .estimate) == .estimate {
+                let (estimated, took) = try timed {
+                    try FlowEstimation()(noisy.to(target)) { progress.show("estimating the flow: search \($0) of \($1)") }
+                }
+                flows = estimated
+                flowNote = ", the flow estimated in \(format(took)) s (mean displacement "
+                    + "\(format(Double(try meanDisplacement(estimated.forward!)))) px)"
+            }
             let show = { (done: Int, total: Int) in progress.show("denoising (\(method.title)): batch \(done) of \(total)") }
             return try (method == .nlb ? nlb(noisy.to(target), flows: flows, progress: show)
                                        : nlm(noisy.to(target), flows: flows, progress: show)).to(.cpu)
@@ -168,7 +192,7 @@ struct DenoiseCommand: ParsableCommand {
         progress.clear()
         try prepareOutputFolder(output)
         try NPY.write(try scaled(denoised, by: 1 / scale), to: output + "/denoised.npy")  // on the input's scale
-        var line = "denoised \(describe(noisy.shape)) with \(method.title) in \(format(seconds)) s on \(target)"
+        var line = "denoised \(describe(noisy.shape)) with \(method.title)\(flowNote), in \(format(seconds)) s on \(target)"
         if let reference {
             line += ", PSNR \(format(psnr(noisy, reference))) → \(format(psnr(denoised, reference))) dB"
         }
@@ -282,6 +306,9 @@ struct DenoiseCommand: ParsableCommand {
             ("two-step, known flow", "two_step_flow", nlm(twoStep), deviceFlows),
             ("non-local Bayes, two steps, known flow", "bayes_flow",
              { (v, f, p) throws(DNLSError) in try bayes(v, flows: f, progress: p) }, deviceFlows),
+            // The flow estimated from the noisy video; its estimation counts in the time.
+            ("non-local Bayes, two steps, estimated flow", "bayes_estimated",
+             { (v, _, p) throws(DNLSError) in try bayes(v, flows: try FlowEstimation()(v), progress: p) }, .none),
         ]
         let before = psnr(noisy, clean)
         var rows: [[String]] = []
@@ -307,16 +334,9 @@ struct DenoiseCommand: ParsableCommand {
         return bestVideo!
     }
 
-    /// A video from a folder of frames, a video file (through ffmpeg: at most --frames frames, with
-    /// its frame rate when the file tells it) or a .npy file.
+    /// A video from `path` (--frames frames at most of a video file).
     private func readVideo(_ path: String, progress: Progress) throws -> (video: Tensor<Float>, framesPerSecond: Double?) {
-        if ImageIO.isDirectory(path) { return (try ImageIO.readFrames(folder: path), nil) }
-        if FFmpeg.isVideoFile(path) {
-            let read = try FFmpeg.read(path, maxFrames: frames) { progress.show("reading \(path): \($0) frames") }
-            progress.clear()
-            return (read.frames, read.framesPerSecond)
-        }
-        return (try NPY.read(path).floatTensor(), nil)
+        try readVideoInput(path, maxFrames: frames, progress: progress)
     }
 
     /// PNG frames of the denoised video and side-by-side pictures (noisy | denoised | clean when
@@ -443,6 +463,11 @@ func pad3(_ n: Int) -> String {
 /// commands use ``prepareOutputFolder(_:)``).
 func makeDirectory(_ path: String) {
     _ = try? prepareOutputFolder(path)
+}
+
+/// `dnls denoise --flow`: where the flow comes from when no flow files are given.
+enum FlowChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case estimate, none
 }
 
 /// The methods of `dnls denoise --input`.

@@ -82,6 +82,13 @@ import Glibc
         #expect(try full.patchSearch() == PatchSearch(
             geometry: PatchGeometry(patchSize: 7, dilation: 2, anchor: .topLeft, border: .zero),
             window: SearchWindow(size: 21, stride: 2), k: nil, metric: .innerProduct, channels: 2))
+        // flow: the library's FlowEstimation defaults.
+        #expect(try FlowCommand.parse(["video.npy"]).estimator == FlowEstimation())
+        var estimator = FlowEstimation()
+        estimator.patchSize = 5; estimator.radius = 4; estimator.levels = 2; estimator.prefilter = 0
+        estimator.medianRadius = 0; estimator.batchSize = 99
+        #expect(try FlowCommand.parse(["video.npy", "--patch-size", "5", "--radius", "4", "--levels", "2", "--prefilter", "0",
+                                       "--median-radius", "0", "--batch-size", "99"]).estimator == estimator)
         // The help shows each command's defaults.
         let denoiseHelp = DenoiseCommand.helpMessage(columns: 10_000), searchHelp = SearchCommand.helpMessage(columns: 10_000)
         for (text, line) in [(denoiseHelp, "Patch size. (default: 5)"), (denoiseHelp, "Search window side. (default: 15)"),
@@ -138,12 +145,12 @@ import Glibc
         return ["--device", "cuda", "--gpu", "4096"]
     }
 
-    @Test(arguments: ["denoise", "search", "bench", "selftest"])
+    @Test(arguments: ["denoise", "flow", "search", "bench", "selftest"])
     func anUnavailableDeviceExitsWith69(command: String) throws {
         let extra: [String]
         switch command {
         case "denoise": extra = ["--output", "/tmp/dnls-unavailable-\(getpid())"]
-        case "search": extra = ["/tmp/dnls-unavailable-\(getpid())/video.npy"]
+        case "search", "flow": extra = ["/tmp/dnls-unavailable-\(getpid())/video.npy"]
         case "selftest": extra = ["--scale", "quick"]
         default: extra = []
         }
@@ -185,9 +192,9 @@ import Glibc
         #expect(usage.status == 64 && usage.err.contains("Missing expected argument"))
         let missing = try Self.runTool(["search", "/tmp/dnls-no-such-file-\(getpid()).npy"])
         #expect(missing.status == 65 && missing.err.contains("dnls-no-such-file"))
-        for command in ["denoise", "search", "bench", "selftest"] {
+        for command in ["denoise", "flow", "search", "bench", "selftest"] {
             var arguments = [command] + Self.unavailableDevice
-            if command == "search" { arguments.append("/tmp/dnls-no-such-file-\(getpid()).npy") }
+            if ["search", "flow"].contains(command) { arguments.append("/tmp/dnls-no-such-file-\(getpid()).npy") }
             let result = try Self.runTool(arguments)
             #expect(result.status == 69, "dnls \(command): exit status \(result.status), stderr \(result.err)")
             // The library's message: which device, and what is missing.

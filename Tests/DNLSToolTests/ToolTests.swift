@@ -41,13 +41,14 @@ import Glibc
     }
 
     /// `dnls denoise --input` writes what the library's denoiser of the chosen method computes:
-    /// non-local Bayes by default, non-local means with --method nlm.
+    /// non-local Bayes by default, non-local means with --method nlm, both along the flow the
+    /// library estimates from the noisy video unless --flow none.
     @Test func denoiseInputRunsTheChosenMethod() throws {
         let folder = "/tmp/dnls-tool-method-\(getpid())"
         makeDirectory(folder)
         defer {
-            for name in ["noisy.npy", "nlb/denoised.npy", "nlm/denoised.npy"] { unlink(folder + "/" + name) }
-            for name in ["nlb", "nlm", ""] { rmdir(folder + "/" + name) }
+            for name in ["noisy.npy", "nlb/denoised.npy", "nlm/denoised.npy", "still/denoised.npy"] { unlink(folder + "/" + name) }
+            for name in ["nlb", "nlm", "still", ""] { rmdir(folder + "/" + name) }
         }
         var rng = SplitMix64(seed: 5)
         let noisy = try Tensor<Float>(shape: [3, 1, 12, 11], scalars: (0..<396).map { _ in Float.random(in: 0..<255, using: &rng) })
@@ -60,11 +61,16 @@ import Glibc
         bayes.patchSize = 3; bayes.windowSize = 5; bayes.temporalRadius = 1; bayes.neighbours = 6
         var means = NonLocalMeans(sigma: 20)
         means.patchSize = 3; means.windowSize = 5; means.temporalRadius = 1; means.neighbours = 6
+        try DenoiseCommand.parse(options + ["--flow", "none", "--output", folder + "/still"]).run()
         let nlb = try NPY.read(folder + "/nlb/denoised.npy").floatTensor()
         let nlm = try NPY.read(folder + "/nlm/denoised.npy").floatTensor()
-        #expect(nlb == (try bayes(noisy)))
-        #expect(nlm == (try means(noisy)))
-        #expect(nlb != nlm)
+        let still = try NPY.read(folder + "/still/denoised.npy").floatTensor()
+        let estimated = try FlowEstimation()(noisy)
+        #expect(estimated.forward!.scalars.contains { $0 != 0 })  // noise alone moves some windows
+        #expect(nlb == (try bayes(noisy, flows: estimated)))
+        #expect(nlm == (try means(noisy, flows: estimated)))
+        #expect(still == (try bayes(noisy)))
+        #expect(nlb != nlm && nlb != still)
     }
 
     @Test func base64Decodes() {
