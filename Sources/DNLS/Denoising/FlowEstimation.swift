@@ -35,7 +35,7 @@ public struct FlowEstimation: Sendable, Hashable {
     /// Radius of the median filter after each level (0: none).
     public var medianRadius = 2
     /// Queries per search call, over all the frame pairs of the call.
-    public var batchSize = 1 << 16
+    public var batchSize = 1 << 20
 
     /// The standard estimator.
     public init() {}
@@ -214,20 +214,27 @@ struct FlowPyramid {
         let total = taps.reduce(0, +)
         taps = taps.map { $0 / total }
         var across = [Float](repeating: 0, count: values.count), out = across
-        for p in 0..<planes {
-            let base = p * height * width
-            for y in 0..<height {
-                for x in 0..<width {
-                    var sum: Float = 0
-                    for (i, tap) in taps.enumerated() { sum += tap * values[base + y * width + min(max(x + i - reach, 0), width - 1)] }
-                    across[base + y * width + x] = sum
-                }
-            }
-            for y in 0..<height {
-                for x in 0..<width {
-                    var sum: Float = 0
-                    for (i, tap) in taps.enumerated() { sum += tap * across[base + min(max(y + i - reach, 0), height - 1) * width + x] }
-                    out[base + y * width + x] = sum
+        across.withUnsafeMutableBufferPointer { acrossBuffer in
+            out.withUnsafeMutableBufferPointer { outBuffer in
+                let across = FlowScratch(acrossBuffer.baseAddress!), out = FlowScratch(outBuffer.baseAddress!)
+                fastParallelFor(planes) { p in  // each plane writes only its own values
+                    let base = p * height * width
+                    for y in 0..<height {
+                        for x in 0..<width {
+                            var sum: Float = 0
+                            for (i, tap) in taps.enumerated() { sum += tap * values[base + y * width + min(max(x + i - reach, 0), width - 1)] }
+                            across.pointer[base + y * width + x] = sum
+                        }
+                    }
+                    for y in 0..<height {
+                        for x in 0..<width {
+                            var sum: Float = 0
+                            for (i, tap) in taps.enumerated() {
+                                sum += tap * across.pointer[base + min(max(y + i - reach, 0), height - 1) * width + x]
+                            }
+                            out.pointer[base + y * width + x] = sum
+                        }
+                    }
                 }
             }
         }
@@ -238,14 +245,17 @@ struct FlowPyramid {
     static func halved(_ level: Level, planes: Int) -> Level {
         let (h, w) = (level.height, level.width), (h2, w2) = ((level.height + 1) / 2, (level.width + 1) / 2)
         var out = [Float](repeating: 0, count: planes * h2 * w2)
-        for p in 0..<planes {
-            for y in 0..<h2 {
-                for x in 0..<w2 {
-                    var sum: Float = 0, count: Float = 0
-                    for yy in 2 * y ..< min(2 * y + 2, h) {
-                        for xx in 2 * x ..< min(2 * x + 2, w) { sum += level.values[(p * h + yy) * w + xx]; count += 1 }
+        out.withUnsafeMutableBufferPointer { buffer in
+            let out = FlowScratch(buffer.baseAddress!)
+            fastParallelFor(planes) { p in
+                for y in 0..<h2 {
+                    for x in 0..<w2 {
+                        var sum: Float = 0, count: Float = 0
+                        for yy in 2 * y ..< min(2 * y + 2, h) {
+                            for xx in 2 * x ..< min(2 * x + 2, w) { sum += level.values[(p * h + yy) * w + xx]; count += 1 }
+                        }
+                        out.pointer[(p * h2 + y) * w2 + x] = sum / count
                     }
-                    out[(p * h2 + y) * w2 + x] = sum / count
                 }
             }
         }
@@ -270,20 +280,37 @@ struct FlowPyramid {
     /// `(2·radius + 1)²` window (clipped at the border; the lower middle value of an even count).
     static func median(_ flow: [Int32], height: Int, width: Int, radius: Int) -> [Int32] {
         guard radius > 0 else { return flow }
-        var out = flow, window: [Int32] = []
-        window.reserveCapacity((2 * radius + 1) * (2 * radius + 1))
-        for c in 0..<2 {
-            for y in 0..<height {
-                for x in 0..<width {
-                    window.removeAll(keepingCapacity: true)
-                    for yy in max(0, y - radius)...min(height - 1, y + radius) {
-                        for xx in max(0, x - radius)...min(width - 1, x + radius) { window.append(flow[(c * height + yy) * width + xx]) }
+        var out = flow
+        let side = 2 * radius + 1
+        out.withUnsafeMutableBufferPointer { buffer in
+            let out = FlowScratch(buffer.baseAddress!)
+            // One task per component and row, each with its own window buffer, writing its row only.
+            fastParallelFor(2 * height) { task in
+                let (c, y) = (task / height, task % height)
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: side * side) { window in
+                    for x in 0..<width {
+                        var n = 0
+                        for yy in max(0, y - radius)...min(height - 1, y + radius) {
+                            for xx in max(0, x - radius)...min(width - 1, x + radius) {
+                                // Insertion into the sorted prefix: at most 25 values for radius 2.
+                                let v = flow[(c * height + yy) * width + xx]
+                                var i = n
+                                while i > 0 && window[i - 1] > v { window[i] = window[i - 1]; i -= 1 }
+                                window[i] = v
+                                n += 1
+                            }
+                        }
+                        out.pointer[(c * height + y) * width + x] = window[(n - 1) / 2]
                     }
-                    window.sort()
-                    out[(c * height + y) * width + x] = window[(window.count - 1) / 2]
                 }
             }
         }
         return out
     }
+}
+
+/// A buffer that the tasks of ``fastParallelFor(_:_:)`` share, each writing only its own elements.
+private struct FlowScratch<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
