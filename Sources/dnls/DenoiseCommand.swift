@@ -183,7 +183,7 @@ struct DenoiseCommand: ParsableCommand {
                 }
                 flows = estimated
                 flowNote = ", the flow estimated in \(format(took)) s (mean displacement "
-                    + "\(format(Double(try meanDisplacement(estimated.forward!)))) px)"
+                    + "\(format(Double(try displacementLengths(estimated.forward!).mean))) px)"
             }
             let show = { (done: Int, total: Int) in progress.show("denoising (\(method.title)): batch \(done) of \(total)") }
             return try (method == .nlb ? nlb(noisy.to(target), flows: flows, progress: show)

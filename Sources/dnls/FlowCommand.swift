@@ -98,27 +98,12 @@ struct FlowCommand: ParsableCommand {
         try prepareOutputFolder(output)
         try NPY.write(forward, to: output + "/forward_flow.npy")
         try NPY.write(backward, to: output + "/backward_flow.npy")
-        let longest = try longestDisplacement(forward)
+        let (mean, longest) = try displacementLengths(forward)
         let pictures = try ImageIO.writeFrames(try flowPicture(forward, longest: max(longest, 1)), folder: output, prefix: "flow")
         let shape = video.shape, H = shape[shape.count - 2], W = shape[shape.count - 1]
         print("estimated the flows of \(describe(shape)) in \(format(seconds)) s on \(target) "
             + "(\(estimator.levelCount(height: H, width: W)) levels): mean forward displacement "
-            + "\(format(Double(try meanDisplacement(forward)))) px, longest \(format(Double(longest))) px; wrote "
+            + "\(format(Double(mean))) px, longest \(format(Double(longest))) px; wrote "
             + "\(output)/forward_flow.npy, \(output)/backward_flow.npy and flow_000…\(pad3(pictures.count - 1)).png")
     }
-}
-
-/// The mean length of the displacements of `flow` `(…, 2, H, W)`, in pixels.
-func meanDisplacement(_ flow: Tensor<Float>) throws -> Float {
-    let shape = flow.shape, plane = shape[shape.count - 2] * shape[shape.count - 1]
-    let values = try flow.to(.cpu).scalars
-    var total: Double = 0
-    let frames = values.count / (2 * plane)
-    for f in 0..<frames {
-        for i in 0..<plane {
-            let dx = values[2 * f * plane + i], dy = values[(2 * f + 1) * plane + i]
-            total += Double((dx * dx + dy * dy).squareRoot())
-        }
-    }
-    return Float(total / Double(max(1, frames * plane)))
 }

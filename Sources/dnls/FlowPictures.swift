@@ -46,16 +46,19 @@ func hsvToRGB(hue: Float, saturation s: Float) -> (Float, Float, Float) {
     }
 }
 
-/// The longest displacement of `flow` `(…, 2, H, W)`, in pixels.
-func longestDisplacement(_ flow: Tensor<Float>) throws -> Float {
+/// The mean and the longest length of the displacements of `flow` `(…, 2, H, W)`, in pixels.
+func displacementLengths(_ flow: Tensor<Float>) throws -> (mean: Float, longest: Float) {
     let shape = flow.shape, plane = shape[shape.count - 2] * shape[shape.count - 1]
     let values = try flow.to(.cpu).scalars
-    var longest: Float = 0
-    for f in 0..<values.count / (2 * plane) {
+    var longest: Float = 0, total: Double = 0
+    let frames = values.count / (2 * plane)
+    for f in 0..<frames {
         for i in 0..<plane {
             let dx = values[2 * f * plane + i], dy = values[(2 * f + 1) * plane + i]
-            longest = max(longest, (dx * dx + dy * dy).squareRoot())
+            let length = (dx * dx + dy * dy).squareRoot()
+            longest = max(longest, length)
+            total += Double(length)
         }
     }
-    return longest
+    return (Float(total / Double(max(1, frames * plane))), longest)
 }
