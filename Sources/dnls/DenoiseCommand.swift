@@ -177,17 +177,18 @@ struct DenoiseCommand: ParsableCommand {
         try checkOutputFolder(output)
         var flowNote = forwardFlow == nil ? ", no flow" : ", the given flow"
         let (denoised, seconds) = try timed {
+            let onTarget = try noisy.to(target)  // one upload for the flow estimate and the denoiser
             if forwardFlow == nil && (flow ?? .estimate) == .estimate {
                 let (estimated, took) = try timed {
-                    try FlowEstimation()(noisy.to(target)) { progress.show("estimating the flow: search \($0) of \($1)") }
+                    try FlowEstimation()(onTarget) { progress.show("estimating the flow: search \($0) of \($1)") }
                 }
                 flows = estimated
                 flowNote = ", the flow estimated in \(format(took)) s (mean displacement "
                     + "\(format(Double(try displacementLengths(estimated.forward!).mean))) px)"
             }
             let show = { (done: Int, total: Int) in progress.show("denoising (\(method.title)): batch \(done) of \(total)") }
-            return try (method == .nlb ? nlb(noisy.to(target), flows: flows, progress: show)
-                                       : nlm(noisy.to(target), flows: flows, progress: show)).to(.cpu)
+            return try (method == .nlb ? nlb(onTarget, flows: flows, progress: show)
+                                       : nlm(onTarget, flows: flows, progress: show)).to(.cpu)
         }
         progress.clear()
         try prepareOutputFolder(output)

@@ -70,9 +70,7 @@ public struct FlowEstimation: Sendable, Hashable {
         try validate()
         let shape = try VideoShape(video: video, argument: "video")
         let values = try video.hostElements()
-        if let first = values.firstIndex(where: { !$0.isFinite }) {
-            throw .nonFinite(argument: "video", position: multiIndex(first, shape: video.shape))
-        }
+        try requireFinite(values, shape: video.shape, argument: "video")
         let (B, T, C, H, W) = (shape.batch, shape.frames, shape.channels, shape.height, shape.width)
         let pyramid = FlowPyramid(values, frames: B * T, channels: C, height: H, width: W,
                                   prefilter: prefilter, levels: levelCount(height: H, width: W))

@@ -18,9 +18,7 @@ public enum NoiseEstimate {
             throw .invalidArgument(argument: "video", expected: "frames of at least 2 × 2 pixels", actual: "shape \(shape)")
         }
         let values = try video.hostElements()
-        if let first = values.firstIndex(where: { !$0.isFinite }) {
-            throw .nonFinite(argument: "video", position: multiIndex(first, shape: shape))
-        }
+        try requireFinite(values, shape: shape, argument: "video")
         let H = shape[shape.count - 2], W = shape[shape.count - 1], planes = values.count / (H * W)
         var details: [Float] = []
         details.reserveCapacity(planes * (H / 2) * (W / 2))

@@ -84,8 +84,14 @@ func requireFinite<S: PatchScalar>(_ t: Tensor<S>, argument: String) throws(DNLS
         try gpuValidation(ordinal: ordinal).checkFinite(values, argument: argument)
         return
     }
-    if let first = try t.hostElements().firstIndex(where: { !$0.isFinite }) {
-        throw .nonFinite(argument: argument, position: multiIndex(first, shape: t.shape))
+    try requireFinite(try t.hostElements(), shape: t.shape, argument: argument)
+}
+
+/// Checks that every one of a tensor's host `values` (of `shape`) is finite.
+/// - Throws: ``DNLSError/nonFinite(argument:position:)`` naming the first that is not.
+func requireFinite<S: PatchScalar>(_ values: [S], shape: [Int], argument: String) throws(DNLSError) {
+    if let first = values.firstIndex(where: { !$0.isFinite }) {
+        throw .nonFinite(argument: argument, position: multiIndex(first, shape: shape))
     }
 }
 
