@@ -66,6 +66,8 @@ package struct ConformanceSuite: Sendable {
              Self.checkZeroFlows),
             ("a search along smooth, random and wild flows matches the CPU in one union chunk and in many", "flow search",
              Self.checkFlowSearch),
+            ("the denoisers' group estimates, colour basis, normalisation and weights match the host", "denoising",
+             Self.checkDenoising),
         ]
     }
 

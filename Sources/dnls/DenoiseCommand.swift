@@ -80,7 +80,7 @@ struct DenoiseCommand: ParsableCommand {
     @Option(help: "Neighbours per query: aggregated (nlm) or in each group (nlb). Default: 16 with nlm, 45 with nlb.")
     var neighbours: Int?
 
-    @Option(help: "Queries per batch (memory is bounded by it). Default: 8192 with nlm, 2048 with nlb.")
+    @Option(help: "Queries per batch (memory is bounded by it). Default: 8192 with nlm; 2048 with nlb on the CPU, 16384 on a GPU.")
     var batchSize: Int?
 
     @Flag(help: "Second pass of nlm: search on the first estimate, aggregate the noisy video again (nlb always takes two steps).")
@@ -139,7 +139,7 @@ struct DenoiseCommand: ParsableCommand {
         let target = try placement.resolve(for: Self.self)
         var nlm = denoiser
         try nlm.validate()
-        if input != nil && method == .nlb { try bayes(sigma: nlm.sigma).validate() }
+        if input != nil && method == .nlb { try bayes(sigma: nlm.sigma, device: target).validate() }
         let progress = Progress(enabled: isatty(2) != 0)
 
         if let outputVideo { _ = try FFmpeg.program(for: outputVideo) }  // before the work, not after it
@@ -154,7 +154,7 @@ struct DenoiseCommand: ParsableCommand {
         try requireFiniteVideo(noisy, path: input)
         warnAboutScale(noisy, path: input)
         nlm.sigma = try noiseLevel(of: noisy)
-        let nlb = bayes(sigma: nlm.sigma)
+        let nlb = bayes(sigma: nlm.sigma, device: target)
         let (stride, steps) = method == .nlb ? (nlb.queryStride, nlb.twoStep ? 2 : 1) : (nlm.queryStride, nlm.twoStep ? 2 : 1)
         warnAboutNeighbours(method == .nlb ? nlb.neighbours : nlm.neighbours, frames: noisy.rank == 5 ? noisy.shape[1] : noisy.shape[0])
         if noisy.rank >= 4, case let dims = Array(noisy.shape.suffix(4)),
@@ -254,11 +254,17 @@ struct DenoiseCommand: ParsableCommand {
                                            batchSize: batchSize ?? defaults.batchSize, twoStep: twoStep)
     }
 
-    /// The non-local Bayes the options describe (--method nlb), for noise of `sigma`: the search
-    /// options, and the library's defaults for what is not given (45 neighbours, 2048 queries a
-    /// batch, query stride 2 unless --query-stride says otherwise).
-    func bayes(sigma: Float) -> NonLocalBayes {
+    /// Queries per batch of non-local Bayes on a GPU: enough groups to fill it (a batch's groups
+    /// and their estimates take about 0.7 GB at the default sizes).
+    static let gpuBayesBatch = 16384
+
+    /// The non-local Bayes the options describe (--method nlb), for noise of `sigma` on `device`:
+    /// the search options, and the library's defaults for what is not given (45 neighbours, 2048
+    /// queries a batch on the CPU and 16384 on a GPU, query stride 2 unless --query-stride says
+    /// otherwise).
+    func bayes(sigma: Float, device: Device = .cpu) -> NonLocalBayes {
         var nlb = NonLocalBayes(sigma: sigma)
+        if device != .cpu { nlb.batchSize = Self.gpuBayesBatch }
         nlb.patchSize = searchOptions.patchSize
         nlb.windowSize = searchOptions.window
         nlb.temporalRadius = searchOptions.temporalRadius
@@ -297,6 +303,7 @@ struct DenoiseCommand: ParsableCommand {
         var temporal = base; temporal.twoStep = false
         var twoStep = base; twoStep.twoStep = true
         var bayes = NonLocalBayes(sigma: base.sigma)
+        if device != .cpu { bayes.batchSize = Self.gpuBayesBatch }
         bayes.patchSize = base.patchSize; bayes.windowSize = base.windowSize; bayes.temporalRadius = base.temporalRadius
         typealias Denoiser = (Tensor<Float>, Flows<Float>, (Int, Int) -> Void) throws(DNLSError) -> Tensor<Float>
         func nlm(_ d: NonLocalMeans) -> Denoiser { { (v, f, p) throws(DNLSError) in try d(v, flows: f, progress: p) } }

@@ -463,4 +463,52 @@ typedef struct DNLSMathChannelMixPartials {
     dnls_i64 P, chunk, chunks;
 } DNLSMathChannelMixPartials;
 
+/* The denoisers (non-local Bayes and non-local means). */
+
+/* The Bayes estimate of every patch of a batch of groups, into out: `groups` groups of K patches
+ * of C channels × D entries (patches[(g·K + r)·C·D + c·D + e]), row r of group g present when
+ * indices[3·(g·K + r)] ≥ 0. model (null: the patches themselves) holds the patches whose group
+ * mean and covariance model the estimate; variance is σ². Rows and channels not estimated are
+ * copied. One warp per (group, channel). */
+typedef struct DNLSBayesGroups {
+    DNLS_DEVICE(const float) patches;
+    DNLS_DEVICE(float) out;
+    DNLS_DEVICE(const float) model;
+    DNLS_DEVICE(const int) indices;
+    dnls_i64 groups;
+    int K, C;
+    double variance;
+} DNLSBayesGroups;
+
+/* out[f, c, p] = Σ_j w[3·c + j] · in[f, j, p] for frames of three channels of P pixels. */
+typedef struct DNLSColourBasis {
+    DNLS_DEVICE(const float) in;
+    DNLS_DEVICE(float) out;
+    dnls_i64 frames, P;
+    float w[9];
+} DNLSColourBasis;
+
+/* out[f, c, p] = counts[f, p] > 0 ? sums[f, c, p] / counts[f, p] : fallback[f, c, p]. */
+typedef struct DNLSNormalise {
+    DNLS_DEVICE(const float) sums;
+    DNLS_DEVICE(const float) counts;
+    DNLS_DEVICE(const float) fallback;
+    DNLS_DEVICE(float) out;
+    dnls_i64 frames;
+    int C;
+    dnls_i64 P;
+} DNLSNormalise;
+
+/* Non-local means weights of Q queries of K distances: weights[q, k] = exp(−max(d / entries −
+ * noise, 0) / h²) (0 for a non-finite distance) and spread[q, e] = Σ_k weights[q, k] for the E
+ * entries of its patch. */
+typedef struct DNLSMeansWeights {
+    DNLS_DEVICE(const float) distances;
+    DNLS_DEVICE(float) weights;
+    DNLS_DEVICE(float) spread;
+    dnls_i64 Q;
+    int K, E;
+    float entries, noise, hh;
+} DNLSMeansWeights;
+
 #endif

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Video denoising by non-local means, built from the library's own operations.
 ///
 /// For each batch of queries: ``PatchSearch`` finds the `neighbours` nearest patches in the
@@ -75,28 +71,22 @@ public struct NonLocalMeans: Sendable, Hashable {
         var denominator = try Tensor<Float>.zeros(shape.videoShape(channels: 1), on: values.device)
         let entries = Float(shape.channels * patchSize * patchSize)
         let noise = subtractNoise ? 2 * sigma * sigma : 0
+        let kernels = try denoisingKernels(device: values.device)
         let batchSize = min(self.batchSize, max(1, grid.count))  // no overflow for huge batch sizes
         let batches = (grid.count + batchSize - 1) / batchSize
         for (n, start) in stride(from: 0, to: grid.count, by: batchSize).enumerated() {
             let batch = start..<min(start + batchSize, grid.count)
             let found = try search(guide, queries: .grid(grid, batch: batch), flows: flows)
-            let distances = try found.distances.hostElements()
-            let weights = distances.map { d -> Float in d.isFinite ? expf(-max(d / entries - noise, 0) / (h * h)) : 0 }
-            var totals = [Float](repeating: 0, count: distances.count / k)
-            for i in totals.indices { totals[i] = weights[i * k ..< (i + 1) * k].reduce(0, +) }
-            let weightTensor = try Tensor(uncheckedShape: shape.output([batch.count, k]), scalars: weights).to(values.device)
-            let sums = try wpsum(values, weights: weightTensor, indices: found.indices)
-            try fold.accumulate(sums, grid: grid, batch: batch, into: &numerator)
             // Each query's weight total, spread over its patch: the denominator of the average.
-            let perPatch = patchSize * patchSize
-            var spread = [Float](repeating: 0, count: totals.count * perPatch)
-            for i in totals.indices { for e in 0..<perPatch { spread[i * perPatch + e] = totals[i] } }
-            let totalPatches = try Tensor(uncheckedShape: shape.output([batch.count, 1, 1, patchSize, patchSize]),
-                                          scalars: spread).to(values.device)
+            let (weights, totals) = try kernels.meansWeights(found.distances, entries: entries, noise: noise, hh: h * h,
+                                                             spread: patchSize * patchSize)
+            let sums = try wpsum(values, weights: weights, indices: found.indices)
+            try fold.accumulate(sums, grid: grid, batch: batch, into: &numerator)
+            let totalPatches = totals.withShape(shape.output([batch.count, 1, 1, patchSize, patchSize]))
             try fold.accumulate(totalPatches, grid: grid, batch: batch, into: &denominator)
             progress(n + 1, batches)
         }
         // A pixel that nothing covered keeps its value.
-        return try Aggregation.normalised(numerator, by: denominator, fallback: values, shape: shape)
+        return try kernels.normalised(numerator, by: denominator, fallback: values, channels: shape.channels, plane: shape.height * shape.width)
     }
 }

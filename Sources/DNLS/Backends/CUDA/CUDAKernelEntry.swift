@@ -56,6 +56,11 @@ enum CUDAKernelEntry: String, CaseIterable, Sendable {
     case mathChannelMix = "tm_channel_mix"
     case mathChannelMixInput = "tm_channel_mix_input"
     case mathChannelMixPartials = "tm_channel_mix_partials"
+    // The denoisers' steps (`denoise`)
+    case bayesGroups = "bayes_groups"
+    case colourBasis = "colour_basis"
+    case normaliseSums = "normalise_sums"
+    case meansWeights = "means_weights"
 }
 
 /// The compile-time constants a kernel module is specialised with. Each field is one NVRTC
@@ -79,6 +84,9 @@ struct CUDAKernelConstants: Hashable, Sendable {
     var unfoldPatchSize: Int?
     /// Output columns an unfold thread writes in a run (`UNF_RUN`).
     var unfoldRun: Int?
+    /// Entries per patch channel of a Bayes group estimate (`GE_D`) and its warps per block (`GE_WARPS`).
+    var groupEntries: Int?
+    var groupWarps: Int?
 
     /// The `-D NAME=VALUE` definitions, by name.
     var definitions: [String: String] {
@@ -88,6 +96,8 @@ struct CUDAKernelConstants: Hashable, Sendable {
         if let foldGridStride { d["FOLD_STRIDE"] = "\(foldGridStride)" }
         if let unfoldPatchSize { d["UNF_PS"] = "\(unfoldPatchSize)" }
         if let unfoldRun { d["UNF_RUN"] = "\(unfoldRun)" }
+        if let groupEntries { d["GE_D"] = "\(groupEntries)" }
+        if let groupWarps { d["GE_WARPS"] = "\(groupWarps)" }
         return d
     }
 }

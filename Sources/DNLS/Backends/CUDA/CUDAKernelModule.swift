@@ -30,6 +30,7 @@ struct CUDAKernelModule: Sendable {
         CUDAKernelModule(name: "deposit", family: CUDAKernelSource.deposit, after: [CUDAKernelSource.anchors]),
         CUDAKernelModule(name: "checks", family: CUDAKernelSource.checks + CUDAKernelSource.failureRecord),
         CUDAKernelModule(name: "tensorMath", family: CUDAKernelSource.tensorMath),
+        CUDAKernelModule(name: "denoise", family: CUDAKernelSource.denoise),
     ]
 
     private static let byKernel: [String: CUDAKernelModule] = {

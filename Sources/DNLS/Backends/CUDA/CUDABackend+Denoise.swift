@@ -1,0 +1,71 @@
+import CUDADriver
+internal import CDNLSKernels
+
+/// The denoisers' steps on the GPU (kernels in ``CUDAKernelSource/denoise``), each in one launch on
+/// the call's stream: no host wait, nothing copied to the host.
+extension CUDABackend: DenoisingKernels {
+    /// Shared memory one warp of `bayes_groups` needs for groups of `neighbours` patches of
+    /// `entries` values (the kernel's `ge_warp_doubles`).
+    static func bayesWarpBytes(neighbours k: Int, entries d: Int) -> Int {
+        8 * (d * d + 2 * d + (2 * k * d + k + 1) / 2)
+    }
+
+    /// The most shared memory a block of `bayes_groups` asks for (the H100's and H200's opt-in
+    /// limit is 227 KiB); larger groups are estimated on the host.
+    static let bayesSharedLimit = 200 * 1024
+
+    package func bayesEstimates(_ patches: Tensor<Float>, model: Tensor<Float>?, indices: Tensor<Int32>, layout: GroupLayout,
+                        variance: Double) throws(DNLSError) -> Tensor<Float> {
+        let warpBytes = Self.bayesWarpBytes(neighbours: layout.neighbours, entries: layout.entries)
+        guard warpBytes <= Self.bayesSharedLimit else {
+            return try HostDenoising().bayesEstimates(patches, model: model, indices: indices, layout: layout,
+                                                      variance: variance)
+        }
+        // Up to four warps a block while they fit in 96 KiB.
+        let warps = max(1, min(4, 96 * 1024 / warpBytes))
+        let out: Tensor<Float> = try Tensor(uninitializedOn: device, shape: patches.shape)
+        let items = layout.groups * layout.channels
+        var constants = CUDAKernelConstants()
+        constants.groupEntries = layout.entries
+        constants.groupWarps = warps
+        try launch(.bayesGroups, constants: constants, blocks: (items + warps - 1) / warps, threads: 32 * warps,
+                   sharedBytes: warps * warpBytes, parameters: DNLSBayesGroups(
+                       patches: pointer(patches), out: pointer(out), model: pointer(model), indices: pointer(indices),
+                       groups: Int64(layout.groups), K: Int32(layout.neighbours), C: Int32(layout.channels),
+                       variance: variance))
+        return out
+    }
+
+    package func mixedColours(_ video: Tensor<Float>, matrix: [Float], plane: Int) throws(DNLSError) -> Tensor<Float> {
+        let out: Tensor<Float> = try Tensor(uninitializedOn: device, shape: video.shape)
+        let frames = video.count / max(1, 3 * plane)
+        let m = matrix
+        try launch(.colourBasis, count: frames * plane, parameters: DNLSColourBasis(
+            in: pointer(video), out: pointer(out), frames: Int64(frames), P: Int64(plane),
+            w: (m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8])))
+        return out
+    }
+
+    package func normalised(_ sums: Tensor<Float>, by counts: Tensor<Float>, fallback: Tensor<Float>, channels: Int, plane: Int)
+        throws(DNLSError) -> Tensor<Float>
+    {
+        let out: Tensor<Float> = try Tensor(uninitializedOn: device, shape: sums.shape)
+        let frames = sums.count / max(1, channels * plane)
+        try launch(.normaliseSums, count: sums.count, parameters: DNLSNormalise(
+            sums: pointer(sums), counts: pointer(counts), fallback: pointer(fallback), out: pointer(out),
+            frames: Int64(frames), C: Int32(channels), P: Int64(plane)))
+        return out
+    }
+
+    package func meansWeights(_ distances: Tensor<Float>, entries: Float, noise: Float, hh: Float, spread: Int)
+        throws(DNLSError) -> (weights: Tensor<Float>, totals: Tensor<Float>)
+    {
+        let k = distances.shape.last ?? 1, queries = k == 0 ? 0 : distances.count / k
+        let weights: Tensor<Float> = try Tensor(uninitializedOn: device, shape: distances.shape)
+        let totals: Tensor<Float> = try Tensor(uninitializedOn: device, shape: Array(distances.shape.dropLast()) + [spread])
+        try launch(.meansWeights, count: queries, parameters: DNLSMeansWeights(
+            distances: pointer(distances), weights: pointer(weights), spread: pointer(totals), Q: Int64(queries),
+            K: Int32(k), E: Int32(spread), entries: entries, noise: noise, hh: hh))
+        return (weights, totals)
+    }
+}

@@ -1,0 +1,66 @@
+@testable import DNLS
+import DNLSConformance
+import DNLSTestSupport
+import Testing
+
+/// The denoisers' steps on the host, and the suite's device check of them run with the host in
+/// the device's place (the GPU run of the check is part of `dnls selftest --device cuda`).
+@Suite struct DenoisingKernelsTests {
+    @Test("The device check of the denoising steps runs and passes with the host on both sides")
+    func deviceCheckOnTheHost() {
+        #expect(ConformanceSuite.checkDenoising(.cpu) == [])
+    }
+
+    @Test("A Bayes estimate changes the rows it estimates and keeps missing rows, tiny groups and their channels")
+    func bayesEstimateKeepsWhatItCannotEstimate() throws {
+        var rng = SplitMix64(seed: 5)
+        let layout = GroupLayout(groups: 3, neighbours: 6, channels: 2, entries: 4)
+        let patches: Tensor<Float> = randomTensor([1, 3, 6, 2, 4], &rng, 0, 255)
+        var triples = [Int32](repeating: 1, count: 3 * 6 * 3)
+        for j in 0..<3 { triples[3 * 2 + j] = -1 }                    // group 0, row 2 missing
+        for r in 1..<6 { for j in 0..<3 { triples[3 * (6 + r) + j] = -1 } }  // group 1: one row
+        let indices = try Tensor<Int32>(shape: [1, 3, 6, 3], scalars: triples)
+        let out = try HostDenoising().bayesEstimates(patches, model: nil, indices: indices, layout: layout, variance: 400)
+        let (x, y) = (patches.scalars, out.scalars)
+        let row = { (g: Int, r: Int) in ((g * 6 + r) * 8)..<((g * 6 + r) * 8 + 8) }
+        #expect(Array(y[row(0, 2)]) == Array(x[row(0, 2)]))
+        for r in 0..<6 { #expect(Array(y[row(1, r)]) == Array(x[row(1, r)])) }
+        #expect(Array(y[row(0, 0)]) != Array(x[row(0, 0)]))
+        #expect(Array(y[row(2, 5)]) != Array(x[row(2, 5)]))
+    }
+
+    @Test("With one entry per patch the estimate is the scalar Wiener formula of each step")
+    func bayesEstimateOfScalars() throws {
+        var rng = SplitMix64(seed: 7)
+        let k = 9, variance = 900.0
+        let layout = GroupLayout(groups: 1, neighbours: k, channels: 1, entries: 1)
+        let x: Tensor<Float> = randomTensor([1, 1, k, 1, 1], &rng, 0, 255)
+        let model: Tensor<Float> = randomTensor([1, 1, k, 1, 1], &rng, 0, 255)
+        let indices = try Tensor<Int32>(shape: [1, 1, k, 3], scalars: [Int32](repeating: 0, count: 3 * k))
+        func moments(_ v: [Float]) -> (mean: Double, variance: Double) {
+            let m = v.reduce(0) { $0 + Double($1) } / Double(v.count)
+            return (m, v.reduce(0) { $0 + (Double($1) - m) * (Double($1) - m) } / Double(v.count - 1))
+        }
+        let first = try HostDenoising().bayesEstimates(x, model: nil, indices: indices, layout: layout, variance: variance)
+        let second = try HostDenoising().bayesEstimates(x, model: model, indices: indices, layout: layout, variance: variance)
+        let (mx, vx) = moments(x.scalars), (_, vm) = moments(model.scalars)
+        for r in 0..<k {
+            let v = Double(x.scalars[r])
+            let wantFirst = v - variance / (vx + 1e-3 * variance) * (v - mx)
+            let wantSecond = v - variance / (vm + variance) * (v - mx)
+            #expect(abs(Double(first.scalars[r]) - wantFirst) < 1e-3)
+            #expect(abs(Double(second.scalars[r]) - wantSecond) < 1e-3)
+        }
+    }
+
+    @Test("The colour basis and its inverse restore a video")
+    func colourBasisRoundTrip() throws {
+        var rng = SplitMix64(seed: 6)
+        let video: Tensor<Float> = randomTensor([2, 3, 5, 4], &rng, 0, 255)
+        let host = HostDenoising()
+        let there = try host.mixedColours(video, matrix: ColourBasis.forward, plane: 20)
+        let back = try host.mixedColours(there, matrix: ColourBasis.inverse, plane: 20)
+        #expect(there.scalars != video.scalars)
+        #expect(Tolerance.float32.scaled(255).firstMismatch(back.scalars, video.scalars) == nil)
+    }
+}
