@@ -37,7 +37,8 @@ PARTS = [(HEADER, "parameters"), (RULES, "rules"), ("CUDAKernelSource.swift", "c
          ("CUDAKernelSource+Anchors.swift", "anchors"), ("CUDAKernelSource+SearchBackward.swift", "searchBackward"),
          ("CUDAKernelSource+Patches.swift", "patches"), ("CUDAKernelSource+Deposit.swift", "deposit"),
          ("CUDAKernelSource+Checks.swift", "checks"), ("CUDAKernelSource+FailureRecord.swift", "failureRecord"),
-         ("CUDAKernelSource+TensorMath.swift", "tensorMath"), ("CUDAKernelSource+Denoise.swift", "denoise")]
+         ("CUDAKernelSource+TensorMath.swift", "tensorMath"), ("CUDAKernelSource+Denoise.swift", "denoise"),
+         ("CUDAKernelSource+Flow.swift", "flow")]
 
 
 def read_source(name, revision=None):

@@ -1,6 +1,10 @@
 import DNLS
 import DNLSTestSupport
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension ConformanceSuite {
     /// The denoisers' steps on the device against the host: the Bayes estimate of patch groups
     /// (first step and second, with missing rows, groups of fewer than two patches, groups wider
@@ -74,6 +78,92 @@ extension ConformanceSuite {
             let onDevice = try nlb(try noisy.to(device)).to(.cpu).scalars
             if let i = Tolerance.float32.scaled(255).firstMismatch(onDevice, onHost) {
                 problems.append("non-local Bayes denoise: pixel \(i) is \(onDevice[i]), the host's \(onHost[i])")
+            }
+        } catch {
+            problems.append("\(error)")
+        }
+        return problems
+    }
+}
+
+extension ConformanceSuite {
+    /// Flow estimation's steps on the device against the host, bit for bit: the pre-filter, the
+    /// halving at odd sizes, the doubling, the median filter, the frame-pair clips, the update from
+    /// a search's indices (missing candidates kept) and the final flows; then a whole estimate
+    /// of a moving texture, whose vectors may differ from the host's only where two candidates'
+    /// distances tie within rounding.
+    package static func checkFlowSteps(_ device: Device) -> [String] {
+        var problems: [String] = []
+        func same<S: TensorScalar>(_ name: String, _ got: Tensor<S>, _ want: Tensor<S>) throws {
+            let (a, b) = (try got.to(.cpu), want)
+            if a.shape != b.shape {
+                problems.append("\(name): shape \(a.shape), the host's \(b.shape)")
+            } else if let i = a.scalars.indices.first(where: { a.scalars[$0] != b.scalars[$0] }) {
+                problems.append("\(name): element \(i) is \(a.scalars[i]), the host's \(b.scalars[i])")
+            }
+        }
+        do {
+            var rng = SplitMix64(seed: 67)
+            let gpu = try flowKernels(device: device), host = HostFlowKernels()
+            let (planes, h, w) = (6, 13, 11)
+            let values: Tensor<Float> = randomTensor([planes, h, w], &rng, 0, 255)
+            let dv = try values.to(device)
+            let taps = FlowPyramid.taps(sigma: 1.5)
+            try same("pre-filter", try gpu.blurred(dv, planes: planes, height: h, width: w, taps: taps),
+                     try host.blurred(values, planes: planes, height: h, width: w, taps: taps))
+            try same("halving", try gpu.halved(dv, planes: planes, height: h, width: w),
+                     try host.halved(values, planes: planes, height: h, width: w))
+            let pairs = FlowPairs(batch: 2, frames: 3)
+            let coarse = try Tensor<Int32>(shape: [pairs.count, 2, 7, 6], scalars: (0..<(pairs.count * 84)).map { _ in
+                Int32(rng.uniform(-5, 5).rounded())
+            })
+            let dc = try coarse.to(device)
+            try same("doubling", try gpu.doubled(dc, height: 7, width: 6, toHeight: h, toWidth: w),
+                     try host.doubled(coarse, height: 7, width: 6, toHeight: h, toWidth: w))
+            try same("median filter", try gpu.medianFiltered(dc, height: 7, width: 6, radius: 2),
+                     try host.medianFiltered(coarse, height: 7, width: 6, radius: 2))
+            let level: Tensor<Float> = randomTensor([6, 2, 7, 6], &rng, 0, 255)
+            let want = try host.clips(level, pairs: pairs, first: 3, count: 4, predicted: coarse, channels: 2, height: 7, width: 6)
+            let got = try gpu.clips(try level.to(device), pairs: pairs, first: 3, count: 4, predicted: dc, channels: 2,
+                                    height: 7, width: 6)
+            try same("clip videos", got.video, want.video)
+            try same("clip keys", got.keys, want.keys)
+            try same("clip moves", got.moves, want.moves)
+            let batch = 5..<29
+            let found = try Tensor<Int32>(shape: [4, batch.count, 1, 3], scalars: (0..<(4 * batch.count)).flatMap { i -> [Int32] in
+                i % 6 == 1 ? [-1, -1, -1] : [1, Int32(rng.uniform(0, 6.9)), Int32(rng.uniform(0, 5.9))]
+            })
+            var hostFlows = coarse, deviceFlows = dc
+            try host.update(&hostFlows, indices: found, first: 3, count: 4, batch: batch, height: 7, width: 6)
+            try gpu.update(&deviceFlows, indices: try found.to(device), first: 3, count: 4, batch: batch, height: 7, width: 6)
+            try same("update", deviceFlows, hostFlows)
+            try same("update leaves its input", dc, coarse)
+            let (hf, hb) = try host.assembled(coarse, pairs: pairs, plane: 42)
+            let (gf, gb) = try gpu.assembled(dc, pairs: pairs, plane: 42)
+            try same("forward flows", gf, hf)
+            try same("backward flows", gb, hb)
+            // A whole estimate: a smooth texture moving by (+2, −1) a frame, with noise.
+            let (T, H, W) = (3, 40, 44)
+            var frames = [Float](repeating: 0, count: T * 3 * H * W)
+            for t in 0..<T {
+                for c in 0..<3 {
+                    for y in 0..<H {
+                        for x in 0..<W {
+                            let u = 0.31 * Double(x - 2 * t) + 0.7 * Double(c), v = 0.23 * Double(y + t)
+                            let texture: Double = 128 + 60 * sin(u) * cos(v)
+                            frames[((t * 3 + c) * H + y) * W + x] = Float(texture + rng.uniform(-5, 5))
+                        }
+                    }
+                }
+            }
+            let video = try Tensor<Float>(shape: [T, 3, H, W], scalars: frames)
+            let onHost = try FlowEstimation()(video), onDevice = try FlowEstimation()(try video.to(device))
+            for (name, a, b) in [("forward", onDevice.forward!, onHost.forward!), ("backward", onDevice.backward!, onHost.backward!)] {
+                let (x, y) = (try a.to(.cpu).scalars, try b.to(.cpu).scalars)
+                let differing = zip(x, y).filter { $0 != $1 }.count
+                if a.shape != b.shape || differing > x.count / 100 {
+                    problems.append("estimated \(name) flow: \(differing) of \(x.count) components differ from the host's")
+                }
             }
         } catch {
             problems.append("\(error)")

@@ -68,6 +68,7 @@ package struct ConformanceSuite: Sendable {
              Self.checkFlowSearch),
             ("the denoisers' group estimates, colour basis, normalisation and weights match the host", "denoising",
              Self.checkDenoising),
+            ("flow estimation's steps match the host", "flow estimation", Self.checkFlowSteps),
         ]
     }
 

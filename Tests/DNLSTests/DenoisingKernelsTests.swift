@@ -11,6 +11,11 @@ import Testing
         #expect(ConformanceSuite.checkDenoising(.cpu) == [])
     }
 
+    @Test("The device check of flow estimation's steps runs and passes with the host on both sides")
+    func flowCheckOnTheHost() {
+        #expect(ConformanceSuite.checkFlowSteps(.cpu) == [])
+    }
+
     @Test("A Bayes estimate changes the rows it estimates and keeps missing rows, tiny groups and their channels")
     func bayesEstimateKeepsWhatItCannotEstimate() throws {
         var rng = SplitMix64(seed: 5)

@@ -143,20 +143,33 @@ struct FlowEstimationTests {
     }
 
     @Test("The pyramid's helpers: odd sizes halve up, a doubled flow doubles, the median drops an outlier")
-    func helpers() {
-        let level = FlowPyramid.Level(values: (0..<15).map(Float.init), channels: 1, height: 3, width: 5)
-        let half = FlowPyramid.halved(level, planes: 1)
-        #expect(half.height == 2 && half.width == 3)
-        #expect(half.values == [3, 5, 6.5, 10.5, 12.5, 14])  // 2 × 2 means, clipped at the last row and column
-        let coarse: [Int32] = [1, 2, 3, 4, -1, 0, 5, 6]  // (2, 2, 2)
-        let fine = FlowPyramid.doubled(coarse, height: 2, width: 2, toHeight: 3, toWidth: 4)
+    func helpers() throws {
+        let host = HostFlowKernels()
+        let level = try Tensor<Float>(shape: [1, 3, 5], scalars: (0..<15).map(Float.init))
+        let half = try host.halved(level, planes: 1, height: 3, width: 5)
+        #expect(half.shape == [1, 2, 3])
+        #expect(half.scalars == [3, 5, 6.5, 10.5, 12.5, 14])  // 2 × 2 means, clipped at the last row and column
+        let coarse = try Tensor<Int32>(shape: [1, 2, 2, 2], scalars: [1, 2, 3, 4, -1, 0, 5, 6])
+        let fine = try host.doubled(coarse, height: 2, width: 2, toHeight: 3, toWidth: 4).scalars
         #expect(Array(fine[0..<12]) == [2, 2, 4, 4, 2, 2, 4, 4, 6, 6, 8, 8])
         #expect(Array(fine[12..<24]) == [-2, -2, 0, 0, -2, -2, 0, 0, 10, 10, 12, 12])
         var flow = [Int32](repeating: 3, count: 2 * 5 * 5)
         flow[12] = 40  // an outlier in the middle of channel 0
-        let smoothed = FlowPyramid.median(flow, height: 5, width: 5, radius: 1)
-        #expect(smoothed.allSatisfy { $0 == 3 })
-        let blurred = FlowPyramid.blurred(Array(repeating: 7, count: 20), planes: 1, height: 4, width: 5, sigma: 1.5)
-        #expect(blurred.allSatisfy { abs($0 - 7) < 1e-5 })  // a constant stays constant
+        let smoothed = try host.medianFiltered(try Tensor(shape: [1, 2, 5, 5], scalars: flow), height: 5, width: 5, radius: 1)
+        #expect(smoothed.scalars.allSatisfy { $0 == 3 })
+        let constant = try Tensor<Float>(shape: [1, 4, 5], scalars: Array(repeating: 7, count: 20))
+        let blurred = try host.blurred(constant, planes: 1, height: 4, width: 5, taps: FlowPyramid.taps(sigma: 1.5))
+        #expect(blurred.scalars.allSatisfy { abs($0 - 7) < 1e-5 })  // a constant stays constant
+        #expect(FlowPyramid.taps(sigma: 0) == [1])
+        #expect(FlowPyramid.taps(sigma: 1.5).count == 11)
+    }
+
+    @Test("Frame pairs: every forward pair, then every backward one, video by video")
+    func framePairs() {
+        let pairs = FlowPairs(batch: 2, frames: 3)
+        #expect(pairs.count == 8)
+        #expect((0..<8).map { pairs.pair($0).frame } == [0, 1, 3, 4, 1, 2, 4, 5])
+        #expect((0..<8).map { pairs.pair($0).target } == [1, 2, 4, 5, 0, 1, 3, 4])
+        #expect(FlowPairs(batch: 3, frames: 1).count == 0)
     }
 }

@@ -511,4 +511,76 @@ typedef struct DNLSMeansWeights {
     float entries, noise, hh;
 } DNLSMeansWeights;
 
+/* Flow estimation (coarse-to-fine patch search). Flows are whole pixels, int (N, 2, H, W):
+ * channel 0 the column displacement, 1 the row displacement. */
+
+/* One pass of the separable Gaussian pre-filter over `planes` planes of H × W (the border
+ * replicated): along 0 rows (x), 1 columns (y); taps[0 ..< 2·reach + 1]. */
+typedef struct DNLSFlowBlur {
+    DNLS_DEVICE(const float) in;
+    DNLS_DEVICE(float) out;
+    DNLS_DEVICE(const float) taps;
+    dnls_i64 planes;
+    int H, W, reach, along;
+} DNLSFlowBlur;
+
+/* The mean of each 2 × 2 block (clipped at the border) of H × W planes into H2 × W2. */
+typedef struct DNLSFlowHalve {
+    DNLS_DEVICE(const float) in;
+    DNLS_DEVICE(float) out;
+    dnls_i64 planes;
+    int H, W, H2, W2;
+} DNLSFlowHalve;
+
+/* n planes of h × w flow at twice the size H × W: out = 2 · in at (min(y/2, h−1), min(x/2, w−1)). */
+typedef struct DNLSFlowDouble {
+    DNLS_DEVICE(const int) in;
+    DNLS_DEVICE(int) out;
+    dnls_i64 n;
+    int h, w, H, W;
+} DNLSFlowDouble;
+
+/* The median of each (2·radius + 1)² window (clipped at the border; the lower middle value of an
+ * even count) of n planes of H × W. */
+typedef struct DNLSFlowMedian {
+    DNLS_DEVICE(const int) in;
+    DNLS_DEVICE(int) out;
+    dnls_i64 n;
+    int H, W, radius;
+} DNLSFlowMedian;
+
+/* The two-frame clips of pairs first ..< first + P (pair p: every forward pair (b·T + t, b·T + t + 1)
+ * of the B × T frames, then every backward one (b·T + t, b·T + t − 1)): video (P, 2, C, H, W) the
+ * frame and its target, keys the target twice, moves (P, 2, 2, H, W) the predicted flow of the
+ * pair in slot 0 and zeros in slot 1. */
+typedef struct DNLSFlowClip {
+    DNLS_DEVICE(const float) level;
+    DNLS_DEVICE(const int) predicted;
+    DNLS_DEVICE(float) video;
+    DNLS_DEVICE(float) keys;
+    DNLS_DEVICE(float) moves;
+    dnls_i64 first;
+    int P, B, T, C, H, W;
+} DNLSFlowClip;
+
+/* The displacements a K = 1 search found for queries start ..< start + n of the H × W grid of each
+ * clip (indices (P, n, 1, 3)) into the flows of pairs first ..< first + P; a query without a
+ * candidate keeps its flow. */
+typedef struct DNLSFlowUpdate {
+    DNLS_DEVICE(const int) indices;
+    DNLS_DEVICE(int) flows;
+    dnls_i64 first, start;
+    int P, n, H, W;
+} DNLSFlowUpdate;
+
+/* The flows of the pairs as forward and backward flows (B·T, 2, plane), zero where a frame has no
+ * pair (the last frame forward, the first backward). */
+typedef struct DNLSFlowAssemble {
+    DNLS_DEVICE(const int) flows;
+    DNLS_DEVICE(float) forward;
+    DNLS_DEVICE(float) backward;
+    int B, T;
+    dnls_i64 plane;
+} DNLSFlowAssemble;
+
 #endif

@@ -61,6 +61,14 @@ enum CUDAKernelEntry: String, CaseIterable, Sendable {
     case colourBasis = "colour_basis"
     case normaliseSums = "normalise_sums"
     case meansWeights = "means_weights"
+    // Flow estimation's steps (`flow`)
+    case flowBlur = "flow_blur"
+    case flowHalve = "flow_halve"
+    case flowDouble = "flow_double"
+    case flowMedian = "flow_median"
+    case flowClip = "flow_clip"
+    case flowUpdate = "flow_update"
+    case flowAssemble = "flow_assemble"
 }
 
 /// The compile-time constants a kernel module is specialised with. Each field is one NVRTC

@@ -31,6 +31,7 @@ struct CUDAKernelModule: Sendable {
         CUDAKernelModule(name: "checks", family: CUDAKernelSource.checks + CUDAKernelSource.failureRecord),
         CUDAKernelModule(name: "tensorMath", family: CUDAKernelSource.tensorMath),
         CUDAKernelModule(name: "denoise", family: CUDAKernelSource.denoise),
+        CUDAKernelModule(name: "flow", family: CUDAKernelSource.flow),
     ]
 
     private static let byKernel: [String: CUDAKernelModule] = {

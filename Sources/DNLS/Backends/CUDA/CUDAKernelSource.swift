@@ -18,7 +18,7 @@ enum CUDAKernelSource {
     /// backend compiles one family at a time (``CUDAKernelModule``); `bench/kernel_report.py` reads
     /// this order.
     static var text: String {
-        headers + common + search + anchors + searchBackward + patches + deposit + checks + failureRecord + tensorMath + denoise
+        headers + common + search + anchors + searchBackward + patches + deposit + checks + failureRecord + tensorMath + denoise + flow
     }
 
     /// Geometry lookups, query grids, the register top-K and the flow chain, used by every family.
