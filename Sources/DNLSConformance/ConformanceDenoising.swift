@@ -28,10 +28,13 @@ extension ConformanceSuite {
                     }
                 }
                 let indices = try Tensor<Int32>(shape: [1, groups, k, 3], scalars: triples)
-                for (step, m) in [("first step", nil), ("second step", Optional(model))] {
-                    let want = try host.bayesEstimates(patches, model: m, indices: indices, layout: layout, variance: 625)
+                for (step, m, flatness) in [("first step", nil, 0.0), ("second step", Optional(model), 0.0),
+                                            ("first step with flat areas", nil, 5400.0)] {
+                    let want = try host.bayesEstimates(patches, model: m, indices: indices, layout: layout, variance: 625,
+                                                       flatness: flatness)
                     let got = try gpu.bayesEstimates(try patches.to(device), model: try m?.to(device),
-                                                     indices: try indices.to(device), layout: layout, variance: 625)
+                                                     indices: try indices.to(device), layout: layout, variance: 625,
+                                                     flatness: flatness)
                     let (a, b) = (try got.to(.cpu).scalars, want.scalars)
                     if let i = a.indices.first(where: { a[$0].bitPattern != b[$0].bitPattern }) {
                         problems.append("Bayes estimate, \(step), K \(k), D \(d): element \(i) is \(a[i]), the host's \(b[i])")

@@ -58,6 +58,28 @@ import Testing
         }
     }
 
+    @Test("A flat group of a first step takes its channels' means; a group that spreads more than the threshold does not")
+    func flatAreas() throws {
+        var rng = SplitMix64(seed: 8)
+        let layout = GroupLayout(groups: 2, neighbours: 10, channels: 2, entries: 9)
+        var values: [Float] = []
+        for g in 0..<2 { for _ in 0..<(10 * 2 * 9) { values.append(100 + Float(rng.uniform(-1, 1)) * (g == 0 ? 5 : 60)) } }
+        let patches = try Tensor<Float>(shape: [1, 2, 10, 2, 3, 3], scalars: values)
+        let indices = try Tensor<Int32>(shape: [1, 2, 10, 3], scalars: [Int32](repeating: 0, count: 60))
+        let out = try HostDenoising().bayesEstimates(patches, model: nil, indices: indices, layout: layout, variance: 100,
+                                                     flatness: 1.05 * 1.05 * 100).scalars
+        for c in 0..<2 {
+            let channel = (0..<10).flatMap { r in (0..<9).map { e in (r * 2 + c) * 9 + e } }
+            let mean = channel.reduce(0.0) { $0 + Double(values[$1]) } / 90
+            #expect(channel.allSatisfy { out[$0] == Float(mean) })
+        }
+        let wide = 180..<360
+        #expect(Array(out[wide]) != Array(values[wide]))
+        #expect(Set(out[wide]).count > 2)  // estimated patch by patch, not flattened
+        let off = try HostDenoising().bayesEstimates(patches, model: nil, indices: indices, layout: layout, variance: 100)
+        #expect(Set(off.scalars[0..<90]).count > 2)
+    }
+
     @Test("The colour basis and its inverse restore a video")
     func colourBasisRoundTrip() throws {
         var rng = SplitMix64(seed: 6)

@@ -475,10 +475,26 @@ typedef struct DNLSBayesGroups {
     DNLS_DEVICE(float) out;
     DNLS_DEVICE(const float) model;
     DNLS_DEVICE(const int) indices;
+    /* When not null, flat[g] ≠ 0 marks a flat group, whose rows take flatMeans[g·C + c]. */
+    DNLS_DEVICE(const int) flat;
+    DNLS_DEVICE(const double) flatMeans;
     dnls_i64 groups;
     int K, C;
     double variance;
 } DNLSBayesGroups;
+
+/* Which groups of a first step are flat: the mean over the C channels of each channel's sample
+ * variance (over the group's present rows and D entries) below flatness; the channel means of
+ * each group into means[g·C + c]. One thread per group. */
+typedef struct DNLSBayesFlat {
+    DNLS_DEVICE(const float) patches;
+    DNLS_DEVICE(const int) indices;
+    DNLS_DEVICE(int) flat;
+    DNLS_DEVICE(double) means;
+    dnls_i64 groups;
+    int K, C, D;
+    double flatness;
+} DNLSBayesFlat;
 
 /* out[f, c, p] = Σ_j w[3·c + j] · in[f, j, p] for frames of three channels of P pixels. */
 typedef struct DNLSColourBasis {

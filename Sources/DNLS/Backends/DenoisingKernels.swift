@@ -24,9 +24,11 @@ package protocol DenoisingKernels: Sendable {
     /// of the group in `model` (`nil`: in `patches` itself, with a ridge `ρ` of 10⁻³σ² instead
     /// of σ²), `m` the model's mean in the first step and the group's own in the second. Rows
     /// whose index is missing (`t < 0`), groups of fewer than two patches and channels whose
-    /// matrix is not positive definite are left as they are.
+    /// matrix is not positive definite are left as they are. In the first step (no `model`), a
+    /// group whose values spread less than `flatness` (the mean over its channels of each
+    /// channel's sample variance; 0: never) is flat: each of its channels takes its mean.
     func bayesEstimates(_ patches: Tensor<Float>, model: Tensor<Float>?, indices: Tensor<Int32>, layout: GroupLayout,
-                        variance: Double) throws(DNLSError) -> Tensor<Float>
+                        variance: Double, flatness: Double) throws(DNLSError) -> Tensor<Float>
 
     /// Each pixel's three channels mixed by the rows of `matrix` (a 3 × 3 matrix, row-major).
     func mixedColours(_ video: Tensor<Float>, matrix: [Float], plane: Int) throws(DNLSError) -> Tensor<Float>
@@ -54,7 +56,7 @@ package struct HostDenoising: DenoisingKernels {
     package init() {}
 
     package func bayesEstimates(_ patches: Tensor<Float>, model: Tensor<Float>?, indices: Tensor<Int32>, layout: GroupLayout,
-                        variance: Double) throws(DNLSError) -> Tensor<Float> {
+                                variance: Double, flatness: Double = 0) throws(DNLSError) -> Tensor<Float> {
         var x = try patches.hostElements()
         let m = try model?.hostElements()
         let valid = try indices.hostElements()
@@ -64,7 +66,8 @@ package struct HostDenoising: DenoisingKernels {
                 let patches = SharedPointer(x.baseAddress!), model = SharedPointer(statistics.baseAddress)
                 DispatchQueue.concurrentPerform(iterations: layout.groups) { g in
                     BayesGroup.estimate(group: g, layout: layout, patches: patches.pointer!,
-                                        model: m == nil ? nil : model.pointer, indices: valid, variance: variance)
+                                        model: m == nil ? nil : model.pointer, indices: valid, variance: variance,
+                                        flatness: flatness)
                 }
             }
         }
@@ -127,12 +130,16 @@ private struct SharedPointer: @unchecked Sendable {
 /// (`bayes_groups`) performs the same operations in the same order.
 enum BayesGroup {
     /// Replaces the patches of group `g` by their Bayes estimates (see
-    /// ``DenoisingKernels/bayesEstimates(_:model:indices:layout:variance:)``).
+    /// ``DenoisingKernels/bayesEstimates(_:model:indices:layout:variance:flatness:)``).
     static func estimate(group g: Int, layout: GroupLayout, patches x: UnsafeMutablePointer<Float>,
-                         model: UnsafeMutablePointer<Float>?, indices: [Int32], variance: Double) {
+                         model: UnsafeMutablePointer<Float>?, indices: [Int32], variance: Double, flatness: Double) {
         let d = layout.entries, k = layout.neighbours, patch = layout.channels * d
         let rows = (0..<k).filter { indices[3 * (g * k + $0)] >= 0 }
         guard rows.count >= 2 else { return }
+        if model == nil, flatness > 0, let means = flatMeans(group: g, layout: layout, rows: rows, patches: x, flatness: flatness) {
+            for c in 0..<layout.channels { for r in rows { for e in 0..<d { x[(g * k + r) * patch + c * d + e] = Float(means[c]) } } }
+            return
+        }
         var a = [Double](repeating: 0, count: d * d), mean = [Double](repeating: 0, count: d)
         var z = [Double](repeating: 0, count: d)
         for c in 0..<layout.channels {
@@ -173,6 +180,29 @@ enum BayesGroup {
         }
     }
 
+    /// The mean of each channel of group `g`'s rows when the group is flat (the mean over its
+    /// channels of each channel's sample variance below `flatness`), else nil.
+    static func flatMeans(group g: Int, layout: GroupLayout, rows: [Int], patches x: UnsafeMutablePointer<Float>,
+                          flatness: Double) -> [Double]? {
+        let d = layout.entries, patch = layout.channels * d, count = Double(rows.count * d)
+        var means = [Double](repeating: 0, count: layout.channels), spread = 0.0
+        for c in 0..<layout.channels {
+            var sum = 0.0
+            for r in rows { for e in 0..<d { sum += Double(x[(g * layout.neighbours + r) * patch + c * d + e]) } }
+            let mean = sum / count
+            var squares = 0.0
+            for r in rows {
+                for e in 0..<d {
+                    let u = Double(x[(g * layout.neighbours + r) * patch + c * d + e]) - mean
+                    squares += u * u
+                }
+            }
+            means[c] = mean
+            spread += squares / (count - 1)
+        }
+        return spread / Double(layout.channels) < flatness ? means : nil
+    }
+
     /// The lower Cholesky factor of the symmetric matrix whose lower triangle `a` holds, in place;
     /// false when the matrix is not positive definite.
     static func cholesky(_ a: inout [Double], _ n: Int) -> Bool {
@@ -205,3 +235,4 @@ enum BayesGroup {
         }
     }
 }
+

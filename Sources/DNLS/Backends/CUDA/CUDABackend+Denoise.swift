@@ -15,11 +15,22 @@ extension CUDABackend: DenoisingKernels {
     static let bayesSharedLimit = 200 * 1024
 
     package func bayesEstimates(_ patches: Tensor<Float>, model: Tensor<Float>?, indices: Tensor<Int32>, layout: GroupLayout,
-                        variance: Double) throws(DNLSError) -> Tensor<Float> {
+                                variance: Double, flatness: Double) throws(DNLSError) -> Tensor<Float> {
         let warpBytes = Self.bayesWarpBytes(neighbours: layout.neighbours, entries: layout.entries)
         guard warpBytes <= Self.bayesSharedLimit else {
             return try HostDenoising().bayesEstimates(patches, model: model, indices: indices, layout: layout,
-                                                      variance: variance)
+                                                      variance: variance, flatness: flatness)
+        }
+        // A first step's flat groups, found first (one thread a group).
+        var flat: (groups: Tensor<Int32>, means: Tensor<Double>)?
+        if model == nil, flatness > 0 {
+            let groups: Tensor<Int32> = try scratch([layout.groups])
+            let means: Tensor<Double> = try scratch([layout.groups * layout.channels])
+            try launch(.bayesFlat, count: layout.groups, parameters: DNLSBayesFlat(
+                patches: pointer(patches), indices: pointer(indices), flat: pointer(groups), means: pointer(means),
+                groups: Int64(layout.groups), K: Int32(layout.neighbours), C: Int32(layout.channels),
+                D: Int32(layout.entries), flatness: flatness))
+            flat = (groups, means)
         }
         // Up to four warps a block while they fit in 96 KiB.
         let warps = max(1, min(4, 96 * 1024 / warpBytes))
@@ -31,7 +42,7 @@ extension CUDABackend: DenoisingKernels {
         try launch(.bayesGroups, constants: constants, blocks: (items + warps - 1) / warps, threads: 32 * warps,
                    sharedBytes: warps * warpBytes, parameters: DNLSBayesGroups(
                        patches: pointer(patches), out: pointer(out), model: pointer(model), indices: pointer(indices),
-                       groups: Int64(layout.groups), K: Int32(layout.neighbours), C: Int32(layout.channels),
+                       flat: pointer(flat?.groups), flatMeans: pointer(flat?.means), groups: Int64(layout.groups), K: Int32(layout.neighbours), C: Int32(layout.channels),
                        variance: variance))
         return out
     }

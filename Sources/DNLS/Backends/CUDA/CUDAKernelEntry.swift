@@ -58,6 +58,7 @@ enum CUDAKernelEntry: String, CaseIterable, Sendable {
     case mathChannelMixPartials = "tm_channel_mix_partials"
     // The denoisers' steps (`denoise`)
     case bayesGroups = "bayes_groups"
+    case bayesFlat = "bayes_flat"
     case colourBasis = "colour_basis"
     case normaliseSums = "normalise_sums"
     case meansWeights = "means_weights"

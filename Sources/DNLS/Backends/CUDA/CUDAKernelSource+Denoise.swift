@@ -3,6 +3,9 @@ extension CUDAKernelSource {
     /// estimate of every patch group (non-local Bayes), the colour basis, the normalisation of
     /// an aggregation, and the weights of non-local means.
     ///
+    /// A first step's flat groups (values that spread no more than the noise) take their mean,
+    /// found by `bayes_flat` before the estimate.
+    ///
     /// The group estimate repeats the host's arithmetic operation for operation, in double, with
     /// the rounded intrinsics (`__dmul_rn`, `__dadd_rn`, …), which the compiler never contracts
     /// into fused multiply-adds: a GPU estimate is bit for bit the host's. One warp per (group,
@@ -93,6 +96,14 @@ extern "C" __global__ void __launch_bounds__(32 * GE_WARPS) bayes_groups(const D
     __syncwarp();
     int n = 0;
     for (int r = 0; r < K; ++r) n += valid[r];
+    if (p.flat && p.flat[g]) {  // a flat group: every present row takes the channel's mean
+        const float m = __double2float_rn(p.flatMeans[g * C + c]);
+        for (int i = lane; i < K * D; i += 32) {
+            const int r = i / D;
+            p.out[((g * K + r) * C + c) * D + i - r * D] = valid[r] ? m : xs[i];
+        }
+        return;
+    }
     // Second step: C_b + σ²I. First step: Cₙ, which holds σ²I in expectation; a little of σ² more
     // keeps a group of nearly equal patches factorisable. A group of fewer than two patches, or a
     // covariance that is not positive definite, leaves the channel as it is (the same for the warp).
@@ -133,6 +144,42 @@ extern "C" __global__ void __launch_bounds__(32 * GE_WARPS) bayes_groups(const D
         }
         for (int e = 0; e < GE_D; ++e) out[e] = __double2float_rn(__dsub_rn((double)x[e], __dmul_rn(p.variance, z[e])));
     }
+}
+
+// One thread per group, the host's sums in the host's order.
+extern "C" __global__ void bayes_flat(const DNLSBayesFlat p) {
+    const i64 g = (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    if (g >= p.groups) return;
+    const int K = p.K, C = p.C, D = p.D;
+    int n = 0;
+    for (int r = 0; r < K; ++r) n += p.indices[3 * (g * K + r)] >= 0;
+    int flat = 0;
+    if (n >= 2) {
+        const double count = (double)(n * D);
+        double spread = 0.0;
+        for (int c = 0; c < C; ++c) {
+            double sum = 0.0;
+            for (int r = 0; r < K; ++r) {
+                if (p.indices[3 * (g * K + r)] < 0) continue;
+                const float* x = p.patches + ((g * K + r) * C + c) * D;
+                for (int e = 0; e < D; ++e) sum = __dadd_rn(sum, (double)x[e]);
+            }
+            const double mean = __ddiv_rn(sum, count);
+            double squares = 0.0;
+            for (int r = 0; r < K; ++r) {
+                if (p.indices[3 * (g * K + r)] < 0) continue;
+                const float* x = p.patches + ((g * K + r) * C + c) * D;
+                for (int e = 0; e < D; ++e) {
+                    const double u = __dsub_rn((double)x[e], mean);
+                    squares = __dadd_rn(squares, __dmul_rn(u, u));
+                }
+            }
+            p.means[g * C + c] = mean;
+            spread = __dadd_rn(spread, __ddiv_rn(squares, __dsub_rn(count, 1.0)));
+        }
+        flat = __ddiv_rn(spread, (double)C) < p.flatness;
+    }
+    p.flat[g] = flat;
 }
 
 // One thread per pixel of a frame: the three channels mixed by the 3 × 3 matrix w, summed left
