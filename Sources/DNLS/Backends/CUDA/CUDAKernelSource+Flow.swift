@@ -11,27 +11,34 @@ extension CUDAKernelSource {
 
 __device__ __forceinline__ int flow_clamp(int v, int n) { return v < 0 ? 0 : v >= n ? n - 1 : v; }
 
+// This thread's pixel (plane, y, x) of `planes` planes of H × W; false past the last.
+__device__ __forceinline__ bool flow_pixel(i64 planes, int H, int W, i64* plane, int* y, int* x) {
+    const i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x, size = (i64)H * W;
+    if (i >= planes * size) return false;
+    *plane = i / size;
+    *y = (int)(i % size / W);
+    *x = (int)(i % W);
+    return true;
+}
+
 extern "C" __global__ void flow_blur(const DNLSFlowBlur p) {
-    const i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    const i64 plane = (i64)p.H * p.W;
-    if (i >= p.planes * plane) return;
-    const i64 base = i / plane * plane;
-    const int y = (int)(i % plane / p.W), x = (int)(i % p.W);
+    i64 pl;
+    int y, x;
+    if (!flow_pixel(p.planes, p.H, p.W, &pl, &y, &x)) return;
+    const i64 base = pl * p.H * p.W;
     float sum = 0.0f;
     for (int k = 0; k <= 2 * p.reach; ++k) {
         const float v = p.along == 0 ? p.in[base + (i64)y * p.W + flow_clamp(x + k - p.reach, p.W)]
                                      : p.in[base + (i64)flow_clamp(y + k - p.reach, p.H) * p.W + x];
         sum = __fadd_rn(sum, __fmul_rn(p.taps[k], v));
     }
-    p.out[i] = sum;
+    p.out[base + (i64)y * p.W + x] = sum;
 }
 
 extern "C" __global__ void flow_halve(const DNLSFlowHalve p) {
-    const i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    const i64 plane = (i64)p.H2 * p.W2;
-    if (i >= p.planes * plane) return;
-    const i64 pl = i / plane;
-    const int y = (int)(i % plane / p.W2), x = (int)(i % p.W2);
+    i64 pl;
+    int y, x;
+    if (!flow_pixel(p.planes, p.H2, p.W2, &pl, &y, &x)) return;
     float sum = 0.0f, count = 0.0f;
     for (int yy = 2 * y; yy < min(2 * y + 2, p.H); ++yy) {
         for (int xx = 2 * x; xx < min(2 * x + 2, p.W); ++xx) {
@@ -39,24 +46,20 @@ extern "C" __global__ void flow_halve(const DNLSFlowHalve p) {
             count += 1.0f;
         }
     }
-    p.out[i] = __fdiv_rn(sum, count);
+    p.out[(pl * p.H2 + y) * p.W2 + x] = __fdiv_rn(sum, count);
 }
 
 extern "C" __global__ void flow_double(const DNLSFlowDouble p) {
-    const i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    const i64 plane = (i64)p.H * p.W;
-    if (i >= p.n * plane) return;
-    const i64 c = i / plane;
-    const int y = (int)(i % plane / p.W), x = (int)(i % p.W);
-    p.out[i] = 2 * p.in[(c * p.h + min(y / 2, p.h - 1)) * p.w + min(x / 2, p.w - 1)];
+    i64 c;
+    int y, x;
+    if (!flow_pixel(p.n, p.H, p.W, &c, &y, &x)) return;
+    p.out[(c * p.H + y) * p.W + x] = 2 * p.in[(c * p.h + min(y / 2, p.h - 1)) * p.w + min(x / 2, p.w - 1)];
 }
 
 extern "C" __global__ void flow_median(const DNLSFlowMedian p) {
-    const i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    const i64 plane = (i64)p.H * p.W;
-    if (i >= p.n * plane) return;
-    const i64 c = i / plane;
-    const int y = (int)(i % plane / p.W), x = (int)(i % p.W);
+    i64 c;
+    int y, x;
+    if (!flow_pixel(p.n, p.H, p.W, &c, &y, &x)) return;
     int window[FLOW_MEDIAN_MAX];
     int n = 0;
     for (int yy = max(0, y - p.radius); yy <= min(p.H - 1, y + p.radius); ++yy) {
@@ -68,7 +71,7 @@ extern "C" __global__ void flow_median(const DNLSFlowMedian p) {
             ++n;
         }
     }
-    p.out[i] = window[(n - 1) / 2];
+    p.out[(c * p.H + y) * p.W + x] = window[(n - 1) / 2];
 }
 
 // Pair q's frame and target among the B × T frames (the host's FlowPairs rule).
