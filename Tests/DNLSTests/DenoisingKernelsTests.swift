@@ -80,6 +80,19 @@ import Testing
         #expect(Set(off.scalars[0..<90]).count > 2)
     }
 
+    @Test("Denoiser batches are whole groups of 16 grid rows when the size holds one")
+    func batchSizes() throws {
+        let grid = try QueryGrid(region: .whole(frames: 3, height: 100, width: 60), stride: 2)  // 30 columns
+        #expect(Aggregation.batchSize(2048, grid: grid) == 1920)
+        #expect(Aggregation.batchSize(480, grid: grid) == 480)
+        #expect(Aggregation.batchSize(479, grid: grid) == 479)
+        #expect(Aggregation.batchSize(100_000, grid: grid) == 99_840)
+        let tiny = try QueryGrid(region: .whole(frames: 1, height: 4, width: 4))
+        #expect(Aggregation.batchSize(10, grid: tiny) == 10)
+        #expect(Aggregation.batchSize(1000, grid: tiny) == 1000 / 64 * 64)
+        #expect(!SearchedTables.trusted)  // the callers' tables are checked
+    }
+
     @Test("The colour basis and its inverse restore a video")
     func colourBasisRoundTrip() throws {
         var rng = SplitMix64(seed: 6)

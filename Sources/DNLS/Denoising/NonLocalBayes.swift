@@ -38,7 +38,8 @@ public struct NonLocalBayes: Sendable, Hashable {
     /// Spacing of the query grid: every patch of every group is aggregated, so a stride of 2
     /// still covers every pixel many times.
     public var queryStride = 2
-    /// Queries per batch.
+    /// Queries per batch, rounded down to whole groups of 16 rows of the query grid when it holds
+    /// one (the GPU search works on tiles of query rows).
     public var batchSize = 2048
     /// Run the second step, guided by the first estimate.
     public var twoStep = true
@@ -101,20 +102,23 @@ public struct NonLocalBayes: Sendable, Hashable {
                                  stride: queryStride)
         var sums = try Tensor<Float>.zeros(values.shape, on: values.device)
         var counts = try Tensor<Float>.zeros(shape.videoShape(channels: 1), on: values.device)
-        let batchSize = min(self.batchSize, max(1, grid.count))
+        let batchSize = Aggregation.batchSize(self.batchSize, grid: grid)
         let batches = (grid.count + batchSize - 1) / batchSize
         let variance = Double(sigma) * Double(sigma)
         let flatness = model == nil ? flatAreas.map { Double($0) * Double($0) * variance } ?? 0 : 0
         for (n, start) in stride(from: 0, to: grid.count, by: batchSize).enumerated() {
             let batch = start..<min(start + batchSize, grid.count)
             let found = try search(guide, queries: .grid(grid, batch: batch), flows: flows)
-            let patches = try scatter(values, indices: found.indices)
-            let statistics = try model.map { (v) throws(DNLSError) in try scatter(v, indices: found.indices) }
-            let layout = GroupLayout(groups: shape.batch * batch.count, neighbours: k, channels: shape.channels,
-                                     entries: patchSize * patchSize)
-            let estimates = try kernels.bayesEstimates(patches, model: statistics, indices: found.indices, layout: layout,
-                                                       variance: variance, flatness: flatness)
-            try gather.accumulate(estimates, indices: found.indices, into: &sums, weightSum: &counts)
+            // The search's own indices: not checked again.
+            try SearchedTables.$trusted.binding(true) { () throws(DNLSError) in
+                let patches = try scatter(values, indices: found.indices)
+                let statistics = try model.map { (v) throws(DNLSError) in try scatter(v, indices: found.indices) }
+                let layout = GroupLayout(groups: shape.batch * batch.count, neighbours: k, channels: shape.channels,
+                                         entries: patchSize * patchSize)
+                let estimates = try kernels.bayesEstimates(patches, model: statistics, indices: found.indices,
+                                                           layout: layout, variance: variance, flatness: flatness)
+                try gather.accumulate(estimates, indices: found.indices, into: &sums, weightSum: &counts)
+            }
             progress(n + 1, batches)
         }
         // A pixel that nothing covered keeps its value.

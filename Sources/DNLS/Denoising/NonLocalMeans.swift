@@ -23,7 +23,8 @@ public struct NonLocalMeans: Sendable, Hashable {
     public var neighbours = 16
     /// Spacing of the query grid (1: every pixel is a query).
     public var queryStride = 1
-    /// Queries per batch.
+    /// Queries per batch, rounded down to whole groups of 16 rows of the query grid when it holds
+    /// one (the GPU search works on tiles of query rows).
     public var batchSize = 8192
     /// `h / σ` of the first step.
     public var filtering: Float = 0.8
@@ -72,7 +73,7 @@ public struct NonLocalMeans: Sendable, Hashable {
         let entries = Float(shape.channels * patchSize * patchSize)
         let noise = subtractNoise ? 2 * sigma * sigma : 0
         let kernels = try denoisingKernels(device: values.device)
-        let batchSize = min(self.batchSize, max(1, grid.count))  // no overflow for huge batch sizes
+        let batchSize = Aggregation.batchSize(self.batchSize, grid: grid)
         let batches = (grid.count + batchSize - 1) / batchSize
         for (n, start) in stride(from: 0, to: grid.count, by: batchSize).enumerated() {
             let batch = start..<min(start + batchSize, grid.count)
@@ -80,7 +81,9 @@ public struct NonLocalMeans: Sendable, Hashable {
             // Each query's weight total, spread over its patch: the denominator of the average.
             let (weights, totals) = try kernels.meansWeights(found.distances, entries: entries, noise: noise, hh: h * h,
                                                              spread: patchSize * patchSize)
-            let sums = try wpsum(values, weights: weights, indices: found.indices)
+            let sums = try SearchedTables.$trusted.binding(true) { () throws(DNLSError) in  // the search's own indices
+                try wpsum(values, weights: weights, indices: found.indices)
+            }
             try fold.accumulate(sums, grid: grid, batch: batch, into: &numerator)
             let totalPatches = totals.withShape(shape.output([batch.count, 1, 1, patchSize, patchSize]))
             try fold.accumulate(totalPatches, grid: grid, batch: batch, into: &denominator)

@@ -104,8 +104,18 @@ func checkedTriples(_ tensor: Tensor<Int32>, video: VideoShape, argument: String
         try checkPositions(triples, video: video, argument: argument, allowMissing: allowMissing)
         return .host(triples)
     }
-    try gpuValidation(ordinal: ordinal).checkTriples(tensor, video: video, argument: argument, allowMissing: allowMissing)
+    if !SearchedTables.trusted {
+        try gpuValidation(ordinal: ordinal).checkTriples(tensor, video: video, argument: argument, allowMissing: allowMissing)
+    }
     return .device(tensor)
+}
+
+/// Whether the index tables of the calls in scope come from the library's own search of the same
+/// video, just before: valid by construction, so a GPU does not check them again (an eager check
+/// makes the host wait for the device). Set only by the library's pipelines (the denoisers) around
+/// their batches, never around a caller's tensors.
+enum SearchedTables {
+    @TaskLocal static var trusted = false
 }
 
 /// Where each patch `(b, q, m)` of a patch tensor `(B, Q, K, C, ps, ps)` sits in the video.
