@@ -63,10 +63,11 @@ package struct HostDenoising: DenoisingKernels {
         let statistics = m ?? []
         x.withUnsafeMutableBufferPointer { x in
             statistics.withUnsafeBufferPointer { statistics in
-                let patches = SharedPointer(x.baseAddress!), model = SharedPointer(statistics.baseAddress)
+                let patches = UncheckedSendable(x.baseAddress!)  // each group writes only its own patches
+                let model = UncheckedSendable(statistics.baseAddress.map(UnsafeMutablePointer.init(mutating:)))
                 DispatchQueue.concurrentPerform(iterations: layout.groups) { g in
-                    BayesGroup.estimate(group: g, layout: layout, patches: patches.pointer!,
-                                        model: m == nil ? nil : model.pointer, indices: valid, variance: variance,
+                    BayesGroup.estimate(group: g, layout: layout, patches: patches.value,
+                                        model: m == nil ? nil : model.value, indices: valid, variance: variance,
                                         flatness: flatness)
                 }
             }
@@ -117,13 +118,6 @@ package struct HostDenoising: DenoisingKernels {
         return (try Tensor(uncheckedShape: distances.shape, scalars: weights).to(distances.device),
                 try Tensor(uncheckedShape: Array(distances.shape.dropLast()) + [spread], scalars: totals).to(distances.device))
     }
-}
-
-/// A pointer that concurrent iterations share, each writing only its own group's patches.
-private struct SharedPointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>?
-    init(_ pointer: UnsafeMutablePointer<Float>?) { self.pointer = pointer }
-    init(_ pointer: UnsafePointer<Float>?) { self.pointer = pointer.map { UnsafeMutablePointer(mutating: $0) } }
 }
 
 /// The host's Bayes estimate of one group, channel by channel, in `Double`; the GPU kernel

@@ -69,23 +69,23 @@ package struct HostFlowKernels: FlowKernels {
         var across = [Float](repeating: 0, count: values.count), out = across
         across.withUnsafeMutableBufferPointer { acrossBuffer in
             out.withUnsafeMutableBufferPointer { outBuffer in
-                let across = FlowScratch(acrossBuffer.baseAddress!), out = FlowScratch(outBuffer.baseAddress!)
+                let across = UncheckedSendable(acrossBuffer.baseAddress!), out = UncheckedSendable(outBuffer.baseAddress!)
                 fastParallelFor(planes) { p in  // each plane writes only its own values
                     let base = p * height * width
                     for y in 0..<height {
                         for x in 0..<width {
                             var sum: Float = 0
                             for (i, tap) in taps.enumerated() { sum += tap * values[base + y * width + min(max(x + i - reach, 0), width - 1)] }
-                            across.pointer[base + y * width + x] = sum
+                            across.value[base + y * width + x] = sum
                         }
                     }
                     for y in 0..<height {
                         for x in 0..<width {
                             var sum: Float = 0
                             for (i, tap) in taps.enumerated() {
-                                sum += tap * across.pointer[base + min(max(y + i - reach, 0), height - 1) * width + x]
+                                sum += tap * across.value[base + min(max(y + i - reach, 0), height - 1) * width + x]
                             }
-                            out.pointer[base + y * width + x] = sum
+                            out.value[base + y * width + x] = sum
                         }
                     }
                 }
@@ -99,7 +99,7 @@ package struct HostFlowKernels: FlowKernels {
         let (h2, w2) = ((h + 1) / 2, (w + 1) / 2)
         var out = [Float](repeating: 0, count: planes * h2 * w2)
         out.withUnsafeMutableBufferPointer { buffer in
-            let out = FlowScratch(buffer.baseAddress!)
+            let out = UncheckedSendable(buffer.baseAddress!)
             fastParallelFor(planes) { p in
                 for y in 0..<h2 {
                     for x in 0..<w2 {
@@ -107,7 +107,7 @@ package struct HostFlowKernels: FlowKernels {
                         for yy in 2 * y ..< min(2 * y + 2, h) {
                             for xx in 2 * x ..< min(2 * x + 2, w) { sum += values[(p * h + yy) * w + xx]; count += 1 }
                         }
-                        out.pointer[(p * h2 + y) * w2 + x] = sum / count
+                        out.value[(p * h2 + y) * w2 + x] = sum / count
                     }
                 }
             }
@@ -134,7 +134,7 @@ package struct HostFlowKernels: FlowKernels {
         var out = flow
         let side = 2 * radius + 1
         out.withUnsafeMutableBufferPointer { buffer in
-            let out = FlowScratch(buffer.baseAddress!)
+            let out = UncheckedSendable(buffer.baseAddress!)
             // One task per plane and row, each with its own window buffer, writing its row only.
             fastParallelFor(n * height) { task in
                 let (c, y) = (task / height, task % height)
@@ -151,7 +151,7 @@ package struct HostFlowKernels: FlowKernels {
                                 n += 1
                             }
                         }
-                        out.pointer[(c * height + y) * width + x] = window[(n - 1) / 2]
+                        out.value[(c * height + y) * width + x] = window[(n - 1) / 2]
                     }
                 }
             }
@@ -209,10 +209,4 @@ package struct HostFlowKernels: FlowKernels {
         return (try Tensor(uncheckedShape: shape, scalars: forward).to(tensor.device),
                 try Tensor(uncheckedShape: shape, scalars: backward).to(tensor.device))
     }
-}
-
-/// A buffer that the tasks of ``fastParallelFor(_:_:)`` share, each writing only its own elements.
-private struct FlowScratch<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

@@ -17,15 +17,6 @@ let fastCPUCount: Int = {
     #endif
 }()
 
-/// Lets a non-`Sendable` value cross into `concurrentPerform`'s `@Sendable` closure.
-///
-/// Used only by ``fastParallelFor(_:_:)``, whose contract makes this safe: every task reads shared
-/// inputs and writes a set of output elements that no other task writes (disjoint ranges or
-/// disjoint row bands), so there are no racing writes.
-struct FastTaskBox<T>: @unchecked Sendable {
-    let value: T
-}
-
 /// Runs `body(i)` for every `i` in `0..<count`, on all cores when `count > 1`.
 ///
 /// Contract: tasks write disjoint elements — no element of any output is written by two tasks —
@@ -38,7 +29,7 @@ func fastParallelFor(_ count: Int, _ body: (Int) -> Void) {
         return
     }
     withoutActuallyEscaping(body) { body in
-        let task = FastTaskBox(value: body)
+        let task = UncheckedSendable(body)
         DispatchQueue.concurrentPerform(iterations: count) { task.value($0) }
     }
 }
