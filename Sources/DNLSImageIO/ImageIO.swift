@@ -1,4 +1,5 @@
 import CImageCodecs
+import Dispatch
 @_spi(FileIO) import DNLS
 #if canImport(Glibc)
 import Glibc
@@ -179,14 +180,26 @@ package enum ImageIO {
         let frameSize = frameShape.reduce(1, *)
         let count = shape.dropLast(3).reduce(1, *)
         let values = try video.to(.cpu).scalars
-        var paths: [String] = []
-        for t in 0..<count {
+        let paths = (0..<count).map { folder + "/" + prefix + "_" + pad($0) + ".png" }
+        try inParallel(count) { t throws(DNLSError) in
             let frame = try Tensor(shape: frameShape, scalars: Array(values[(t * frameSize)..<((t + 1) * frameSize)]))
-            let path = folder + "/" + prefix + "_" + pad(t) + ".png"
-            try writePNG(frame, to: path)
-            paths.append(path)
+            try writePNG(frame, to: paths[t])
         }
         return paths
+    }
+
+    /// Runs `body(t)` for every `t` in `0..<count` on all cores (PNG encoding is most of the time
+    /// of writing pictures, and frames are independent); throws the error of the first frame that
+    /// failed, after all have finished.
+    private static func inParallel(_ count: Int, _ body: @Sendable (Int) throws(DNLSError) -> Void) throws(DNLSError) {
+        nonisolated(unsafe) var failures = [DNLSError?](repeating: nil, count: count)
+        failures.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let slots = slots  // each frame writes only its own slot
+            DispatchQueue.concurrentPerform(iterations: count) { t in
+                do throws(DNLSError) { try body(t) } catch { slots[t] = error }
+            }
+        }
+        if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
     }
 
     /// Side-by-side pictures: frame t of each video (all the same shape), left to right, as
@@ -200,11 +213,12 @@ package enum ImageIO {
         let (channels, height, width) = (shape[shape.count - 3], shape[shape.count - 2], shape[shape.count - 1])
         let frameSize = channels * height * width
         let count = shape.dropLast(3).reduce(1, *)
-        var sources: [[Float]] = []
-        for video in videos { sources.append(try video.to(.cpu).scalars) }
+        var loaded: [[Float]] = []
+        for video in videos { loaded.append(try video.to(.cpu).scalars) }
+        let sources = loaded
         let stripWidth = width * videos.count
-        var paths: [String] = []
-        for t in 0..<count {
+        let paths = (0..<count).map { folder + "/" + prefix + "_" + pad($0) + ".png" }
+        try inParallel(count) { t throws(DNLSError) in
             var strip = [Float](repeating: 0, count: channels * height * stripWidth)
             for (k, source) in sources.enumerated() {
                 for c in 0..<channels {
@@ -215,9 +229,7 @@ package enum ImageIO {
                     }
                 }
             }
-            let path = folder + "/" + prefix + "_" + pad(t) + ".png"
-            try writePNG(try Tensor(shape: [channels, height, stripWidth], scalars: strip), to: path)
-            paths.append(path)
+            try writePNG(try Tensor(shape: [channels, height, stripWidth], scalars: strip), to: paths[t])
         }
         return paths
     }

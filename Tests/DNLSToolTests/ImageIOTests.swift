@@ -220,6 +220,26 @@ import Glibc
         #expect(throws: DNLSError.self) { try ImageIO.readFrames(folder: empty.path) }
     }
 
+    /// Frames and strips are written in parallel: every frame lands in its own numbered file with
+    /// its own pixels, and a folder that cannot be written fails the call and leaves no file.
+    @Test func framesAndStripsWrittenInParallelKeepTheirOrder() throws {
+        let folder = Folder("parallel")
+        let frames = (0..<9).map { Self.picture(channels: 3, height: 6, width: 5, seed: $0) }
+        let video = try Tensor(shape: [9, 3, 6, 5], scalars: frames.flatMap(\.scalars))
+        let paths = try ImageIO.writeFrames(video, folder: folder.path, prefix: "f")
+        #expect(paths == (0..<9).map { folder.path + "/f_00\($0).png" })
+        for (t, frame) in frames.enumerated() { #expect(try ImageIO.read(paths[t]).scalars == frame.scalars) }
+        let strips = try ImageIO.writeStrips([video, video], folder: folder.path, prefix: "s")
+        for (t, frame) in frames.enumerated() {
+            let strip = try ImageIO.read(strips[t])
+            #expect(strip.shape == [3, 6, 10])
+            for c in 0..<3 { for y in 0..<6 { for x in 0..<10 { #expect(strip[c, y, x] == frame[c, y, x % 5]) } } }
+        }
+        let missing = folder.path + "/absent"
+        #expect(throws: DNLSError.self) { try ImageIO.writeFrames(video, folder: missing, prefix: "f") }
+        #expect(listing(folder.path).filter { $0.hasPrefix("absent") }.isEmpty)
+    }
+
     @Test func denoiseReadsFrameFoldersAndWritesPictures() throws {
         let noisyFolder = Folder("den-noisy"), cleanFolder = Folder("den-clean"), output = Folder("den-out")
         let clean = (0..<3).map { Self.smooth(channels: 3, height: 12, width: 10).adding(Float($0)) }
