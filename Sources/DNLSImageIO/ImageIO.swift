@@ -192,7 +192,7 @@ package enum ImageIO {
     /// of writing pictures, and frames are independent); throws the error of the first frame that
     /// failed, after all have finished.
     private static func inParallel(_ count: Int, _ body: @Sendable (Int) throws(DNLSError) -> Void) throws(DNLSError) {
-        nonisolated(unsafe) var failures = [DNLSError?](repeating: nil, count: count)
+        var failures = [DNLSError?](repeating: nil, count: count)
         failures.withUnsafeMutableBufferPointer { slots in
             nonisolated(unsafe) let slots = slots  // each frame writes only its own slot
             DispatchQueue.concurrentPerform(iterations: count) { t in
@@ -213,9 +213,7 @@ package enum ImageIO {
         let (channels, height, width) = (shape[shape.count - 3], shape[shape.count - 2], shape[shape.count - 1])
         let frameSize = channels * height * width
         let count = shape.dropLast(3).reduce(1, *)
-        var loaded: [[Float]] = []
-        for video in videos { loaded.append(try video.to(.cpu).scalars) }
-        let sources = loaded
+        let sources = try videos.map { (video) throws(DNLSError) in try video.to(.cpu).scalars }
         let stripWidth = width * videos.count
         let paths = (0..<count).map { folder + "/" + prefix + "_" + pad($0) + ".png" }
         try inParallel(count) { t throws(DNLSError) in

@@ -221,7 +221,8 @@ import Glibc
     }
 
     /// Frames and strips are written in parallel: every frame lands in its own numbered file with
-    /// its own pixels, and a folder that cannot be written fails the call and leaves no file.
+    /// its own pixels, and a frame that cannot be written fails the call once the others are
+    /// written, leaving no temporary file behind.
     @Test func framesAndStripsWrittenInParallelKeepTheirOrder() throws {
         let folder = Folder("parallel")
         let frames = (0..<9).map { Self.picture(channels: 3, height: 6, width: 5, seed: $0) }
@@ -235,9 +236,13 @@ import Glibc
             #expect(strip.shape == [3, 6, 10])
             for c in 0..<3 { for y in 0..<6 { for x in 0..<10 { #expect(strip[c, y, x] == frame[c, y, x % 5]) } } }
         }
-        let missing = folder.path + "/absent"
-        #expect(throws: DNLSError.self) { try ImageIO.writeFrames(video, folder: missing, prefix: "f") }
-        #expect(listing(folder.path).filter { $0.hasPrefix("absent") }.isEmpty)
+        let blocked = Folder("parallel-blocked")
+        let obstacle = blocked.path + "/g_004.png"
+        makeDirectory(obstacle)  // frame 4 cannot be renamed into place
+        #expect(throws: DNLSError.self) { try ImageIO.writeFrames(video, folder: blocked.path, prefix: "g") }
+        #expect(blocked.entries == (0..<9).map { "g_00\($0).png" })
+        rmdir(obstacle)
+        #expect(try ImageIO.read(blocked.path + "/g_008.png").scalars == frames[8].scalars)
     }
 
     @Test func denoiseReadsFrameFoldersAndWritesPictures() throws {
