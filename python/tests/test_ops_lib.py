@@ -75,6 +75,37 @@ def test_frame_descriptors_match_the_struct_descriptors():
         _lib.descriptors("m", torch.zeros(2, device="meta"))
 
 
+def test_descriptors_of_every_rank_and_layout_in_turn():
+    """Calls of different layouts reuse the frame's slots: each reads back as its own tensors
+    (a slot that held strides before holds none after a contiguous tensor), at every rank."""
+    g = torch.Generator().manual_seed(5)
+    for trial in range(40):
+        tensors = []
+        for _ in range(int(torch.randint(1, _lib.MAX_TENSORS + 1, (1,), generator=g))):
+            rank = int(torch.randint(0, _lib.MAX_DIMENSIONS + 1, (1,), generator=g))
+            kind = int(torch.randint(0, 3, (1,), generator=g))
+            if kind == 0:
+                tensors.append(None)
+                continue
+            t = torch.zeros([2] * rank, dtype=torch.float32 if kind == 1 else torch.int32)
+            if rank >= 2 and torch.rand(1, generator=g) < 0.5:
+                t = t.transpose(0, rank - 1)
+            tensors.append(t)
+        addresses = _lib.descriptors(" ".join(["t"] * len(tensors)), *tensors)
+        for tensor, address in zip(tensors, addresses):
+            if tensor is None:
+                assert address is None
+                continue
+            packed = _lib.Tensor.from_address(address)
+            assert packed.data == tensor.data_ptr() and packed.ndim == tensor.dim()
+            assert (packed.code, packed.bits) == ((2, 32) if tensor.dtype == torch.float32 else (0, 32))
+            assert [packed.shape[k] for k in range(packed.ndim)] == list(tensor.shape)
+            assert bool(packed.strides) == (not tensor.is_contiguous()), trial
+            if packed.strides:
+                assert [packed.strides[k] for k in range(packed.ndim)] == list(tensor.stride())
+            assert packed.byte_offset == 0
+
+
 def test_position_queries_point_at_their_own_descriptor():
     positions = torch.zeros(7, 3, dtype=torch.int32)
     others = _lib.descriptors(" ".join(["t"] * _lib.MAX_TENSORS), *[torch.zeros(1)] * _lib.MAX_TENSORS)

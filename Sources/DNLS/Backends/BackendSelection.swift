@@ -18,24 +18,35 @@ protocol DeviceValidation: Sendable {
 func backend<Scalar: PatchScalar>(_: Scalar.Type, device: Device, implementation: Implementation)
     throws(DNLSError) -> any PatchBackend<Scalar>
 {
+    let isFloat = Scalar.self == Float.self
     if case let .cuda(ordinal) = device {
-        guard let gpu = try CUDABackend(ordinal: ordinal) as? any PatchBackend<Scalar> else {
+        guard isFloat else {
             throw .unavailable(what: "the CUDA backend for \(Scalar.self)", reason: "it computes in Float only")
         }
-        return gpu
+        return asBackend(of: Scalar.self, try CUDABackend(ordinal: ordinal))
     }
     switch implementation {
     case .reference:
         // A concrete Float type, so the optimiser specialises the reference loops instead of
         // running them as unspecialised generic code through the existential.
-        if let reference = FloatReferenceBackend() as? any PatchBackend<Scalar> { return reference }
-        return ReferenceBackend<Scalar>()
+        return isFloat ? asBackend(of: Scalar.self, FloatReferenceBackend()) : ReferenceBackend<Scalar>()
     case .automatic, .fast:
-        if let fast = FastCPUBackend() as? any PatchBackend<Scalar> { return fast }
+        if isFloat { return asBackend(of: Scalar.self, FastCPUBackend()) }
         if implementation == .automatic { return ReferenceBackend<Scalar>() }
         throw .unavailable(what: "the fast CPU backend for \(Scalar.self)",
                            reason: "it computes in Float only; use .reference or .automatic for \(Scalar.self)")
     }
+}
+
+/// A `Float` backend as the backend of `Scalar`, which the caller has checked is `Float`: the
+/// same value, under the type the caller names it by.
+///
+/// A conditional cast (`as? any PatchBackend<Scalar>`) would do the same, but it looks the
+/// existential type up by its mangled name on every call (about a microsecond of every
+/// operation's host time, by profile); `unsafeBitCast` is refused by the compiler here.
+private func asBackend<Scalar: PatchScalar>(of _: Scalar.Type, _ backend: any PatchBackend<Float>) -> any PatchBackend<Scalar> {
+    precondition(Scalar.self == Float.self, "a Float backend used for \(Scalar.self)")
+    return withUnsafePointer(to: backend) { UnsafeRawPointer($0).load(as: (any PatchBackend<Scalar>).self) }
 }
 
 /// The validation of GPU `ordinal`'s tensors, on the calling scope's stream and checking mode.
