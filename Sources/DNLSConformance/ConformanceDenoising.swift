@@ -56,6 +56,18 @@ extension ConformanceSuite {
             let got = try gpu.normalised(try sums.to(device), by: try counts.to(device), fallback: try video.to(device),
                                          channels: 3, plane: H * W).to(.cpu).scalars
             if got.map(\.bitPattern) != want.map(\.bitPattern) { problems.append("normalisation: not the host's bits") }
+            // A pyramid level added back, at odd sizes (the last coarse row and column half used).
+            let (h2, w2) = ((H + 1) / 2, (W + 1) / 2)
+            let coarse: Tensor<Float> = randomTensor([T * 3, h2, w2], &rng, 0, 255)
+            let fineHalved: Tensor<Float> = randomTensor([T * 3, h2, w2], &rng, 0, 255)
+            let expandedHost = try host.expanded(video, coarse: coarse, coarseOfFine: fineHalved, planes: T * 3, height: H,
+                                                 width: W).scalars
+            let expandedDevice = try gpu.expanded(try video.to(device), coarse: try coarse.to(device),
+                                                  coarseOfFine: try fineHalved.to(device), planes: T * 3, height: H,
+                                                  width: W).to(.cpu).scalars
+            if expandedDevice.map(\.bitPattern) != expandedHost.map(\.bitPattern) {
+                problems.append("pyramid expansion: not the host's bits")
+            }
             var distances: Tensor<Float> = randomTensor([2, 40, 16], &rng, 0, 30_000)
             distances = try Tensor(shape: distances.shape, scalars: distances.scalars.enumerated().map {
                 $0.offset % 7 == 3 ? .infinity : $0.element
@@ -76,7 +88,7 @@ extension ConformanceSuite {
             nlb.windowSize = 9
             nlb.temporalRadius = 1
             nlb.neighbours = 30
-            nlb.batchSize = 300
+            nlb.batchSize = 300  // 24 × 20 frames: two pyramid levels (12 × 10 is at least the window)
             let onHost = try nlb(noisy).scalars
             let onDevice = try nlb(try noisy.to(device)).to(.cpu).scalars
             if let i = Tolerance.float32.scaled(255).firstMismatch(onDevice, onHost) {

@@ -80,6 +80,9 @@ struct DenoiseCommand: ParsableCommand {
     @Option(help: "Neighbours per query: aggregated (nlm) or in each group (nlb). Default: 16 with nlm, 45 with nlb.")
     var neighbours: Int?
 
+    @Option(help: "Resolutions nlb denoises: each further one is the video halved, whose result corrects the finer one's coarse content (1: the full resolution only).")
+    var scales = NonLocalBayes(sigma: 1).scales
+
     @Option(help: "Queries per batch (memory is bounded by it). Default: 8192 with nlm; 2048 with nlb on the CPU, 65536 on a GPU.")
     var batchSize: Int?
 
@@ -272,6 +275,7 @@ struct DenoiseCommand: ParsableCommand {
         if let stride = searchOptions.queryStride { nlb.queryStride = stride }
         if let neighbours { nlb.neighbours = neighbours }
         if let batchSize { nlb.batchSize = batchSize }
+        nlb.scales = scales
         return nlb
     }
 
@@ -306,6 +310,7 @@ struct DenoiseCommand: ParsableCommand {
         var bayes = NonLocalBayes(sigma: base.sigma)
         if device != .cpu { bayes.batchSize = Self.gpuBayesBatch }
         bayes.patchSize = base.patchSize; bayes.windowSize = base.windowSize; bayes.temporalRadius = base.temporalRadius
+        bayes.scales = scales
         typealias Denoiser = (Tensor<Float>, Flows<Float>, (Int, Int) -> Void) throws(DNLSError) -> Tensor<Float>
         func nlm(_ d: NonLocalMeans) -> Denoiser { { (v, f, p) throws(DNLSError) in try d(v, flows: f, progress: p) } }
         let variants: [(String, String, Denoiser, Flows<Float>)] = [

@@ -58,5 +58,73 @@ struct NonLocalBayesTests {
         bayes.neighbours = 10
         bayes.queryStride = 0
         #expect(throws: DNLSError.self) { try bayes.validate() }
+        bayes.queryStride = 2
+        bayes.scales = 0
+        #expect(throws: DNLSError.self) { try bayes.validate() }
+    }
+
+    @Test("The pyramid halves the frames while they stay at least the window", arguments: [1, 2, 3, 5])
+    func pyramidLevels(scales: Int) {
+        var bayes = NonLocalBayes(sigma: 10)
+        bayes.scales = scales
+        bayes.windowSize = 15
+        let levels = bayes.pyramidSizes(height: 121, width: 64)
+        let all = [(121, 64), (61, 32), (31, 16)]  // 8 × 16 would be narrower than the window
+        #expect(levels.count == min(scales, 3))
+        for (level, size) in zip(levels, all) { #expect(level.height == size.0 && level.width == size.1) }
+    }
+
+    @Test("A pyramid level adds the upsampled correction: each pixel against the formula")
+    func expansionMatchesItsFormula() throws {
+        var rng = SplitMix64(seed: 17)
+        let (planes, H, W) = (2, 7, 10), (h, w) = (4, 5)
+        func random(_ shape: [Int]) throws -> Tensor<Float> {
+            try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(rng.uniform(-50, 50)) })
+        }
+        let fine = try random([planes, H, W]), coarse = try random([planes, h, w]), down = try random([planes, h, w])
+        let out = try HostDenoising().expanded(fine, coarse: coarse, coarseOfFine: down, planes: planes, height: H, width: W)
+        let taps = [0.25, 0.5, 0.25]
+        for p in 0..<planes {
+            for y in 0..<H {
+                for x in 0..<W {
+                    var sum = 0.0
+                    for a in 0..<3 {
+                        for b in 0..<3 {
+                            let c = (p * h + min(max(y + a - 1, 0), H - 1) / 2) * w + min(max(x + b - 1, 0), W - 1) / 2
+                            sum += taps[a] * taps[b] * Double(coarse.scalars[c] - down.scalars[c])
+                        }
+                    }
+                    let i = (p * H + y) * W + x
+                    #expect(abs(Double(out.scalars[i]) - (Double(fine.scalars[i]) + sum)) < 1e-4, "plane \(p), (\(y), \(x))")
+                }
+            }
+        }
+    }
+
+    @Test("More scales remove the low-frequency noise of a smooth video")
+    func scalesHelpSmoothVideos() throws {
+        let (T, C, H, W) = (3, 3, 64, 64)
+        var clean: [Float] = []
+        for t in 0..<T {
+            for c in 0..<C {
+                for y in 0..<H {
+                    for x in 0..<W { clean.append(Float(100 + 40 * sin(Double(x + t) / 20 + Double(c)) * cos(Double(y) / 25))) }
+                }
+            }
+        }
+        let reference = try Tensor(shape: [T, C, H, W], scalars: clean)
+        var rng = SplitMix64(seed: 23)
+        let noisy = try Tensor<Float>(shape: reference.shape, scalars: clean.map { v in
+            let u = max(rng.uniform(), 1e-12), w = rng.uniform()
+            return v + 30 * Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * w))
+        })
+        var one = NonLocalBayes(sigma: 30)
+        one.temporalRadius = 1
+        one.windowSize = 11
+        one.scales = 1
+        var three = one
+        three.scales = 3
+        let single = Self.psnr(try one(noisy), reference), pyramid = Self.psnr(try three(noisy), reference)
+        #expect(pyramid > single + 0.5, "1 scale \(single) dB, 3 scales \(pyramid) dB")
     }
 }

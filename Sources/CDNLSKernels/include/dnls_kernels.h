@@ -515,6 +515,19 @@ typedef struct DNLSNormalise {
     dnls_i64 P;
 } DNLSNormalise;
 
+/* One level of the denoiser's pyramid added back, planes of H × W from planes of h × w (the
+ * halves): out = fine + up(coarse − coarseOfFine), where up takes, at fine pixel (y, x), the
+ * weights (1/4, 1/2, 1/4) over the rows y − 1, y, y + 1 and the same over the columns (clamped
+ * into the fine plane), each read at coarse pixel (row / 2, column / 2). */
+typedef struct DNLSPyramidExpand {
+    DNLS_DEVICE(const float) fine;
+    DNLS_DEVICE(const float) coarse;
+    DNLS_DEVICE(const float) coarseOfFine;
+    DNLS_DEVICE(float) out;
+    dnls_i64 planes;
+    int H, W, h, w;
+} DNLSPyramidExpand;
+
 /* Non-local means weights of Q queries of K distances: weights[q, k] = exp(−max(d / entries −
  * noise, 0) / h²) (0 for a non-finite distance) and spread[q, e] = Σ_k weights[q, k] for the E
  * entries of its patch. */

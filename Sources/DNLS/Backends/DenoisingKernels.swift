@@ -38,6 +38,17 @@ package protocol DenoisingKernels: Sendable {
     func normalised(_ sums: Tensor<Float>, by counts: Tensor<Float>, fallback: Tensor<Float>, channels: Int, plane: Int)
         throws(DNLSError) -> Tensor<Float>
 
+    /// `planes` planes of `height × width` halved: the mean of each 2 × 2 block (of the pixels
+    /// there are at an odd last row or column), `(planes, ⌈height/2⌉, ⌈width/2⌉)`.
+    func halved(_ values: Tensor<Float>, planes: Int, height: Int, width: Int) throws(DNLSError) -> Tensor<Float>
+
+    /// A pyramid level added back: `fine + up(coarse − coarseOfFine)` over `planes` planes of
+    /// `height × width`, where `coarse` and `coarseOfFine` are halves (``halved(_:planes:height:width:)``'s
+    /// shape) and `up` weighs (1/4, 1/2, 1/4) the rows around each pixel and the same the
+    /// columns (clamped into the plane), each read at half the row and column.
+    func expanded(_ fine: Tensor<Float>, coarse: Tensor<Float>, coarseOfFine: Tensor<Float>, planes: Int, height: Int,
+                  width: Int) throws(DNLSError) -> Tensor<Float>
+
     /// Non-local means weights of `(…, Q, K)` distances, `exp(−max(d / entries − noise, 0) / h²)`
     /// (0 for a non-finite distance), and each query's total repeated over the `spread` entries of
     /// its patch `(…, Q, spread)`.
@@ -100,6 +111,40 @@ package struct HostDenoising: DenoisingKernels {
             out[i] = d > 0 ? num[i] / d : keep[i]
         }
         return try Tensor(uncheckedShape: sums.shape, scalars: out).to(sums.device)
+    }
+
+    package func halved(_ values: Tensor<Float>, planes: Int, height: Int, width: Int) throws(DNLSError) -> Tensor<Float> {
+        try HostFlowKernels().halved(values, planes: planes, height: height, width: width)
+    }
+
+    package func expanded(_ fine: Tensor<Float>, coarse: Tensor<Float>, coarseOfFine: Tensor<Float>, planes: Int,
+                          height: Int, width: Int) throws(DNLSError) -> Tensor<Float> {
+        let base = try fine.hostElements(), up = try coarse.hostElements(), down = try coarseOfFine.hostElements()
+        let (h, w) = ((height + 1) / 2, (width + 1) / 2)
+        let taps: [Float] = [0.25, 0.5, 0.25]
+        var out = [Float](repeating: 0, count: base.count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            let out = UncheckedSendable(buffer.baseAddress!)
+            fastParallelFor(planes) { plane in  // each plane writes only its own pixels
+                for y in 0..<height {
+                    for x in 0..<width {
+                        var sum: Float = 0
+                        for a in 0..<3 {
+                            let row = min(max(y + a - 1, 0), height - 1) / 2
+                            var across: Float = 0
+                            for b in 0..<3 {
+                                let c = (plane * h + row) * w + min(max(x + b - 1, 0), width - 1) / 2
+                                across += taps[b] * (up[c] - down[c])
+                            }
+                            sum += taps[a] * across
+                        }
+                        let i = (plane * height + y) * width + x
+                        out.value[i] = base[i] + sum
+                    }
+                }
+            }
+        }
+        return try Tensor(uncheckedShape: fine.shape, scalars: out).to(fine.device)
     }
 
     package func meansWeights(_ distances: Tensor<Float>, entries: Float, noise: Float, hh: Float, spread: Int)

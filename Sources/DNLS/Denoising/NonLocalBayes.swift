@@ -18,8 +18,11 @@ import Dispatch
 /// each a linear solve with a Cholesky factor (in `Double`); in the first step a group whose
 /// values spread no more than the noise (``flatAreas``) is a flat area and takes its mean. ``PatchGather`` then adds every
 /// estimated patch of every group back at its place, and each pixel is the average of the
-/// estimates that cover it. Memory is bounded by the batch of queries. Every sum runs in a fixed
-/// order, so the result is deterministic.
+/// estimates that cover it. With ``scales`` above 1 this runs on a pyramid: the video halved is
+/// denoised the same way (noise σ/2), and its result replaces the coarse content of the full
+/// one's, which removes the low-frequency noise that patch groups of one resolution leave on
+/// smooth areas. Memory is bounded by the batch of queries. Every sum runs in a fixed order, so
+/// the result is deterministic.
 ///
 /// On a GPU every step runs there (the group statistics as one kernel per batch, a warp per
 /// group and channel), and the estimate is bit for bit the host's given the same groups.
@@ -49,6 +52,14 @@ public struct NonLocalBayes: Sendable, Hashable {
     /// gave +0.45 dB on a flat crop of a real clip at σ 25 and changed the others by under
     /// 0.1 dB.
     public var flatAreas: Float? = 1.05
+    /// Resolutions denoised. With `n ≥ 2`, the video halved (each pixel the mean of a 2 × 2
+    /// block, the noise σ/2, flows halved too) is denoised with `n − 1` scales, and that result
+    /// `x̂₁` corrects this resolution's `x̂₀`: `x̂ = x̂₀ + up(x̂₁ − halved(x̂₀))`, where `up` doubles
+    /// and smooths with the weights (1/4, 1/2, 1/4) on each axis. A level is added only while the
+    /// halved frames are at least ``windowSize`` on each side. On three real clips at σ 25,
+    /// 3 scales gave 0.0 to +2.7 dB over 1 (+0.4 to +4.6 dB at σ 50), at about 1.35 times the
+    /// time.
+    public var scales = 3
 
     /// A denoiser for noise of standard deviation `sigma`.
     public init(sigma: Float) { self.sigma = sigma }
@@ -66,33 +77,98 @@ public struct NonLocalBayes: Sendable, Hashable {
         if let flatAreas, !(flatAreas > 0 && flatAreas.isFinite) {
             throw .invalidArgument(argument: "flatAreas", expected: "a positive factor or nil", actual: "\(flatAreas)")
         }
+        guard scales >= 1 else {
+            throw .invalidArgument(argument: "scales", expected: "at least 1", actual: "\(scales)")
+        }
     }
 
     /// Denoises `noisy` (`(T, C, H, W)` or `(B, T, C, H, W)`), calling `progress(done, total)`
-    /// after each batch of each step.
+    /// after each batch of each step of each scale.
     public func callAsFunction(_ noisy: Tensor<Float>, flows: Flows<Float> = .none,
                                progress: (Int, Int) -> Void = { _, _ in }) throws(DNLSError) -> Tensor<Float> {
         try validate()
         let shape = try VideoShape(video: noisy, argument: "noisy")
         let kernels = try denoisingKernels(device: noisy.device)
         let values = try ColourBasis.decorrelated(noisy, shape: shape, kernels: kernels)
-        let steps = twoStep ? 2 : 1
-        let basic = try estimate(values, guide: values, model: nil, shape: shape, flows: flows, kernels: kernels) {
-            progress($0, $1 * steps)
-        }
-        var result = basic
-        if twoStep {
-            result = try estimate(values, guide: basic, model: basic, shape: shape, flows: flows, kernels: kernels) {
-                progress($1 + $0, $1 * steps)
-            }
+        let levels = pyramidShapes(shape)
+        let total = levels.reduce(0) { $0 + batchCount($1) * (twoStep ? 2 : 1) }
+        var done = 0
+        let result = try denoised(values, shape: shape, flows: flows, sigma: sigma, levels: levels[...], kernels: kernels) {
+            done += 1
+            progress(done, total)
         }
         return try ColourBasis.restored(result, shape: shape, kernels: kernels)
+    }
+
+    /// The frame sizes of the pyramid's levels, finest first: each halves the last (rounding up)
+    /// while both sides stay at least ``windowSize``, up to ``scales`` levels.
+    package func pyramidSizes(height: Int, width: Int) -> [(height: Int, width: Int)] {
+        var levels = [(height: height, width: width)]
+        while levels.count < scales, let last = levels.last {
+            let (h, w) = ((last.height + 1) / 2, (last.width + 1) / 2)
+            guard min(h, w) >= windowSize else { break }
+            levels.append((h, w))
+        }
+        return levels
+    }
+
+    /// ``pyramidSizes(height:width:)`` as video shapes.
+    private func pyramidShapes(_ shape: VideoShape) -> [VideoShape] {
+        pyramidSizes(height: shape.height, width: shape.width).map {
+            VideoShape(batch: shape.batch, frames: shape.frames, channels: shape.channels, height: $0.height,
+                       width: $0.width, batched: shape.batched)
+        }
+    }
+
+    /// Batches of one step at `shape`.
+    private func batchCount(_ shape: VideoShape) -> Int {
+        guard let grid = try? QueryGrid(region: .whole(frames: shape.frames, height: shape.height, width: shape.width),
+                                        stride: queryStride) else { return 0 }
+        let size = Aggregation.batchSize(batchSize, grid: grid)
+        return (grid.count + size - 1) / size
+    }
+
+    /// Both steps at `levels.first`, corrected by the coarser levels that follow (decorrelated
+    /// values in and out); `batchDone` after each batch.
+    private func denoised(_ values: Tensor<Float>, shape: VideoShape, flows: Flows<Float>, sigma: Float,
+                          levels: ArraySlice<VideoShape>, kernels: any DenoisingKernels,
+                          batchDone: () -> Void) throws(DNLSError) -> Tensor<Float> {
+        let variance = Double(sigma) * Double(sigma)
+        var fine = try estimate(values, guide: values, model: nil, shape: shape, flows: flows, variance: variance,
+                                kernels: kernels, batchDone: batchDone)
+        if twoStep {
+            fine = try estimate(values, guide: fine, model: fine, shape: shape, flows: flows, variance: variance,
+                                kernels: kernels, batchDone: batchDone)
+        }
+        let rest = levels.dropFirst()
+        guard let coarseShape = rest.first else { return fine }
+        let planes = shape.batch * shape.frames * shape.channels
+        let coarseDims = coarseShape.videoShape(channels: coarseShape.channels)
+        let halvedValues = try kernels.halved(values, planes: planes, height: shape.height, width: shape.width)
+        let coarse = try denoised(try halvedValues.reshaped(coarseDims), shape: coarseShape,
+                                  flows: try halved(flows, shape: shape, kernels: kernels), sigma: sigma / 2,
+                                  levels: rest, kernels: kernels, batchDone: batchDone)
+        let fineHalved = try kernels.halved(fine, planes: planes, height: shape.height, width: shape.width)
+        return try kernels.expanded(fine, coarse: coarse, coarseOfFine: fineHalved, planes: planes, height: shape.height,
+                                    width: shape.width)
+    }
+
+    /// Flows at half the resolution: each the mean of a 2 × 2 block, halved.
+    private func halved(_ flows: Flows<Float>, shape: VideoShape, kernels: any DenoisingKernels) throws(DNLSError) -> Flows<Float> {
+        func half(_ flow: Tensor<Float>?) throws(DNLSError) -> Tensor<Float>? {
+            guard let flow else { return nil }
+            let plane = shape.height * shape.width
+            let means = try kernels.halved(flow, planes: flow.count / max(1, plane), height: shape.height, width: shape.width)
+            let dims = Array(flow.shape.dropLast(2)) + [(shape.height + 1) / 2, (shape.width + 1) / 2]
+            return try means.multiplying(by: 0.5).reshaped(dims)
+        }
+        return Flows(forward: try half(flows.forward), backward: try half(flows.backward))
     }
 
     /// One step: groups searched on `guide`, patches of `values` estimated under the Gaussian model
     /// of their group in `model` (`nil`: in `values` itself), aggregated.
     func estimate(_ values: Tensor<Float>, guide: Tensor<Float>, model: Tensor<Float>?, shape: VideoShape, flows: Flows<Float>,
-                  kernels: any DenoisingKernels, progress: (Int, Int) -> Void) throws(DNLSError) -> Tensor<Float> {
+                  variance: Double, kernels: any DenoisingKernels, batchDone: () -> Void) throws(DNLSError) -> Tensor<Float> {
         let geometry = PatchGeometry(patchSize: patchSize)
         let window = SearchWindow(size: windowSize, temporalRadius: temporalRadius)
         let k = min(neighbours, window.candidateCount(videoFrames: shape.frames))
@@ -103,10 +179,8 @@ public struct NonLocalBayes: Sendable, Hashable {
         var sums = try Tensor<Float>.zeros(values.shape, on: values.device)
         var counts = try Tensor<Float>.zeros(shape.videoShape(channels: 1), on: values.device)
         let batchSize = Aggregation.batchSize(self.batchSize, grid: grid)
-        let batches = (grid.count + batchSize - 1) / batchSize
-        let variance = Double(sigma) * Double(sigma)
         let flatness = model == nil ? flatAreas.map { Double($0) * Double($0) * variance } ?? 0 : 0
-        for (n, start) in stride(from: 0, to: grid.count, by: batchSize).enumerated() {
+        for start in stride(from: 0, to: grid.count, by: batchSize) {
             let batch = start..<min(start + batchSize, grid.count)
             let found = try search(guide, queries: .grid(grid, batch: batch), flows: flows)
             // The search's own indices: not checked again.
@@ -119,7 +193,7 @@ public struct NonLocalBayes: Sendable, Hashable {
                                                            layout: layout, variance: variance, flatness: flatness)
                 try gather.accumulate(estimates, indices: found.indices, into: &sums, weightSum: &counts)
             }
-            progress(n + 1, batches)
+            batchDone()
         }
         // A pixel that nothing covered keeps its value.
         return try kernels.normalised(sums, by: counts, fallback: values, channels: shape.channels, plane: shape.height * shape.width)

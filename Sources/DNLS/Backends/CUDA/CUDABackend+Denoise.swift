@@ -68,6 +68,15 @@ extension CUDABackend: DenoisingKernels {
         return out
     }
 
+    package func expanded(_ fine: Tensor<Float>, coarse: Tensor<Float>, coarseOfFine: Tensor<Float>, planes: Int,
+                          height: Int, width: Int) throws(DNLSError) -> Tensor<Float> {
+        let out: Tensor<Float> = try Tensor(uninitializedOn: device, shape: fine.shape)
+        try launch(.pyramidExpand, count: out.count, parameters: DNLSPyramidExpand(
+            fine: pointer(fine), coarse: pointer(coarse), coarseOfFine: pointer(coarseOfFine), out: pointer(out),
+            planes: Int64(planes), H: Int32(height), W: Int32(width), h: Int32((height + 1) / 2), w: Int32((width + 1) / 2)))
+        return out
+    }
+
     package func meansWeights(_ distances: Tensor<Float>, entries: Float, noise: Float, hh: Float, spread: Int)
         throws(DNLSError) -> (weights: Tensor<Float>, totals: Tensor<Float>)
     {

@@ -205,6 +205,28 @@ extern "C" __global__ void normalise_sums(const DNLSNormalise p) {
     p.out[i] = d > 0.0f ? __fdiv_rn(p.sums[i], d) : p.fallback[i];
 }
 
+// One thread per fine pixel: the coarse level's correction, upsampled, added to it; the sums in
+// the host's order (rows outer, columns inner) with the rounded intrinsics.
+extern "C" __global__ void pyramid_expand(const DNLSPyramidExpand p) {
+    const i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= p.planes * p.H * p.W) return;
+    const i64 plane = i / ((i64)p.H * p.W);
+    const int y = (int)(i / p.W % p.H), x = (int)(i % p.W);
+    const float taps[3] = {0.25f, 0.5f, 0.25f};
+    float sum = 0.0f;
+    for (int a = 0; a < 3; ++a) {
+        const int row = min(max(y + a - 1, 0), p.H - 1) / 2;
+        float across = 0.0f;
+        for (int b = 0; b < 3; ++b) {
+            const int column = min(max(x + b - 1, 0), p.W - 1) / 2;
+            const i64 c = (plane * p.h + row) * p.w + column;
+            across = __fadd_rn(across, __fmul_rn(taps[b], __fsub_rn(p.coarse[c], p.coarseOfFine[c])));
+        }
+        sum = __fadd_rn(sum, __fmul_rn(taps[a], across));
+    }
+    p.out[i] = __fadd_rn(p.fine[i], sum);
+}
+
 // One thread per query: its weights and their total, front to back, spread over its patch.
 extern "C" __global__ void means_weights(const DNLSMeansWeights p) {
     const i64 q = (i64)blockIdx.x * blockDim.x + threadIdx.x;
