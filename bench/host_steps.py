@@ -9,28 +9,14 @@ repeated alone, microseconds per repetition (median of rounds), and `torch.add` 
 """
 import argparse
 import json
-import statistics
 import sys
-import time
 
 import torch
 
 from dnls import _lib
 from dnls.ops import _patches
 from host_layers import Recorder, library_only  # this script's folder is on sys.path
-from torch_ops import tiny_cases
-
-
-def per_call_us(fn, repeats, rounds=7):
-    for _ in range(100):
-        fn()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(repeats):
-            fn()
-        samples.append((time.perf_counter() - start) / repeats * 1e6)
-    return statistics.median(samples)
+from torch_ops import tiny_cases, wall_us_per_call
 
 
 def main():
@@ -44,9 +30,7 @@ def main():
     rows = {}
 
     def step(name, fn, repeats=n):
-        rows[name] = per_call_us(fn, repeats)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
+        rows[name] = wall_us_per_call(fn, repeats, device, rounds=7)
         print(f"{name}: {rows[name]:.2f} µs", flush=True)
 
     with torch.no_grad(), _lib.checking("deferred"):

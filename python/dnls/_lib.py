@@ -368,11 +368,6 @@ _QUERIES = _MESSAGE + MESSAGE_CAPACITY
 _SLOTS = _QUERIES + 64
 _SLOT_BYTES = 48 + 16 * MAX_DIMENSIONS       # descriptor, shape, strides
 _SHAPE, _STRIDES = 48, 48 + 8 * MAX_DIMENSIONS
-# A descriptor and its shape array in one format per rank: the data address, the device
-# (device_type, device_id) as one little-endian word, (ndim, code, bits, lanes) as another, the
-# shape and strides addresses, the byte offset, then the shape. Fewer items pack faster.
-_DESCRIPTOR_FORMATS = [struct.Struct(f"<QQQQQQ{n}q") for n in range(MAX_DIMENSIONS + 1)]
-_STRIDE_FORMATS = [struct.Struct(f"<{n}q") for n in range(MAX_DIMENSIONS + 1)]
 # (ndim = 0, code, bits, lanes = 1) as one word, by dtype: a descriptor ORs its rank in.
 _KIND_WORDS = {dtype: code << 32 | bits << 40 | 1 << 48 for dtype, (code, bits) in _DTYPES.items()}
 
@@ -408,8 +403,14 @@ def descriptors(names: str, *tensors: Optional[torch.Tensor]) -> list:
     Every descriptor of the call is written by one ``pack_into`` of a format made once per
     layout (the ranks, and which tensors are strided): a format per tensor cost a microsecond
     a tensor, a fifth of an operator's Python time."""
+    return _pack_slots(names, tensors, 0)
+
+
+def _pack_slots(names: str, tensors, first: int) -> list:
+    """Writes the descriptors of ``tensors`` into the frame's slots from slot ``first`` on; their
+    addresses (``None`` for a missing tensor)."""
     frame = _frame
-    address = frame.base + _SLOTS
+    address = frame.base + _SLOTS + first * _SLOT_BYTES
     addresses, items, layout = [], [], []
     for slot, tensor in enumerate(tensors):
         if tensor is None:
@@ -438,7 +439,7 @@ def descriptors(names: str, *tensors: Optional[torch.Tensor]) -> list:
     packer = _LAYOUTS.get(layout)
     if packer is None:
         packer = _LAYOUTS[layout] = _layout_packer(layout)
-    packer.pack_into(frame.buffer, _SLOTS, *items)
+    packer.pack_into(frame.buffer, _SLOTS + first * _SLOT_BYTES, *items)
     return addresses
 
 
@@ -475,32 +476,12 @@ def _refuse(tensor: torch.Tensor, names: str, slot: int) -> None:
     raise ValueError(f"{name}: unsupported tensor")  # not reached: one of the checks above raises
 
 
-def _describe_into(buffer, base: int, offset: int, tensor: torch.Tensor, names: str, slot: int) -> int:
-    ndim = tensor.dim()
-    kind = _KIND_WORDS.get(tensor.dtype)
-    if tensor.is_cuda:
-        device = DEVICE_CUDA | tensor.get_device() << 32
-    else:
-        device = DEVICE_CPU if tensor.is_cpu else None
-    if kind is None or device is None or ndim > MAX_DIMENSIONS:
-        _refuse(tensor, names, slot)
-    address = base + offset
-    if tensor.is_contiguous():
-        _DESCRIPTOR_FORMATS[ndim].pack_into(buffer, offset, tensor.data_ptr(), device, kind | ndim, address + _SHAPE, 0,
-                                            0, *tensor.shape)
-    else:
-        _DESCRIPTOR_FORMATS[ndim].pack_into(buffer, offset, tensor.data_ptr(), device, kind | ndim, address + _SHAPE,
-                                            address + _STRIDES, 0, *tensor.shape)
-        _STRIDE_FORMATS[ndim].pack_into(buffer, offset + _STRIDES, *tensor.stride())
-    return address
-
-
 def position_queries(positions: torch.Tensor) -> int:
     """Explicit query positions (an int32 ``(B, Q, 3)`` or ``(Q, 3)`` tensor) as a DNLSQueries in
     this thread's call frame, with the tensor's descriptor in the frame's slot kept for it (so it
     can be combined with :func:`descriptors`); returns the address."""
     frame = _frame
-    address = _describe_into(frame.buffer, frame.base, _SLOTS + MAX_TENSORS * _SLOT_BYTES, positions, "queries", 0)
+    (address,) = _pack_slots("queries", (positions,), MAX_TENSORS)
     _QUERIES_FORMAT.pack_into(frame.buffer, _QUERIES, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, -1, address)
     return frame.queries
 
