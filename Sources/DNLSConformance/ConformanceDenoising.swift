@@ -60,11 +60,17 @@ extension ConformanceSuite {
             let (h2, w2) = ((H + 1) / 2, (W + 1) / 2)
             let coarse: Tensor<Float> = randomTensor([T * 3, h2, w2], &rng, 0, 255)
             let fineHalved: Tensor<Float> = randomTensor([T * 3, h2, w2], &rng, 0, 255)
-            let expandedHost = try host.expanded(video, coarse: coarse, coarseOfFine: fineHalved, planes: T * 3, height: H,
-                                                 width: W).scalars
-            let expandedDevice = try gpu.expanded(try video.to(device), coarse: try coarse.to(device),
-                                                  coarseOfFine: try fineHalved.to(device), planes: T * 3, height: H,
-                                                  width: W).to(.cpu).scalars
+            let correctionHost = try host.pyramidCorrection(coarse: coarse, coarseOfFine: fineHalved, frames: T, channels: 3,
+                                                            height: h2, width: w2, noise: 2 * 12.5 * 12.5)
+            let correctionDevice = try gpu.pyramidCorrection(coarse: try coarse.to(device), coarseOfFine: try fineHalved.to(device),
+                                                             frames: T, channels: 3, height: h2, width: w2,
+                                                             noise: 2 * 12.5 * 12.5).to(.cpu)
+            if correctionDevice.scalars.map(\.bitPattern) != correctionHost.scalars.map(\.bitPattern) {
+                problems.append("pyramid correction: not the host's bits")
+            }
+            let expandedHost = try host.expanded(video, correction: correctionHost, planes: T * 3, height: H, width: W).scalars
+            let expandedDevice = try gpu.expanded(try video.to(device), correction: try correctionHost.to(device),
+                                                  planes: T * 3, height: H, width: W).to(.cpu).scalars
             if expandedDevice.map(\.bitPattern) != expandedHost.map(\.bitPattern) {
                 problems.append("pyramid expansion: not the host's bits")
             }

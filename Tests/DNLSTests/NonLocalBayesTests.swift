@@ -72,6 +72,11 @@ struct NonLocalBayesTests {
         let all = [(121, 64), (61, 32), (31, 16)]  // 8 × 16 would be narrower than the window
         #expect(levels.count == min(scales, 3))
         for (level, size) in zip(levels, all) { #expect(level.height == size.0 && level.width == size.1) }
+        // Patches larger than the window bound the levels too.
+        bayes.windowSize = 3
+        bayes.patchSize = 9
+        #expect(bayes.pyramidSizes(height: 12, width: 40).count == 1)
+        #expect(bayes.pyramidSizes(height: 18, width: 40).count == min(scales, 2))
     }
 
     @Test("A pyramid level adds the upsampled correction: each pixel against the formula")
@@ -81,8 +86,8 @@ struct NonLocalBayesTests {
         func random(_ shape: [Int]) throws -> Tensor<Float> {
             try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(rng.uniform(-50, 50)) })
         }
-        let fine = try random([planes, H, W]), coarse = try random([planes, h, w]), down = try random([planes, h, w])
-        let out = try HostDenoising().expanded(fine, coarse: coarse, coarseOfFine: down, planes: planes, height: H, width: W)
+        let fine = try random([planes, H, W]), correction = try random([planes, h, w])
+        let out = try HostDenoising().expanded(fine, correction: correction, planes: planes, height: H, width: W)
         let taps = [0.25, 0.5, 0.25]
         for p in 0..<planes {
             for y in 0..<H {
@@ -91,7 +96,7 @@ struct NonLocalBayesTests {
                     for a in 0..<3 {
                         for b in 0..<3 {
                             let c = (p * h + min(max(y + a - 1, 0), H - 1) / 2) * w + min(max(x + b - 1, 0), W - 1) / 2
-                            sum += taps[a] * taps[b] * Double(coarse.scalars[c] - down.scalars[c])
+                            sum += taps[a] * taps[b] * Double(correction.scalars[c])
                         }
                     }
                     let i = (p * H + y) * W + x
@@ -99,6 +104,44 @@ struct NonLocalBayesTests {
                 }
             }
         }
+    }
+
+    @Test("A coarse level's correction is shared out by its local variance: each pixel against the formula")
+    func correctionMatchesItsFormula() throws {
+        var rng = SplitMix64(seed: 19)
+        let (frames, channels, h, w) = (2, 3, 5, 6), noise: Float = 150
+        func random(_ shape: [Int], _ scale: Double) throws -> Tensor<Float> {
+            try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(rng.uniform(-scale, scale)) })
+        }
+        // Columns 0–2 nearly flat, 3–5 rough: shares near 1 and far below it.
+        var coarse = try random([frames * channels, h, w], 40)
+        coarse = try Tensor(shape: coarse.shape, scalars: coarse.scalars.enumerated().map { $0.offset % w < 2 ? 100 + $0.element / 40 : $0.element })
+        let down = try random([frames * channels, h, w], 40)
+        let out = try HostDenoising().pyramidCorrection(coarse: coarse, coarseOfFine: down, frames: frames, channels: channels,
+                                                        height: h, width: w, noise: noise)
+        var shares: [Double] = []
+        for f in 0..<frames {
+            for y in 0..<h {
+                for x in 0..<w {
+                    var variance = 0.0
+                    for c in 0..<channels {
+                        let around = (-1...1).flatMap { a in (-1...1).map { b in
+                            Double(coarse.scalars[((f * channels + c) * h + min(max(y + a, 0), h - 1)) * w + min(max(x + b, 0), w - 1)])
+                        } }
+                        let mean = around.reduce(0, +) / 9
+                        variance += around.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 9 / Double(channels)
+                    }
+                    let share = Double(noise) / (Double(noise) + variance)
+                    shares.append(share)
+                    for c in 0..<channels {
+                        let i = ((f * channels + c) * h + y) * w + x
+                        let want = share * Double(coarse.scalars[i] - down.scalars[i])
+                        #expect(abs(Double(out.scalars[i]) - want) < 1e-3 * max(1, abs(want)), "frame \(f), channel \(c), (\(y), \(x))")
+                    }
+                }
+            }
+        }
+        #expect(shares.max()! > 0.9 && shares.min()! < 0.3, "shares \(shares.min()!)…\(shares.max()!)")
     }
 
     @Test("More scales remove the low-frequency noise of a smooth video")

@@ -515,14 +515,27 @@ typedef struct DNLSNormalise {
     dnls_i64 P;
 } DNLSNormalise;
 
-/* One level of the denoiser's pyramid added back, planes of H × W from planes of h × w (the
- * halves): out = fine + up(coarse − coarseOfFine), where up takes, at fine pixel (y, x), the
- * weights (1/4, 1/2, 1/4) over the rows y − 1, y, y + 1 and the same over the columns (clamped
- * into the fine plane), each read at coarse pixel (row / 2, column / 2). */
-typedef struct DNLSPyramidExpand {
-    DNLS_DEVICE(const float) fine;
+/* The correction a coarser level of the denoiser's pyramid brings, over frames of C planes of
+ * h × w: out = s · (coarse − coarseOfFine) per channel, with one share s per frame and pixel,
+ * s = noise / (noise + v), v the mean over the channels of the variance of coarse over the 3 × 3
+ * pixels around (clamped into the plane): full where the coarse estimate is flat, little at its
+ * edges and textures, which the finer level resolves better. */
+typedef struct DNLSPyramidCorrection {
     DNLS_DEVICE(const float) coarse;
     DNLS_DEVICE(const float) coarseOfFine;
+    DNLS_DEVICE(float) out;
+    dnls_i64 frames;
+    int C, h, w;
+    float noise;
+} DNLSPyramidCorrection;
+
+/* One level of the denoiser's pyramid added back, planes of H × W from planes of h × w (the
+ * halves): out = fine + up(correction), where up takes, at fine pixel (y, x), the weights
+ * (1/4, 1/2, 1/4) over the rows y − 1, y, y + 1 and the same over the columns (clamped into the
+ * fine plane), each read at coarse pixel (row / 2, column / 2). */
+typedef struct DNLSPyramidExpand {
+    DNLS_DEVICE(const float) fine;
+    DNLS_DEVICE(const float) correction;
     DNLS_DEVICE(float) out;
     dnls_i64 planes;
     int H, W, h, w;

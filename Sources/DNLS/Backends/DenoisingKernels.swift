@@ -42,12 +42,19 @@ package protocol DenoisingKernels: Sendable {
     /// there are at an odd last row or column), `(planes, ⌈height/2⌉, ⌈width/2⌉)`.
     func halved(_ values: Tensor<Float>, planes: Int, height: Int, width: Int) throws(DNLSError) -> Tensor<Float>
 
-    /// A pyramid level added back: `fine + up(coarse − coarseOfFine)` over `planes` planes of
-    /// `height × width`, where `coarse` and `coarseOfFine` are halves (``halved(_:planes:height:width:)``'s
-    /// shape) and `up` weighs (1/4, 1/2, 1/4) the rows around each pixel and the same the
-    /// columns (clamped into the plane), each read at half the row and column.
-    func expanded(_ fine: Tensor<Float>, coarse: Tensor<Float>, coarseOfFine: Tensor<Float>, planes: Int, height: Int,
-                  width: Int) throws(DNLSError) -> Tensor<Float>
+    /// The correction a coarser pyramid level brings, `s · (coarse − coarseOfFine)` over `frames`
+    /// of `channels` planes of `height × width` (the halves), with one share per frame and pixel,
+    /// `s = noise / (noise + v)`, `v` the mean over the channels of `coarse`'s variance over the
+    /// 3 × 3 pixels around it (clamped into the plane).
+    func pyramidCorrection(coarse: Tensor<Float>, coarseOfFine: Tensor<Float>, frames: Int, channels: Int, height: Int,
+                           width: Int, noise: Float) throws(DNLSError) -> Tensor<Float>
+
+    /// A pyramid level added back: `fine + up(correction)` over `planes` planes of
+    /// `height × width`, where `correction` is a half (``halved(_:planes:height:width:)``'s shape)
+    /// and `up` weighs (1/4, 1/2, 1/4) the rows around each pixel and the same the columns
+    /// (clamped into the plane), each read at half the row and column.
+    func expanded(_ fine: Tensor<Float>, correction: Tensor<Float>, planes: Int, height: Int, width: Int)
+        throws(DNLSError) -> Tensor<Float>
 
     /// Non-local means weights of `(…, Q, K)` distances, `exp(−max(d / entries − noise, 0) / h²)`
     /// (0 for a non-finite distance), and each query's total repeated over the `spread` entries of
@@ -117,9 +124,47 @@ package struct HostDenoising: DenoisingKernels {
         try HostFlowKernels().halved(values, planes: planes, height: height, width: width)
     }
 
-    package func expanded(_ fine: Tensor<Float>, coarse: Tensor<Float>, coarseOfFine: Tensor<Float>, planes: Int,
-                          height: Int, width: Int) throws(DNLSError) -> Tensor<Float> {
-        let base = try fine.hostElements(), up = try coarse.hostElements(), down = try coarseOfFine.hostElements()
+    package func pyramidCorrection(coarse: Tensor<Float>, coarseOfFine: Tensor<Float>, frames: Int, channels: Int,
+                                   height: Int, width: Int, noise: Float) throws(DNLSError) -> Tensor<Float> {
+        let values = try coarse.hostElements(), down = try coarseOfFine.hostElements()
+        let plane = height * width
+        var out = [Float](repeating: 0, count: values.count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            let out = UncheckedSendable(buffer.baseAddress!)
+            fastParallelFor(frames) { frame in  // each frame writes only its own pixels
+                for y in 0..<height {
+                    for x in 0..<width {
+                        var total: Float = 0
+                        for c in 0..<channels {
+                            let base = (frame * channels + c) * plane
+                            var sum: Float = 0, squares: Float = 0
+                            for a in -1...1 {
+                                let row = min(max(y + a, 0), height - 1)
+                                for b in -1...1 {
+                                    let v = values[base + row * width + min(max(x + b, 0), width - 1)]
+                                    sum += v
+                                    squares += v * v
+                                }
+                            }
+                            let mean = sum / 9
+                            total += max(squares / 9 - mean * mean, 0)
+                        }
+                        let share = noise / (noise + total / Float(channels))
+                        for c in 0..<channels {
+                            let j = (frame * channels + c) * plane + y * width + x
+                            out.value[j] = share * (values[j] - down[j])
+                        }
+                    }
+                }
+            }
+        }
+        return try Tensor(uncheckedShape: coarse.shape, scalars: out).to(coarse.device)
+    }
+
+    package func expanded(_ fine: Tensor<Float>, correction: Tensor<Float>, planes: Int, height: Int, width: Int)
+        throws(DNLSError) -> Tensor<Float>
+    {
+        let base = try fine.hostElements(), change = try correction.hostElements()
         let (h, w) = ((height + 1) / 2, (width + 1) / 2)
         let taps: [Float] = [0.25, 0.5, 0.25]
         var out = [Float](repeating: 0, count: base.count)
@@ -133,8 +178,7 @@ package struct HostDenoising: DenoisingKernels {
                             let row = min(max(y + a - 1, 0), height - 1) / 2
                             var across: Float = 0
                             for b in 0..<3 {
-                                let c = (plane * h + row) * w + min(max(x + b - 1, 0), width - 1) / 2
-                                across += taps[b] * (up[c] - down[c])
+                                across += taps[b] * change[(plane * h + row) * w + min(max(x + b - 1, 0), width - 1) / 2]
                             }
                             sum += taps[a] * across
                         }

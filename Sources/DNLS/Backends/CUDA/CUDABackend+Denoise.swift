@@ -68,12 +68,22 @@ extension CUDABackend: DenoisingKernels {
         return out
     }
 
-    package func expanded(_ fine: Tensor<Float>, coarse: Tensor<Float>, coarseOfFine: Tensor<Float>, planes: Int,
-                          height: Int, width: Int) throws(DNLSError) -> Tensor<Float> {
+    package func pyramidCorrection(coarse: Tensor<Float>, coarseOfFine: Tensor<Float>, frames: Int, channels: Int,
+                                   height: Int, width: Int, noise: Float) throws(DNLSError) -> Tensor<Float> {
+        let out: Tensor<Float> = try Tensor(uninitializedOn: device, shape: coarse.shape)
+        try launch(.pyramidCorrection, count: frames * height * width, parameters: DNLSPyramidCorrection(
+            coarse: pointer(coarse), coarseOfFine: pointer(coarseOfFine), out: pointer(out), frames: Int64(frames),
+            C: Int32(channels), h: Int32(height), w: Int32(width), noise: noise))
+        return out
+    }
+
+    package func expanded(_ fine: Tensor<Float>, correction: Tensor<Float>, planes: Int, height: Int, width: Int)
+        throws(DNLSError) -> Tensor<Float>
+    {
         let out: Tensor<Float> = try Tensor(uninitializedOn: device, shape: fine.shape)
         try launch(.pyramidExpand, count: out.count, parameters: DNLSPyramidExpand(
-            fine: pointer(fine), coarse: pointer(coarse), coarseOfFine: pointer(coarseOfFine), out: pointer(out),
-            planes: Int64(planes), H: Int32(height), W: Int32(width), h: Int32((height + 1) / 2), w: Int32((width + 1) / 2)))
+            fine: pointer(fine), correction: pointer(correction), out: pointer(out), planes: Int64(planes),
+            H: Int32(height), W: Int32(width), h: Int32((height + 1) / 2), w: Int32((width + 1) / 2)))
         return out
     }
 

@@ -62,6 +62,7 @@ enum CUDAKernelEntry: String, CaseIterable, Sendable {
     case colourBasis = "colour_basis"
     case normaliseSums = "normalise_sums"
     case meansWeights = "means_weights"
+    case pyramidCorrection = "pyramid_correction"
     case pyramidExpand = "pyramid_expand"
     // Flow estimation's steps (`flow`)
     case flowBlur = "flow_blur"

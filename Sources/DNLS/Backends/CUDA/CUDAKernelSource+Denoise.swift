@@ -205,6 +205,36 @@ extern "C" __global__ void normalise_sums(const DNLSNormalise p) {
     p.out[i] = d > 0.0f ? __fdiv_rn(p.sums[i], d) : p.fallback[i];
 }
 
+// One thread per coarse pixel of a frame: its share from the channels' 3 × 3 variances, then
+// the correction of each channel; the host's order with the rounded intrinsics.
+extern "C" __global__ void pyramid_correction(const DNLSPyramidCorrection p) {
+    const i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    const i64 plane = (i64)p.h * p.w;
+    if (i >= p.frames * plane) return;
+    const i64 frame = i / plane;
+    const int y = (int)(i / p.w % p.h), x = (int)(i % p.w);
+    float total = 0.0f;
+    for (int c = 0; c < p.C; ++c) {
+        const float* values = p.coarse + (frame * p.C + c) * plane;
+        float sum = 0.0f, squares = 0.0f;
+        for (int a = -1; a <= 1; ++a) {
+            const int row = min(max(y + a, 0), p.h - 1);
+            for (int b = -1; b <= 1; ++b) {
+                const float v = values[(i64)row * p.w + min(max(x + b, 0), p.w - 1)];
+                sum = __fadd_rn(sum, v);
+                squares = __fadd_rn(squares, __fmul_rn(v, v));
+            }
+        }
+        const float mean = __fdiv_rn(sum, 9.0f);
+        total = __fadd_rn(total, fmaxf(__fsub_rn(__fdiv_rn(squares, 9.0f), __fmul_rn(mean, mean)), 0.0f));
+    }
+    const float share = __fdiv_rn(p.noise, __fadd_rn(p.noise, __fdiv_rn(total, (float)p.C)));
+    for (int c = 0; c < p.C; ++c) {
+        const i64 j = (frame * p.C + c) * plane + i % plane;
+        p.out[j] = __fmul_rn(share, __fsub_rn(p.coarse[j], p.coarseOfFine[j]));
+    }
+}
+
 // One thread per fine pixel: the coarse level's correction, upsampled, added to it; the sums in
 // the host's order (rows outer, columns inner) with the rounded intrinsics.
 extern "C" __global__ void pyramid_expand(const DNLSPyramidExpand p) {
@@ -219,8 +249,7 @@ extern "C" __global__ void pyramid_expand(const DNLSPyramidExpand p) {
         float across = 0.0f;
         for (int b = 0; b < 3; ++b) {
             const int column = min(max(x + b - 1, 0), p.W - 1) / 2;
-            const i64 c = (plane * p.h + row) * p.w + column;
-            across = __fadd_rn(across, __fmul_rn(taps[b], __fsub_rn(p.coarse[c], p.coarseOfFine[c])));
+            across = __fadd_rn(across, __fmul_rn(taps[b], p.correction[(plane * p.h + row) * p.w + column]));
         }
         sum = __fadd_rn(sum, __fmul_rn(taps[a], across));
     }
