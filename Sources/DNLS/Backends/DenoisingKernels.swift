@@ -224,7 +224,10 @@ enum BayesGroup {
             return
         }
         var a = [Double](repeating: 0, count: d * d), mean = [Double](repeating: 0, count: d)
-        var z = [Double](repeating: 0, count: d)
+        var centred = [Double](repeating: 0, count: d)
+        // The right-hand sides of eight rows, one per lane, written and read as plain values.
+        let lanes = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: d)
+        defer { lanes.deallocate() }
         for c in 0..<layout.channels {
             let offset = { (r: Int) in (g * k + r) * patch + c * d }
             // The group mean and covariance of the model (the noisy group itself in the first step).
@@ -232,19 +235,24 @@ enum BayesGroup {
             for e in 0..<d { mean[e] = 0 }
             for r in rows { for e in 0..<d { mean[e] += Double(source[offset(r) + e]) } }
             for e in 0..<d { mean[e] /= Double(rows.count) }
-            for i in 0..<(d * d) { a[i] = 0 }
-            for r in rows {
-                let o = offset(r)
-                for i in 0..<d {
-                    let u = Double(source[o + i]) - mean[i]
-                    for j in 0...i { a[i * d + j] += u * (Double(source[o + j]) - mean[j]) }
+            a.withUnsafeMutableBufferPointer { a in
+                centred.withUnsafeMutableBufferPointer { u in
+                    for i in 0..<(d * d) { a[i] = 0 }
+                    for r in rows {
+                        let o = source + offset(r)
+                        for e in 0..<d { u[e] = Double(o[e]) - mean[e] }
+                        for i in 0..<d {
+                            let ui = u[i], row = a.baseAddress! + i * d
+                            for j in 0...i { row[j] += ui * u[j] }
+                        }
+                    }
                 }
+                let scale = 1 / Double(rows.count - 1)
+                for i in 0..<d { for j in 0...i { a[i * d + j] *= scale } }
+                // Second step: C_b + σ²I. First step: Cₙ, which holds σ²I in expectation; a little of
+                // σ² more keeps a group of nearly equal patches factorisable.
+                for i in 0..<d { a[i * d + i] += model == nil ? 1e-3 * variance : variance }
             }
-            let scale = 1 / Double(rows.count - 1)
-            for i in 0..<d { for j in 0...i { a[i * d + j] *= scale } }
-            // Second step: C_b + σ²I. First step: Cₙ, which holds σ²I in expectation; a little of
-            // σ² more keeps a group of nearly equal patches factorisable.
-            for i in 0..<d { a[i * d + i] += model == nil ? 1e-3 * variance : variance }
             guard cholesky(&a, d) else { continue }
             // The estimate's mean: the model's, which in both steps is the group's own mean of
             // what is estimated in the first step; in the second, the noisy group's.
@@ -254,11 +262,23 @@ enum BayesGroup {
                 for r in rows { for e in 0..<d { centre[e] += Double(x[offset(r) + e]) } }
                 for e in 0..<d { centre[e] /= Double(rows.count) }
             }
-            for r in rows {
-                let o = offset(r)
-                for e in 0..<d { z[e] = Double(x[o + e]) - centre[e] }
-                solve(a, d, &z)
-                for e in 0..<d { x[o + e] = Float(Double(x[o + e]) - variance * z[e]) }
+            // Eight rows at a time, one per lane: each lane's operations are the scalar solve's.
+            for first in stride(from: 0, to: rows.count, by: 8) {
+                let batch = rows[first..<min(first + 8, rows.count)]
+                lanes.initialize(repeating: .zero, count: d)
+                lanes.withMemoryRebound(to: Double.self, capacity: 8 * d) { values in
+                    for (lane, r) in batch.enumerated() {
+                        let o = offset(r)
+                        for e in 0..<d { values[8 * e + lane] = Double(x[o + e]) - centre[e] }
+                    }
+                }
+                solve(a, d, lanes)
+                lanes.withMemoryRebound(to: Double.self, capacity: 8 * d) { values in
+                    for (lane, r) in batch.enumerated() {
+                        let o = offset(r)
+                        for e in 0..<d { x[o + e] = Float(Double(x[o + e]) - variance * values[8 * e + lane]) }
+                    }
+                }
             }
         }
     }
@@ -304,18 +324,19 @@ enum BayesGroup {
         return true
     }
 
-    /// Solves `L Lᵀ z = b` in place (`b` in `z`), `L` the lower factor in `l`.
-    static func solve(_ l: [Double], _ n: Int, _ z: inout [Double]) {
-        for i in 0..<n {
-            var v = z[i]
-            for k in 0..<i { v -= l[i * n + k] * z[k] }
-            z[i] = v / l[i * n + i]
-        }
-        for i in stride(from: n - 1, through: 0, by: -1) {
-            var v = z[i]
-            for k in (i + 1)..<max(i + 1, n) { v -= l[k * n + i] * z[k] }
-            z[i] = v / l[i * n + i]
+    /// Solves `L Lᵀ z = b` in place (`b` in `z`), `L` the lower factor in `l`, for each lane of `z`.
+    static func solve(_ l: [Double], _ n: Int, _ z: UnsafeMutablePointer<SIMD8<Double>>) {
+        l.withUnsafeBufferPointer { l in
+            for i in 0..<n {
+                var v = z[i]
+                for k in 0..<i { v -= l[i * n + k] * z[k] }
+                z[i] = v / l[i * n + i]
+            }
+            for i in stride(from: n - 1, through: 0, by: -1) {
+                var v = z[i]
+                for k in (i + 1)..<max(i + 1, n) { v -= l[k * n + i] * z[k] }
+                z[i] = v / l[i * n + i]
+            }
         }
     }
 }
-
